@@ -1,0 +1,125 @@
+#include "ktstr/common/frame_json.hpp"
+
+#include "ktstr/common/msg_type.hpp"
+#include "ktstr/common/payloads.hpp"
+
+namespace ktstr {
+
+using nlohmann::json;
+
+std::string to_hex(byte_view bytes) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string s;
+    s.reserve(bytes.size() * 2);
+    for (auto b : bytes) {
+        s.push_back(digits[b >> 4]);
+        s.push_back(digits[b & 0xf]);
+    }
+    return s;
+}
+
+namespace {
+
+json error(std::string what) { return json{{"error", std::move(what)}}; }
+
+json size_error(std::size_t got, std::string_view want) {
+    return error("payload is " + std::to_string(got) + " bytes, expected " + std::string(want));
+}
+
+std::string_view snapshot_kind_name(std::uint32_t k) {
+    switch (k) {
+    case 0: return "none";
+    case 1: return "capture";
+    case 2: return "watch";
+    default: return "unknown";
+    }
+}
+
+}  // namespace
+
+json payload_fields(std::uint32_t msg_type, byte_view p) {
+    auto info = find_msg_type(msg_type);
+    if (!info)
+        return json::object();
+    switch (info->payload) {
+    case PayloadKind::Empty:
+        return p.empty() ? json::object() : size_error(p.size(), "0");
+    case PayloadKind::I32:
+        if (auto v = decode_i32(p))
+            return {{"code", *v}};
+        return size_error(p.size(), "4");
+    case PayloadKind::U64:
+        if (auto v = decode_u64(p))
+            return {{"elapsed_ms", *v}};
+        return size_error(p.size(), "8");
+    case PayloadKind::Stimulus:
+        if (auto s = decode_stimulus(p))
+            return {{"elapsed_ms", s->elapsed_ms},     {"step_index", s->step_index},
+                    {"op_count", s->op_count},         {"op_kinds", s->op_kinds},
+                    {"cgroup_count", s->cgroup_count}, {"worker_count", s->worker_count},
+                    {"total_iterations", s->total_iterations}};
+        return size_error(p.size(), "at least 24");
+    case PayloadKind::SnapshotRequest:
+        if (auto r = decode_snapshot_request(p)) {
+            json j{{"request_id", r->request_id},
+                   {"kind", r->kind},
+                   {"kind_name", snapshot_kind_name(r->kind)},
+                   {"tag", padded_text(r->tag)}};
+            if (r->kind == 0)
+                j["error"] = "snapshot kind 0 is invalid on the wire";
+            return j;
+        }
+        return size_error(p.size(), "72");
+    case PayloadKind::SnapshotReply:
+        if (auto r = decode_snapshot_reply(p))
+            return {{"request_id", r->request_id},
+                    {"status", r->status},
+                    {"status_name", r->status == 1 ? "ok" : r->status == 2 ? "err" : "unknown"},
+                    {"reason", padded_text(r->reason)}};
+        return size_error(p.size(), "72");
+    case PayloadKind::KernAddrs:
+        if (auto k = decode_kern_addrs(p)) {
+            json j{{"phys_base", k->phys_base}, {"page_offset_base", k->page_offset_base}};
+            if (k->kernel_text_kva)
+                j["kernel_text_kva"] = *k->kernel_text_kva;
+            return j;
+        }
+        if (p.size() == 16 || p.size() == 24)
+            return error("biased address is 0 (unknown)");
+        return size_error(p.size(), "16 or 24");
+    case PayloadKind::Lifecycle:
+        if (auto l = decode_lifecycle(p))
+            return {{"phase", static_cast<int>(l->phase)},
+                    {"phase_name", lifecycle_phase_name(l->phase)},
+                    {"reason", l->reason}};
+        return p.empty() ? error("empty lifecycle payload") : error("lifecycle phase " + std::to_string(p[0]) + " is reserved or unknown");
+    case PayloadKind::Text:
+        return {{"text", std::string(p.begin(), p.end())}};
+    case PayloadKind::Json: {
+        auto j = json::parse(p.begin(), p.end(), nullptr, false);
+        if (j.is_discarded() || !j.is_object())
+            return error("payload is not a JSON object");
+        return j;
+    }
+    case PayloadKind::Bytes:
+        return json::object();
+    }
+    return json::object();
+}
+
+nlohmann::ordered_json frame_to_json(std::uint32_t msg_type, std::uint32_t length, bool crc_ok, byte_view payload) {
+    nlohmann::ordered_json j;
+    auto info = find_msg_type(msg_type);
+    if (info)
+        j["type"] = info->tag;
+    else
+        j["type"] = nullptr;
+    j["msg_type"] = msg_type;
+    j["length"] = length;
+    j["crc_ok"] = crc_ok;
+    j["payload_hex"] = to_hex(payload);
+    j["fields"] = payload_fields(msg_type, payload);
+    return j;
+}
+
+}  // namespace ktstr
