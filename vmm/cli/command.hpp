@@ -1,0 +1,29 @@
+// A subcommand of ktstr-vmm: its CLI11 sub-app and what running it does.
+// Each add_*_command registers its options on the root app and returns
+// the action main() runs when that subcommand was given.
+#pragma once
+
+#include <functional>
+#include <stdexcept>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace ktstr::cli {
+
+struct Command {
+    CLI::App* app;
+    std::function<int()> run;  // returns the process exit status
+};
+
+// Thrown for bad input the user can fix (unreadable file, bad value):
+// main prints "ktstr-vmm: <what>" and exits 2.
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+inline constexpr int exit_usage = 2;
+
+Command add_decode_command(CLI::App& root);
+
+}  // namespace ktstr::cli
