@@ -25,5 +25,6 @@ struct UsageError : std::runtime_error {
 inline constexpr int exit_usage = 2;
 
 Command add_decode_command(CLI::App& root);
+Command add_dtb_command(CLI::App& root);
 
 }  // namespace ktstr::cli

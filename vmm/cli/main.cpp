@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
 
     std::vector<Command> commands{
         add_decode_command(app),
+        add_dtb_command(app),
     };
 
     try {
