@@ -60,6 +60,13 @@ with tempfile.TemporaryDirectory() as d:
         check(f"KTSTR_GUEST=1 KTSTR_SHM_BASE={base:#x} KTSTR_SHM_SIZE={size:#x}" in text, f"{what}: bootargs name SHM")
         check(("linux,initrd-start" in text) == initrd, f"{what}: initrd properties iff --initrd-size")
 
+    # --cmdline goes after the base and the KTSTR_* parameters.
+    r = run("--cmdline", "quiet loglevel=7", "-o", out)
+    text = decompile(out).stdout.decode()
+    check(r.returncode == 0 and re.search(r'bootargs = "console=ttyS0 panic=-1 KTSTR_GUEST=1 '
+                                          r'KTSTR_SHM_BASE=0x[0-9a-f]+ KTSTR_SHM_SIZE=0x100000 quiet loglevel=7";', text)
+          is not None, "--cmdline is appended to the base and KTSTR_* parameters")
+
     # Standard output.
     r = run("-o", "-")
     check(r.returncode == 0 and r.stdout[:4] == b"\xd0\x0d\xfe\xed", "-o - writes the blob to stdout")

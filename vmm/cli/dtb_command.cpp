@@ -106,7 +106,7 @@ Command add_dtb_command(CLI::App& root) {
         std::uint64_t memory_mib = 256;
         std::string shm_size = "1M";
         std::string initrd_size = "0";
-        std::string cmdline = "console=ttyS0";
+        std::string cmdline;
         std::string output;
     };
     auto opts = std::make_shared<Options>();
@@ -123,8 +123,8 @@ Command add_dtb_command(CLI::App& root) {
         ->capture_default_str();
     app->add_option("--initrd-size", opts->initrd_size, "initrd size in bytes (0: no initrd), K/M/G suffixes")
         ->capture_default_str();
-    app->add_option("--cmdline", opts->cmdline, "Kernel command line; KTSTR_* parameters are appended")
-        ->capture_default_str();
+    app->add_option("--cmdline", opts->cmdline,
+                    "Extra kernel command line, after \"console=ttyS0 panic=-1\" and the KTSTR_* parameters");
     app->add_option("-o,--output", opts->output, "Output file, or - for standard output")->required();
     return {app, [opts] {
                 namespace a64 = vmm::aarch64;
@@ -133,9 +133,9 @@ Command add_dtb_command(CLI::App& root) {
                 if (opts->memory_mib > std::numeric_limits<std::uint64_t>::max() / a64::mib)
                     throw UsageError(fmt::format("dtb: --memory {} MiB is too large", opts->memory_mib));
                 req.memory_bytes = opts->memory_mib * a64::mib;
-                req.shm_size = parse_size("--shm-size", opts->shm_size);
-                req.initrd_size = parse_size("--initrd-size", opts->initrd_size);
-                req.cmdline = opts->cmdline;
+                req.shm_bytes = parse_size("--shm-size", opts->shm_size);
+                req.initrd_bytes = parse_size("--initrd-size", opts->initrd_size);
+                req.cmdline_extra = opts->cmdline;
                 byte_buffer blob;
                 try {
                     blob = a64::build_fdt(a64::layout_aarch64(req));

@@ -159,10 +159,9 @@ TEST_CASE("aarch64 fdt: dtc decompiles the blob cleanly, with every node and pro
         CAPTURE(c.memory_mib, c.shm, c.initrd, c.cpus);
         LayoutRequestAarch64 r;
         r.memory_bytes = c.memory_mib * mib;
-        r.shm_size = c.shm;
-        r.initrd_size = c.initrd;
+        r.shm_bytes = c.shm;
+        r.initrd_bytes = c.initrd;
         r.cpus = c.cpus;
-        r.cmdline = "console=ttyS0";
         auto map = layout_aarch64(r);
         auto d = decompile(build_fdt(map));
         REQUIRE(d.status == 0);

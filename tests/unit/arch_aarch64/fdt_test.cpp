@@ -43,11 +43,11 @@ const Case cases[] = {
 MemoryMap layout_for(const Case& c) {
     LayoutRequestAarch64 r;
     r.memory_bytes = c.memory_mib * mib;
-    r.shm_size = c.shm;
-    r.initrd_size = c.initrd;
+    r.shm_bytes = c.shm;
+    r.initrd_bytes = c.initrd;
     r.cpus = c.cpus;
-    r.cmdline = "console=ttyS0 earlycon";
-    r.virtio_devices = {"virtio-console", "virtio-blk"};
+    r.cmdline_extra = "earlycon";
+    r.virtio_devices = 2;
     return layout_aarch64(r);
 }
 

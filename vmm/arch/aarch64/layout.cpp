@@ -31,25 +31,22 @@ void check_request(const LayoutRequestAarch64& req) {
         throw LayoutError(fmt::format("guest memory ({}) does not fit below the 40-bit guest-physical limit "
                                       "(at most {} above the RAM base {:#x})",
                                       mib_text(req.memory_bytes), mib_text(max_guest_phys - ram_base), ram_base));
-    if (req.shm_size == 0 || req.shm_size % page_size != 0)
-        throw LayoutError(fmt::format("SHM size ({} bytes) must be a non-zero multiple of 4096", req.shm_size));
-    if (req.shm_size >= req.memory_bytes)
-        throw LayoutError(fmt::format("SHM size ({}) must be smaller than guest memory ({})", mib_text(req.shm_size),
+    if (req.shm_bytes == 0 || req.shm_bytes % page_size != 0)
+        throw LayoutError(fmt::format("SHM size ({} bytes) must be a non-zero multiple of 4096", req.shm_bytes));
+    if (req.shm_bytes >= req.memory_bytes)
+        throw LayoutError(fmt::format("SHM size ({}) must be smaller than guest memory ({})", mib_text(req.shm_bytes),
                                       mib_text(req.memory_bytes)));
     if (req.kernel_reserve == 0 || req.kernel_reserve % kernel_align != 0)
         throw LayoutError(fmt::format("kernel reserve ({} bytes) must be a non-zero multiple of 2 MiB",
                                       req.kernel_reserve));
-    if (req.virtio_devices.size() > virtio_mmio_slots)
-        throw LayoutError(fmt::format("{} virtio devices requested, only {} virtio-mmio slots",
-                                      req.virtio_devices.size(), virtio_mmio_slots));
-    for (const auto& name : req.virtio_devices)
-        if (name.empty())
-            throw LayoutError("a virtio device has an empty name");
+    if (req.virtio_devices > virtio_mmio_slots)
+        throw LayoutError(fmt::format("{} virtio devices requested, only {} virtio-mmio slots", req.virtio_devices,
+                                      virtio_mmio_slots));
 }
 
-// The user's command line must not carry what the VMM owns: the guest
-// reads the first KTSTR_SHM_BASE it finds, so a stale one would win.
-void check_user_cmdline(std::string_view cmdline) {
+// The caller's part must not carry what the VMM owns: the guest reads the
+// first KTSTR_SHM_BASE it finds, so a stale one would win.
+void check_cmdline_extra(std::string_view cmdline) {
     if (cmdline.find('\0') != std::string_view::npos)
         throw LayoutError("kernel command line contains a NUL byte");
     std::size_t i = 0;
@@ -66,12 +63,16 @@ void check_user_cmdline(std::string_view cmdline) {
     }
 }
 
-std::string full_cmdline(const std::string& user, const GuestRange& shm) {
-    check_user_cmdline(user);
-    std::string s = user;
-    if (!s.empty() && !std::isspace(static_cast<unsigned char>(s.back())))
+// KTSTR_* go before the extra part: anything after a "--" there is init's
+// argv, not the kernel's.
+std::string full_cmdline(const std::string& extra, const GuestRange& shm) {
+    check_cmdline_extra(extra);
+    std::string s = fmt::format("{} KTSTR_GUEST=1 KTSTR_SHM_BASE={:#x} KTSTR_SHM_SIZE={:#x}", base_cmdline, shm.start,
+                                shm.size);
+    if (!extra.empty()) {
         s.push_back(' ');
-    s += fmt::format("KTSTR_GUEST=1 KTSTR_SHM_BASE={:#x} KTSTR_SHM_SIZE={:#x}", shm.start, shm.size);
+        s += extra;
+    }
     if (s.size() >= cmdline_max)
         throw LayoutError(fmt::format("kernel command line is {} bytes with the KTSTR_* parameters; the arm64 "
                                       "kernel takes at most {}",
@@ -89,7 +90,7 @@ MemoryMap layout_aarch64(const LayoutRequestAarch64& req) {
     // SHM at the top of the slot: the RAM below it stays one range, and the
     // region's address depends only on the slot size and its own size.
     const std::uint64_t slot_end = ram_base + req.memory_bytes;
-    map.shm = {slot_end - req.shm_size, req.shm_size};
+    map.shm = {slot_end - req.shm_bytes, req.shm_bytes};
     const std::uint64_t ram_end = map.shm.start;
     map.ram.push_back({ram_base, ram_end - ram_base});
 
@@ -106,21 +107,22 @@ MemoryMap layout_aarch64(const LayoutRequestAarch64& req) {
     // The initrd goes as high as it may: just below the DTB, but inside the
     // 32 GiB window that starts at the (1 GiB-aligned) RAM base and covers
     // the kernel, and above the kernel reserve.
-    if (req.initrd_size != 0) {
+    if (req.initrd_bytes != 0) {
         const std::uint64_t top = std::min(fdt, ram_base + initrd_window);
-        if (req.initrd_size > top - kernel_end)
+        if (req.initrd_bytes > top - kernel_end)
             throw LayoutError(fmt::format("initrd of {} bytes does not fit: {} bytes are free between the kernel "
                                           "reserve and the device tree",
-                                          req.initrd_size, top - kernel_end));
-        const std::uint64_t start = align_down(top - req.initrd_size, page_size);
-        map.initrd = GuestRange{start, req.initrd_size};
+                                          req.initrd_bytes, top - kernel_end));
+        const std::uint64_t start = align_down(top - req.initrd_bytes, page_size);
+        map.initrd = GuestRange{start, req.initrd_bytes};
     }
 
-    for (std::uint32_t i = 0; i < req.virtio_devices.size(); ++i)
-        map.mmio.push_back({req.virtio_devices[i], {virtio_mmio_base + i * virtio_mmio_size, virtio_mmio_size},
+    for (std::uint32_t i = 0; i < req.virtio_devices; ++i)
+        map.mmio.push_back({fmt::format("virtio-mmio.{}", i),
+                            {virtio_mmio_base + std::uint64_t{i} * virtio_mmio_size, virtio_mmio_size},
                             virtio_first_spi + i});
 
-    map.cmdline = full_cmdline(req.cmdline, map.shm);
+    map.cmdline = full_cmdline(req.cmdline_extra, map.shm);
     return map;
 }
 

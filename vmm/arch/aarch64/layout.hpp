@@ -10,7 +10,7 @@
 //   0x4000_0000                  RAM: kernel | ... | initrd | DTB | SHM
 //
 // The guest memory slot is [ram_base, ram_base + memory_bytes). Its top
-// `shm_size` bytes are the SHM region: never in a /memory node, and also
+// `shm_bytes` bytes are the SHM region: never in a /memory node, and also
 // reserved (no-map /reserved-memory node and /memreserve/ entry), so the
 // kernel never allocates it and the guest maps it through /dev/mem.
 // docs/memory-layout.md explains the choices.
@@ -19,7 +19,6 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 #include "memory/memory_map.hpp"
 
@@ -87,23 +86,32 @@ struct LayoutRequestAarch64 {
     // The guest memory slot, SHM included; a multiple of 4 KiB.
     std::uint64_t memory_bytes = 256 * mib;
     // The SHM ring region at the top of the slot; non-zero, a multiple of 4 KiB.
-    std::uint64_t shm_size = 1 * mib;
+    std::uint64_t shm_bytes = 1 * mib;
     // 0: no initrd.
-    std::uint64_t initrd_size = 0;
+    std::uint64_t initrd_bytes = 0;
     // RAM kept free for the kernel Image from ram_base (its image_size,
     // bss included); the initrd is placed above it. A multiple of 2 MiB.
     std::uint64_t kernel_reserve = 64 * mib;
-    // One virtio-mmio window per name, in slot order.
-    std::vector<std::string> virtio_devices{"virtio-console"};
-    // The user's part of the kernel command line; layout_aarch64 appends
-    // KTSTR_GUEST=1 KTSTR_SHM_BASE=0x... KTSTR_SHM_SIZE=0x...
-    std::string cmdline;
+    // virtio-mmio windows, named virtio-mmio.0, virtio-mmio.1, ...
+    std::uint32_t virtio_devices = 1;
+    // Appended to the base command line (see base_cmdline); must not set
+    // KTSTR_* itself.
+    std::string cmdline_extra;
 };
+
+// What every aarch64 guest gets on its command line, before the KTSTR_*
+// parameters and cmdline_extra:
+//   console=ttyS0  kernel console on the first UART (also /chosen/stdout-path)
+//   panic=-1       reboot at once on panic: PSCI SYSTEM_RESET reaches the VMM
+//                  as a KVM system event, and it reports the panic it read
+inline constexpr const char* base_cmdline = "console=ttyS0 panic=-1";
 
 // Places everything; throws LayoutError with a one-line reason when the
 // request cannot be laid out (0 or too many CPUs, SHM not a non-zero page
 // multiple or not smaller than memory, memory too small or too large,
 // too many virtio devices, command line too long or setting KTSTR_*).
+// cmdline = base_cmdline + " KTSTR_GUEST=1 KTSTR_SHM_BASE=0x...
+// KTSTR_SHM_SIZE=0x..." + " " + cmdline_extra, as on x86_64.
 MemoryMap layout_aarch64(const LayoutRequestAarch64& req);
 
 // Where the boot code loads the kernel Image: the first RAM byte (2 MiB
