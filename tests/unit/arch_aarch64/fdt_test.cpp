@@ -87,7 +87,7 @@ TEST_CASE("aarch64 fdt: valid blob with exactly the specified nodes and properti
         auto blob = build_fdt(map);
         REQUIRE(fdt_check_full(blob.data(), blob.size()) == 0);
         CHECK(blob.size() <= fdt_max_size);
-        CHECK(fdt_totalsize(blob.data()) == blob.size());
+        CHECK(fdt_totalsize(static_cast<const void*>(blob.data())) == blob.size());
 
         auto tree = read_tree(blob);
         CHECK(shape_of(tree) == expected_shape(map, default_affinities(c.cpus)));

@@ -80,7 +80,7 @@ public:
 
     byte_buffer finish() && {
         call([&] { return fdt_finish(fdt()); }, "fdt_finish");
-        buf_.resize(fdt_totalsize(buf_.data()));
+        buf_.resize(fdt_totalsize(fdt()));
         return std::move(buf_);
     }
 
