@@ -66,8 +66,8 @@ TEST_CASE("lifecycle phases 1..4 accepted, 0 and 5 rejected", "[payloads]") {
     REQUIRE(l);
     CHECK(l->phase == LifecyclePhase::PayloadStarting);
     CHECK(l->reason == "stress-ng");
-    for (std::uint8_t ph : {1, 2, 3, 4}) {
-        std::array<std::uint8_t, 1> one{ph};
+    for (int ph = 1; ph <= 4; ++ph) {
+        std::array<std::uint8_t, 1> one{static_cast<std::uint8_t>(ph)};
         CHECK(decode_lifecycle(one));
     }
     std::array<std::uint8_t, 1> zero{0}, five{5};
