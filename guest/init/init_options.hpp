@@ -1,0 +1,36 @@
+// What ktstr-init reads from the kernel command line. All optional:
+//
+//   KTSTR_GUEST=1                the bulk port exists: wait for it and report through it
+//   KTSTR_SHM_BASE=, KTSTR_SHM_SIZE=   the SHM ring (control bytes, crash reports)
+//   KTSTR_INIT_COMMAND=<path>    argv file (default /etc/ktstr/command)
+//   KTSTR_INIT_ENV=<path>        environment file (default /etc/ktstr/environment)
+//   KTSTR_INIT_MODULES=<path>    module list (default /etc/ktstr/modules)
+//   KTSTR_INIT_PORT_WAIT_MS=<n>  how long to wait for /dev/vport0p1 (default 10000)
+//   KTSTR_INIT_SYSRDY_MS=<n>     budget for KernAddrs + SysRdy (default 10000)
+//   KTSTR_INIT_ECHO=0|1          echo the command's output on the console (default 1)
+//   KTSTR_INIT_COM2=<path>       the serial line for the exit line (default /dev/ttyS1)
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace ktstr::init {
+
+struct InitOptions {
+    bool guest = false;
+    std::string command_file = "/etc/ktstr/command";
+    std::string env_file = "/etc/ktstr/environment";
+    std::string modules_file = "/etc/ktstr/modules";
+    std::chrono::milliseconds port_wait{10000};
+    std::chrono::milliseconds sysrdy_budget{10000};
+    bool echo = true;
+    std::string com2 = "/dev/ttyS1";
+};
+
+// Throws std::runtime_error naming the option for a malformed value
+// (a path that is not absolute, a number that is not decimal or above
+// one hour, an echo value other than 0/1).
+InitOptions parse_init_options(std::string_view cmdline);
+
+}  // namespace ktstr::init

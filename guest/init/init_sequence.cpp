@@ -1,0 +1,214 @@
+#include "init_sequence.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "command_runner.hpp"
+#include "exit_codes.hpp"
+#include "exit_report.hpp"
+#include "init_options.hpp"
+#include "ktstr/guest/bounded_file.hpp"
+#include "ktstr/guest/bulk_port.hpp"
+#include "ktstr/guest/control_poller.hpp"
+#include "ktstr/guest/crash_hook.hpp"
+#include "ktstr/guest/kernel_cmdline.hpp"
+#include "ktstr/guest/paths.hpp"
+#include "ktstr/guest/phys_base.hpp"
+#include "ktstr/guest/senders.hpp"
+#include "ktstr/guest/shm_writer.hpp"
+#include "module_list.hpp"
+#include "pid1_setup.hpp"
+
+namespace ktstr::init {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto control_poll_interval = 200ms;
+constexpr auto sysrdy_retry_interval = 100ms;
+constexpr std::size_t max_module_list = 1 << 20;
+
+class Console {
+public:
+    explicit Console(int fd) : fd_(fd) {}
+    void say(std::string_view text) const noexcept {
+        std::string line = "ktstr-init: ";
+        line += text;
+        line += '\n';
+        std::string_view rest = line;
+        while (!rest.empty()) {
+            ssize_t r = ::write(fd_, rest.data(), rest.size());
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                return;
+            rest.remove_prefix(static_cast<std::size_t>(r));
+        }
+    }
+
+private:
+    int fd_;
+};
+
+std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v)
+        out += (out.empty() ? "" : "; ") + s;
+    return out;
+}
+
+// Sends KernAddrs, then SysRdy, retrying each until written or out of
+// budget: the port can exist before the host has opened its side.
+bool announce_ready(std::chrono::milliseconds budget, const Console& console) {
+    const auto phys = guest::read_phys_base();
+    if (!phys)
+        console.say("phys_base unknown (no 'Kernel code' in /proc/iomem); sending 0");
+    const auto deadline = std::chrono::steady_clock::now() + budget;
+    bool kadr = false;
+    for (;;) {
+        // page_offset_base is not visible from user space: 0 means unknown.
+        if (!kadr)
+            kadr = guest::send_kern_addrs(phys.value_or(0), 0);
+        if (kadr && guest::send_sys_rdy())
+            return true;
+        if (std::chrono::steady_clock::now() >= deadline)
+            return false;
+        std::this_thread::sleep_for(sysrdy_retry_interval);
+    }
+}
+
+}  // namespace
+
+int run_init(const InitSetup& setup) {
+    Console console(setup.console_fd);
+    MountReport mounts;
+    if (setup.pid1) {
+        mounts = mount_filesystems();
+        ensure_stdio();
+    }
+    console.say("starting");
+    for (const auto& w : mounts.warnings)
+        console.say("warning: " + w);
+
+    const auto cmdline = guest::read_kernel_cmdline();
+    InitOptions opt;
+    std::string options_error;
+    try {
+        opt = parse_init_options(cmdline);
+    } catch (const std::exception& e) {
+        options_error = e.what();
+    }
+    {
+        // Crash reports follow the COM2 this run uses.
+        auto p = guest::paths();
+        p.com2 = opt.com2;
+        guest::set_paths(p);
+    }
+    SerialLine com2(opt.com2, setup.pid1);
+    if (!com2.is_open())
+        console.say("warning: cannot open " + opt.com2 + "; the exit line goes to the console only");
+
+    bool port = false;
+    std::optional<guest::ControlPoller> poller;
+
+    auto finish = [&](int code) {
+        if (port)
+            guest::send_exit(code);
+        poller.reset();  // nothing may follow the exit line on COM2
+        console.say("exit code " + std::to_string(code));
+        const auto line = exit_line(code);
+        com2.write_line(line);
+        com2.drain();
+        if (!com2.is_open())
+            console.say(std::string_view(line).substr(0, line.size() - 1));
+        return code;
+    };
+    auto fail = [&](int code, const std::string& reason) {
+        const auto line = "error: " + reason;
+        console.say(line);
+        com2.write_line("ktstr-init: " + line);
+        if (port)
+            guest::send_stderr_chunk(as_bytes("ktstr-init: " + line + "\n"));
+        return finish(code);
+    };
+
+    if (!mounts.errors.empty())
+        return fail(exit_code::mount_failed, join(mounts.errors));
+    if (!options_error.empty())
+        return fail(exit_code::bad_options, "kernel command line: " + options_error);
+
+    if (setup.pid1)
+        guest::install_crash_hook("ktstr-init");
+    if (auto w = guest::shm_writer()) {
+        poller.emplace(w, control_poll_interval, [&] {
+            console.say("shutdown requested by the host");
+            com2.drain();
+        });
+    }
+
+    if (auto list = guest::read_bounded_file(opt.modules_file, max_module_list)) {
+        if (list->truncated)
+            return fail(exit_code::module_failed, opt.modules_file + ": larger than 1 MiB");
+        std::vector<ModuleEntry> modules;
+        try {
+            modules = parse_module_list(list->bytes);
+        } catch (const std::exception& e) {
+            return fail(exit_code::module_failed, opt.modules_file + ": " + e.what());
+        }
+        auto failures = load_modules(modules);
+        if (!failures.empty()) {
+            std::vector<std::string> reasons;
+            for (const auto& f : failures)
+                reasons.push_back("module " + f.path + ": " + f.reason);
+            return fail(exit_code::module_failed, join(reasons));
+        }
+        console.say("loaded " + std::to_string(modules.size()) + " module(s)");
+    } else if (errno != ENOENT) {
+        return fail(exit_code::module_failed, opt.modules_file + ": " + std::strerror(errno));
+    }
+
+    if (opt.guest) {
+        port = guest::BulkPort::instance().wait_until_open(opt.port_wait);
+        if (!port)
+            return fail(exit_code::no_bulk_port,
+                        "bulk port " + guest::paths().bulk_port + " did not appear within " +
+                            std::to_string(opt.port_wait.count()) +
+                            " ms although KTSTR_GUEST=1 (virtio_console missing from the kernel or the module list?)");
+        guest::send_lifecycle(LifecyclePhase::InitStarted, "");
+        if (!announce_ready(opt.sysrdy_budget, console))
+            console.say("warning: KernAddrs/SysRdy not written within " + std::to_string(opt.sysrdy_budget.count()) +
+                        " ms; continuing");
+    }
+
+    RecordedCommand cmd;
+    try {
+        cmd = read_recorded_command(opt.command_file, opt.env_file);
+    } catch (const std::exception& e) {
+        return fail(exit_code::bad_command, std::string("recorded command: ") + e.what());
+    }
+    if (port)
+        guest::send_lifecycle(LifecyclePhase::PayloadStarting, cmd.argv[0]);
+    console.say("running " + cmd.argv[0]);
+
+    RunOptions ro;
+    ro.echo_fd = opt.echo ? setup.console_fd : -1;
+    ro.send_frames = port;
+    ro.bulk_fd = port ? guest::BulkPort::instance().fd_for_children() : -1;
+    ro.reap_all = setup.pid1;
+    ro.output_grace = setup.output_grace;
+    const auto rr = run_command(cmd, ro);
+    if (!rr.started)
+        return fail(rr.exit_code, rr.failure);
+    if (rr.chunks_not_sent != 0)
+        console.say("warning: " + std::to_string(rr.chunks_not_sent) + " output chunk(s) could not be sent");
+    console.say(cmd.argv[0] + " exited with code " + std::to_string(rr.exit_code));
+    if (port)
+        guest::send_exec_exit(rr.exit_code);
+    return finish(rr.exit_code);
+}
+
+}  // namespace ktstr::init
