@@ -1,0 +1,206 @@
+// The ACPI tables: checksums, lengths, links between tables, MADT entries,
+// FADT fields, and the DSDT's devices.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string>
+
+#include "arch/x86_64/acpi/acpi_tables.hpp"
+#include "arch/x86_64/acpi/fadt.hpp"
+#include "arch/x86_64/acpi/madt.hpp"
+#include "arch/x86_64/acpi/sdt.hpp"
+#include "arch/x86_64/acpi/sleep_control.hpp"
+#include "arch/x86_64/layout.hpp"
+
+using namespace ktstr;
+using namespace ktstr::vmm;
+using namespace ktstr::vmm::x86_64;
+using namespace ktstr::vmm::x86_64::acpi;
+
+namespace {
+
+const AcpiTable& find(const AcpiTables& t, const std::string& sig) {
+    auto it = std::find_if(t.tables.begin(), t.tables.end(), [&](const AcpiTable& x) { return x.signature == sig; });
+    REQUIRE(it != t.tables.end());
+    return *it;
+}
+
+template <typename T>
+T at(byte_view b, std::size_t offset) {
+    REQUIRE(offset + sizeof(T) <= b.size());
+    return load_le<T>(b.data() + offset);
+}
+
+bool contains(byte_view hay, std::string_view needle) {
+    return std::search(hay.begin(), hay.end(), needle.begin(), needle.end()) != hay.end();
+}
+
+MemoryMap map_with(std::uint32_t cpus, std::uint32_t virtio) {
+    LayoutRequest r;
+    r.cpus = cpus;
+    r.virtio_devices = virtio;
+    return layout_x86_64(r);
+}
+
+}  // namespace
+
+TEST_CASE("every table checksums to zero and its length field is its size", "[x86_64][acpi]") {
+    for (std::uint32_t cpus : {1u, 2u, 4u, 64u, 254u}) {
+        for (std::uint32_t virtio : {0u, 1u, 8u}) {
+            INFO(cpus << " cpus, " << virtio << " virtio devices");
+            const AcpiTables t = build_acpi_tables(map_with(cpus, virtio));
+            CHECK(t.address == 0xe0000);
+            CHECK(t.bytes.size() <= acpi_tables_size);
+            REQUIRE(t.tables.size() == 5);
+            for (const AcpiTable& x : t.tables) {
+                INFO(x.signature);
+                CHECK(x.address % 16 == 0);
+                CHECK(x.address == t.address + x.offset);
+                const byte_view b = t.table(x);
+                if (x.signature == "RSD PTR ") {
+                    CHECK(byte_sum(b.first(rsdp_v1_size)) == 0);
+                    CHECK(byte_sum(b) == 0);
+                    CHECK(at<std::uint32_t>(b, 20) == rsdp_size);
+                } else {
+                    CHECK(byte_sum(b) == 0);
+                    CHECK(at<std::uint32_t>(b, 4) == b.size());
+                    CHECK(std::string(b.begin(), b.begin() + 4) == x.signature);
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("RSDP -> XSDT -> FADT, MADT; FADT -> DSDT", "[x86_64][acpi]") {
+    const AcpiTables t = build_acpi_tables(map_with(2, 1));
+    const byte_view rsdp = t.table(find(t, "RSD PTR "));
+    CHECK(t.rsdp_address == 0xe0000);
+    CHECK(std::string(rsdp.begin(), rsdp.begin() + 8) == "RSD PTR ");
+    CHECK(rsdp[15] == 2);                          // revision
+    CHECK(at<std::uint32_t>(rsdp, 16) == 0);       // no RSDT
+    CHECK(at<std::uint64_t>(rsdp, 24) == find(t, "XSDT").address);
+
+    const byte_view xsdt = t.table(find(t, "XSDT"));
+    REQUIRE(xsdt.size() == 36 + 2 * 8);
+    CHECK(at<std::uint64_t>(xsdt, 36) == find(t, "FACP").address);
+    CHECK(at<std::uint64_t>(xsdt, 44) == find(t, "APIC").address);
+
+    const byte_view fadt = t.table(find(t, "FACP"));
+    CHECK(at<std::uint64_t>(fadt, fadt_x_dsdt_offset) == find(t, "DSDT").address);
+}
+
+TEST_CASE("FADT: hardware-reduced with sleep control, sleep status and reset registers", "[x86_64][acpi]") {
+    const AcpiTables t = build_acpi_tables(map_with(2, 1));
+    const byte_view fadt = t.table(find(t, "FACP"));
+    REQUIRE(fadt.size() == fadt_size);
+    CHECK(fadt[8] == 6);  // revision
+    const auto flags = at<std::uint32_t>(fadt, fadt_flags_offset);
+    CHECK((flags & fadt_flag_hw_reduced) != 0);
+    CHECK((flags & fadt_flag_reset_reg_sup) != 0);
+    const auto iapc = at<std::uint16_t>(fadt, fadt_iapc_boot_arch_offset);
+    CHECK((iapc & 0x2) == 0);  // no 8042
+    CHECK((iapc & iapc_cmos_rtc_not_present) != 0);
+
+    auto check_io_register = [&](std::size_t offset, std::uint16_t port) {
+        CHECK(fadt[offset] == 1);      // system I/O
+        CHECK(fadt[offset + 1] == 8);  // bit width
+        CHECK(fadt[offset + 3] == 1);  // byte access
+        CHECK(at<std::uint64_t>(fadt, offset + 4) == port);
+    };
+    check_io_register(fadt_sleep_control_offset, sleep_control_port);
+    check_io_register(fadt_sleep_status_offset, sleep_status_port);
+    check_io_register(fadt_reset_reg_offset, reset_port);
+    CHECK(fadt[fadt_reset_value_offset] == reset_value);
+}
+
+TEST_CASE("MADT: one enabled local APIC per CPU with APIC id = index, the IOAPIC, overrides", "[x86_64][acpi]") {
+    for (std::uint32_t cpus : {1u, 3u, 254u}) {
+        INFO(cpus << " cpus");
+        const AcpiTables t = build_acpi_tables(map_with(cpus, 1));
+        const byte_view madt = t.table(find(t, "APIC"));
+        CHECK(at<std::uint32_t>(madt, 36) == lapic_address);
+        std::uint32_t lapics = 0, ioapics = 0, overrides = 0, nmis = 0;
+        std::size_t off = madt_entries_offset;
+        while (off < madt.size()) {
+            REQUIRE(off + 2 <= madt.size());
+            const std::uint8_t type = madt[off], len = madt[off + 1];
+            REQUIRE(len >= 2);
+            REQUIRE(off + len <= madt.size());
+            if (type == madt_local_apic) {
+                REQUIRE(len == 8);
+                CHECK(madt[off + 2] == lapics);  // processor UID
+                CHECK(madt[off + 3] == lapics);  // APIC id
+                CHECK(at<std::uint32_t>(madt, off + 4) == 1);
+                ++lapics;
+            } else if (type == madt_io_apic) {
+                REQUIRE(len == 12);
+                CHECK(at<std::uint32_t>(madt, off + 4) == ioapic_address);
+                CHECK(at<std::uint32_t>(madt, off + 8) == 0);
+                ++ioapics;
+            } else if (type == madt_interrupt_override) {
+                REQUIRE(len == 10);
+                const std::uint8_t irq = madt[off + 3];
+                const auto gsi = at<std::uint32_t>(madt, off + 4);
+                const auto flags = at<std::uint16_t>(madt, off + 8);
+                if (irq == 0) {
+                    CHECK(gsi == 2);
+                    CHECK(flags == 0);
+                } else {
+                    CHECK(irq == 9);
+                    CHECK(gsi == 9);
+                    CHECK(flags == 0x0d);  // active high, level
+                }
+                ++overrides;
+            } else if (type == madt_local_apic_nmi) {
+                REQUIRE(len == 6);
+                CHECK(madt[off + 5] == 1);  // LINT1
+                ++nmis;
+            }
+            off += len;
+        }
+        CHECK(off == madt.size());
+        CHECK(lapics == cpus);
+        CHECK(ioapics == 1);
+        CHECK(overrides == 2);
+        CHECK(nmis == 1);
+    }
+}
+
+TEST_CASE("DSDT: LNRO0005 devices with their windows and GSIs, COM ports, _S5", "[x86_64][acpi]") {
+    const MemoryMap m = map_with(2, 3);
+    const AcpiTables t = build_acpi_tables(m);
+    const byte_view dsdt = t.table(find(t, "DSDT"));
+    CHECK(dsdt[8] == 2);  // revision 2: 64-bit integers
+    for (const char* s : {"_SB_", "V000", "V001", "V002", "COM1", "COM2", "_S5_", "LNRO0005", "_CRS"})
+        CHECK(contains(dsdt, s));
+    CHECK_FALSE(contains(dsdt, "V003"));
+    for (const MmioDevice& d : m.mmio) {
+        const byte_buffer mem{0x86, 0x09, 0x00, 0x01, static_cast<std::uint8_t>(d.window.start),
+                              static_cast<std::uint8_t>(d.window.start >> 8),
+                              static_cast<std::uint8_t>(d.window.start >> 16),
+                              static_cast<std::uint8_t>(d.window.start >> 24)};
+        CHECK(std::search(dsdt.begin(), dsdt.end(), mem.begin(), mem.end()) != dsdt.end());
+        const byte_buffer irq{0x89, 0x06, 0x00, 0x03, 0x01, static_cast<std::uint8_t>(d.irq), 0, 0, 0};
+        CHECK(std::search(dsdt.begin(), dsdt.end(), irq.begin(), irq.end()) != dsdt.end());
+    }
+}
+
+TEST_CASE("ACPI refuses maps it cannot describe", "[x86_64][acpi]") {
+    MemoryMap m = map_with(2, 1);
+    SECTION("a virtio window above 4 GiB") {
+        m.mmio[0].window.start = 5 * gib;
+        CHECK_THROWS_AS(build_acpi_tables(m), LayoutError);
+    }
+    SECTION("a GSI beyond the IOAPIC") {
+        m.mmio[0].irq = 24;
+        CHECK_THROWS_AS(build_acpi_tables(m), LayoutError);
+    }
+    SECTION("no CPUs") {
+        m.cpus = 0;
+        CHECK_THROWS_AS(build_acpi_tables(m), LayoutError);
+    }
+    SECTION("too many CPUs") {
+        m.cpus = 255;
+        CHECK_THROWS_AS(build_acpi_tables(m), LayoutError);
+    }
+}
