@@ -1,0 +1,72 @@
+// Everything the VMM writes into guest memory before vCPU 0 first runs, and
+// vCPU 0's registers: the x86_64 boot in one value.
+//
+//   auto kernel = BzImage::read(path);
+//   auto map = layout_x86_64({..., .initrd_bytes = initrd.size(),
+//                             .initrd_addr_max = kernel.initrd_addr_max(),
+//                             .kernel = kernel.load_range()});
+//   auto plan = plan_boot(kernel, map, initrd);
+//   for (const GuestWrite& w : plan.writes()) guest_memory.write(w.address, w.bytes);
+//   set_registers(vcpu0, plan.cpu());
+//
+// Writes: GDT, zero page, page tables, command line (NUL-terminated), ACPI
+// tables, the protected-mode kernel at its load address, the initrd. They
+// are disjoint and each lies inside one MemoryMap::ram range; the caller
+// still bounds-checks them against its own mapping.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include <ktstr/common/bytes.hpp>
+
+#include "arch/x86_64/acpi/acpi_tables.hpp"
+#include "arch/x86_64/boot_cpu_state.hpp"
+#include "arch/x86_64/bzimage.hpp"
+#include "arch/x86_64/e820.hpp"
+#include "memory/memory_map.hpp"
+
+namespace ktstr::vmm::x86_64 {
+
+struct GuestWrite {
+    std::uint64_t address = 0;
+    byte_view bytes;
+    std::string_view what;  // "zero page", "kernel", ...
+};
+
+class BootPlan {
+public:
+    // The write views point into this plan and into the BzImage and initrd
+    // the plan was made from: all three must outlive the writes. Moving a
+    // plan keeps them valid; copying is disabled.
+    const std::vector<GuestWrite>& writes() const noexcept { return writes_; }
+    const BootCpuState& cpu() const noexcept { return cpu_; }
+    const std::vector<E820Entry>& e820() const noexcept { return e820_; }
+    const acpi::AcpiTables& acpi() const noexcept { return acpi_; }
+    byte_view zero_page() const noexcept { return zero_page_; }
+
+    BootPlan(BootPlan&&) noexcept = default;
+    BootPlan& operator=(BootPlan&&) noexcept = default;
+    BootPlan(const BootPlan&) = delete;
+    BootPlan& operator=(const BootPlan&) = delete;
+
+private:
+    BootPlan() = default;
+    friend BootPlan plan_boot(const BzImage&, const MemoryMap&, byte_view);
+
+    std::vector<GuestWrite> writes_;
+    BootCpuState cpu_;
+    std::vector<E820Entry> e820_;
+    acpi::AcpiTables acpi_;
+    byte_buffer gdt_, zero_page_, page_tables_, cmdline_;
+};
+
+// Throws std::invalid_argument (LayoutError, BzImageError or plain) with a
+// one-line reason when the pieces do not fit together: the kernel's
+// decompression range not inside RAM or overlapping the initrd, the initrd
+// size differing from the map's, above the kernel's initrd_addr_max or
+// outside RAM, the command line too long for this kernel.
+BootPlan plan_boot(const BzImage& kernel, const MemoryMap& map, byte_view initrd);
+
+}  // namespace ktstr::vmm::x86_64
