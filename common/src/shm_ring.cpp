@@ -81,12 +81,21 @@ struct SharedAccess {
 PlainAccess access(SpanRegion r) noexcept { return {r.data(), r.size()}; }
 SharedAccess access(SharedRegion r) noexcept { return {r.data(), r.size()}; }
 
-// Copies `n` bytes between the data area and `buf`, starting at monotonic
-// position `pos` and wrapping at `capacity`. Callers guarantee
-// header_size + capacity <= region size and n <= capacity.
+// Data-area offset of monotonic position `pos`.
+std::size_t ring_offset(std::uint64_t pos, std::size_t capacity) noexcept {
+    return static_cast<std::size_t>(pos % capacity);
+}
+
+// Copies `n` bytes between the data area and `buf`, starting at data-area
+// offset `at` and wrapping at `capacity`. Callers guarantee
+// header_size + capacity <= region size, at < capacity and n <= capacity.
+//
+// A frame's bytes are laid out from the offset of its start, not from the
+// offsets of later monotonic positions: the two differ only when a frame
+// straddles write_ptr's wrap at 2^64 (2^64 is not a multiple of the
+// capacity), and there the frame must still read back as it was written.
 template <typename A>
-void ring_copy_out(const A& a, std::size_t capacity, std::uint64_t pos, std::uint8_t* out, std::size_t n) noexcept {
-    auto at = static_cast<std::size_t>(pos % capacity);
+void ring_copy_out(const A& a, std::size_t capacity, std::size_t at, std::uint8_t* out, std::size_t n) noexcept {
     std::size_t first = std::min(n, capacity - at);
     a.load_bytes(shm::header_size + at, out, first);
     if (first < n)
@@ -94,8 +103,7 @@ void ring_copy_out(const A& a, std::size_t capacity, std::uint64_t pos, std::uin
 }
 
 template <typename A>
-void ring_copy_in(const A& a, std::size_t capacity, std::uint64_t pos, const std::uint8_t* in, std::size_t n) noexcept {
-    auto at = static_cast<std::size_t>(pos % capacity);
+void ring_copy_in(const A& a, std::size_t capacity, std::size_t at, const std::uint8_t* in, std::size_t n) noexcept {
     std::size_t first = std::min(n, capacity - at);
     a.store_bytes(shm::header_size + at, in, first);
     if (first < n)
@@ -131,9 +139,10 @@ RingWriteStatus write_impl(const A& a, std::uint32_t msg_type, byte_view payload
 
     std::array<std::uint8_t, frame_header_size> hdr{};
     encode_frame_header(make_frame_header(msg_type, payload), hdr);
-    ring_copy_in(a, capacity, write_ptr, hdr.data(), hdr.size());
+    const auto at = ring_offset(write_ptr, capacity);
+    ring_copy_in(a, capacity, at, hdr.data(), hdr.size());
     if (!payload.empty())
-        ring_copy_in(a, capacity, write_ptr + frame_header_size, payload.data(), payload.size());
+        ring_copy_in(a, capacity, (at + frame_header_size) % capacity, payload.data(), payload.size());
     // Publish last: the reader trusts nothing beyond write_ptr.
     a.store64(shm::off_write_ptr, write_ptr + total);
     return RingWriteStatus::written;
@@ -174,7 +183,8 @@ RingDrainResult drain_impl(const A& a, DrainMode mode) {
     std::uint64_t pos = read_ptr;
     while (write_ptr - pos >= frame_header_size) {
         std::array<std::uint8_t, frame_header_size> hb{};
-        ring_copy_out(a, capacity, pos, hb.data(), hb.size());
+        const auto at = ring_offset(pos, capacity);
+        ring_copy_out(a, capacity, at, hb.data(), hb.size());
         const auto h = decode_frame_header(hb);
         if (h.length > max_payload) {
             r.status = RingDrainStatus::torn_length;
@@ -189,7 +199,7 @@ RingDrainResult drain_impl(const A& a, DrainMode mode) {
         e.pad = h.pad;
         e.payload.resize(h.length);
         if (h.length != 0)
-            ring_copy_out(a, capacity, pos + frame_header_size, e.payload.data(), h.length);
+            ring_copy_out(a, capacity, (at + frame_header_size) % capacity, e.payload.data(), h.length);
         e.crc_ok = crc32(e.payload) == h.crc32;
         r.entries.push_back(std::move(e));
         pos += total;

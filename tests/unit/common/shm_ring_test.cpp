@@ -364,3 +364,18 @@ TEST_CASE("shared region: concurrent producer and consumer agree", "[shm]") {
     // Every refused write was counted, and nothing else was.
     CHECK(ring_read_header(r).drops == full);
 }
+
+TEST_CASE("a frame straddling write_ptr's 2^64 wrap reads back intact", "[shm]") {
+    // 2^64 mod 48 = 16, so position 2^64 - 1 is offset 15 and the wrapped
+    // pointer 15 is offset 15 too: laid out naively, the payload would
+    // overwrite the header.
+    auto b = make_ring(40 + 48);
+    put64(b, 16, std::numeric_limits<std::uint64_t>::max());
+    put64(b, 24, std::numeric_limits<std::uint64_t>::max());
+    std::string p(17, 'w');
+    CHECK(write(b, 3, p) == RingWriteStatus::written);
+    auto r = drain(b);
+    REQUIRE(r.entries.size() == 1);
+    CHECK(r.entries[0].crc_ok);
+    CHECK(text(r.entries[0].payload) == p);
+}
