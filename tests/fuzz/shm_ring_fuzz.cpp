@@ -22,8 +22,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::uint8_t payload[32] = {1, 2, 3};
     auto st = ktstr::ring_write(span, 0x45584954, ktstr::byte_view(payload, size % 33));
     auto after = ktstr::ring_drain(span, ktstr::DrainMode::consume);
-    if (st == ktstr::RingWriteStatus::written && after.status == ktstr::RingDrainStatus::ok && after.entries.empty())
-        std::abort();  // a message we just wrote must come back
+    // Into a ring the reader had emptied, a written message must come back.
+    const bool was_empty = consumed.status == ktstr::RingDrainStatus::ok && consumed.bytes_pending == 0;
+    if (was_empty && st == ktstr::RingWriteStatus::written &&
+        (after.entries.size() != 1 || !after.entries[0].crc_ok || after.entries[0].payload.size() != size % 33))
+        std::abort();
     ktstr::SharedRegion shared(region.data(), region.size());
     (void)ktstr::ring_drain(shared, ktstr::DrainMode::consume);
     ktstr::ring_signal(shared, size % 3, 1);
