@@ -29,8 +29,13 @@ constexpr auto tables = make_tables();
 }  // namespace
 
 std::uint32_t boost_reference(std::uint32_t crc, byte_view data) noexcept {
-    // boost::crc_32_type keeps the pre-final-XOR remainder.
-    boost::crc_32_type c(~crc);
+    // boost::crc_32_type takes its interim remainder unreflected (bit i <->
+    // x^i) and its checksum() is that remainder reflected, XOR 0xFFFFFFFF:
+    // so it resumes from the reflection of ~crc.
+    std::uint32_t rem = 0;
+    for (int i = 0; i < 32; ++i)
+        rem |= ((~crc >> i) & 1u) << (31 - i);
+    boost::crc_32_type c(rem);
     c.process_bytes(data.data(), data.size());
     return c.checksum();
 }
