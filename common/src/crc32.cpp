@@ -2,6 +2,7 @@
 #include "ktstr/common/crc32.hpp"
 
 #include <array>
+#include <atomic>
 
 #include <boost/crc.hpp>
 
@@ -75,19 +76,30 @@ Choice choose() noexcept {
     return {slicing_by_8, "slicing-by-8"};
 }
 
-// Chosen once, on first use (thread-safe static initialisation).
-const Choice& active() noexcept {
-    static const Choice c = choose();
-    return c;
+std::uint32_t resolve(std::uint32_t crc, byte_view data) noexcept;
+
+// The implementation crc32() calls. It starts as resolve(), which makes
+// the choice on first use and stores it, so every later call is one load
+// and an indirect jump. Constant-initialised, hence usable from any static
+// initialiser. Threads racing on first use all compute the same choice
+// (it depends only on the CPU), so a relaxed store is enough.
+std::atomic<crc_fn> active{resolve};
+
+std::uint32_t resolve(std::uint32_t crc, byte_view data) noexcept {
+    const crc_fn fn = choose().fn;
+    active.store(fn, std::memory_order_relaxed);
+    return fn(crc, data);
 }
 
 }  // namespace
 
-std::string_view active_name() noexcept { return active().name; }
+std::string_view active_name() noexcept { return choose().name; }
 
 }  // namespace crc32_impl
 
-std::uint32_t crc32_update(std::uint32_t crc, byte_view data) noexcept { return crc32_impl::active().fn(crc, data); }
+std::uint32_t crc32_update(std::uint32_t crc, byte_view data) noexcept {
+    return crc32_impl::active.load(std::memory_order_relaxed)(crc, data);
+}
 
 std::uint32_t crc32(byte_view data) noexcept { return crc32_update(0, data); }
 
