@@ -66,9 +66,9 @@ const std::uint8_t* aligned64(const byte_buffer& buf) {
 }  // namespace
 
 TEST_CASE("CRC-32 known vectors", "[crc32]") {
-    WARN("CRC-32 implementations exercised: pclmul " << (crc32_impl::has_pclmul() ? "yes" : "no (CPU lacks it)")
-                                                    << ", vpclmul "
-                                                    << (crc32_impl::has_vpclmul() ? "yes" : "no (CPU lacks it)")
+    const char* unavailable = "no (not on this CPU or not built for it)";
+    WARN("CRC-32 implementations exercised: pclmul " << (crc32_impl::has_pclmul() ? "yes" : unavailable)
+                                                    << ", vpclmul " << (crc32_impl::has_vpclmul() ? "yes" : unavailable)
                                                     << "; crc32() dispatches to " << crc32_impl::active_name());
     CHECK(crc32(as_bytes("123456789")) == 0xCBF43926u);
     CHECK(crc32({}) == 0u);
