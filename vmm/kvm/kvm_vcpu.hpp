@@ -1,0 +1,57 @@
+// One KVM vCPU: its fd and its mapped kvm_run structure. Run it from one
+// thread at a time; the exit data is valid until the next run().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include <linux/kvm.h>
+
+#include "kvm/memory_mapping.hpp"
+#include "kvm/unique_fd.hpp"
+
+namespace ktstr::vmm::kvm {
+
+// A port I/O exit (KVM_EXIT_IO), its data bounded to the kvm_run mapping.
+struct IoExit {
+    bool out = false;          // true: the guest wrote (OUT); false: it reads (IN)
+    std::uint16_t port = 0;
+    std::uint8_t size = 0;     // bytes per access: 1, 2 or 4
+    std::uint32_t count = 0;   // accesses (string instructions repeat)
+    // size * count bytes: what the guest wrote, or where to put what it
+    // reads before the next run().
+    std::span<std::uint8_t> data;
+};
+
+class KvmVcpu {
+public:
+    KvmVcpu(UniqueFd fd, MemoryMapping run) noexcept : fd_(std::move(fd)), run_(std::move(run)) {}
+
+    kvm_regs regs() const;                 // KVM_GET_REGS
+    void set_regs(const kvm_regs& r) const;
+    kvm_sregs sregs() const;               // KVM_GET_SREGS
+    void set_sregs(const kvm_sregs& s) const;
+
+    // KVM_RUN until the next exit; returns kvm_run's exit_reason. A signal
+    // that interrupts the run returns KVM_EXIT_INTR, so a caller can check
+    // a deadline and run again. Throws KvmError for any other failure.
+    std::uint32_t run();
+
+    // The exit data of the last run(). io() throws KvmError when the last
+    // exit was not KVM_EXIT_IO or the kernel's data offset does not fit the
+    // mapping.
+    kvm_run& state() const noexcept { return *static_cast<kvm_run*>(run_.data()); }
+    IoExit io() const;
+
+    int fd() const noexcept { return fd_.get(); }
+
+private:
+    UniqueFd fd_;
+    MemoryMapping run_;
+};
+
+// The name of a KVM_EXIT_* reason ("HLT", "IO", ...), or "UNKNOWN".
+const char* exit_reason_name(std::uint32_t reason) noexcept;
+
+}  // namespace ktstr::vmm::kvm

@@ -1,0 +1,68 @@
+// A KVM virtual machine: its memory slots and its vCPUs. Obtained from
+// KvmSystem::create_vm. Closing it (destruction) tears the VM down once
+// every vCPU fd is closed too.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "kvm/kvm_vcpu.hpp"
+#include "kvm/unique_fd.hpp"
+
+namespace ktstr::vmm::kvm {
+
+class KvmVm {
+public:
+    KvmVm(UniqueFd fd, std::size_t vcpu_mmap_size) noexcept : fd_(std::move(fd)), vcpu_mmap_size_(vcpu_mmap_size) {}
+
+    int check_extension(unsigned cap) const;  // KVM_CHECK_EXTENSION on the VM (per-VM answers)
+
+    // KVM_SET_TSS_ADDR (x86): three pages of guest-physical address space
+    // KVM may use to run real mode on Intel hosts without unrestricted
+    // guest support. Must lie outside every memory slot.
+    void set_tss_addr(std::uint64_t guest_phys) const;
+
+    // KVM_CREATE_VCPU with the given id (the APIC id on x86), its kvm_run
+    // structure mapped.
+    KvmVcpu create_vcpu(std::uint32_t id) const;
+
+    int fd() const noexcept { return fd_.get(); }
+
+private:
+    UniqueFd fd_;
+    std::size_t vcpu_mmap_size_;
+};
+
+// A range of host memory that the guest sees at `guest_phys`: registered
+// with KVM_SET_USER_MEMORY_REGION on construction, removed (size 0) on
+// destruction. Declare it after both the VM and the memory it maps, so
+// that it goes first: the guest must not keep a window on memory the host
+// has unmapped (and perhaps mapped again for something else).
+class UserMemoryRegion {
+public:
+    struct Spec {
+        std::uint32_t slot = 0;
+        std::uint64_t guest_phys = 0;  // page-aligned
+        std::span<std::byte> memory;   // page-aligned start and size
+        bool read_only = false;        // KVM_MEM_READONLY: guest writes exit as MMIO
+        bool log_dirty = false;        // KVM_MEM_LOG_DIRTY_PAGES
+    };
+
+    // Throws KvmError for misaligned ranges, an overflowing guest range,
+    // or a refusal by KVM (overlap with another slot, too many slots).
+    UserMemoryRegion(const KvmVm& vm, const Spec& spec);
+    UserMemoryRegion(UserMemoryRegion&& o) noexcept;
+    UserMemoryRegion& operator=(UserMemoryRegion&&) = delete;
+    UserMemoryRegion(const UserMemoryRegion&) = delete;
+    UserMemoryRegion& operator=(const UserMemoryRegion&) = delete;
+    ~UserMemoryRegion();
+
+    const Spec& spec() const noexcept { return spec_; }
+
+private:
+    int vm_fd_;
+    Spec spec_;
+};
+
+}  // namespace ktstr::vmm::kvm
