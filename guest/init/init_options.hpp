@@ -14,6 +14,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ktstr::init {
 
@@ -28,9 +29,10 @@ struct InitOptions {
     std::string com2 = "/dev/ttyS1";
 };
 
-// Throws std::runtime_error naming the option for a malformed value
-// (a path that is not absolute, a number that is not decimal or above
-// one hour, an echo value other than 0/1).
-InitOptions parse_init_options(std::string_view cmdline);
+// A malformed value (a path that is not absolute, a number that is not
+// decimal or above one hour, an echo value other than 0/1) keeps that
+// option's default and adds a message naming the option to `errors`, so
+// that the others (COM2 above all) still apply while init reports it.
+InitOptions parse_init_options(std::string_view cmdline, std::vector<std::string>& errors);
 
 }  // namespace ktstr::init

@@ -95,13 +95,8 @@ int run_init(const InitSetup& setup) {
         console.say("warning: " + w);
 
     const auto cmdline = guest::read_kernel_cmdline();
-    InitOptions opt;
-    std::string options_error;
-    try {
-        opt = parse_init_options(cmdline);
-    } catch (const std::exception& e) {
-        options_error = e.what();
-    }
+    std::vector<std::string> option_errors;
+    const InitOptions opt = parse_init_options(cmdline, option_errors);
     {
         // Crash reports follow the COM2 this run uses.
         auto p = guest::paths();
@@ -138,8 +133,8 @@ int run_init(const InitSetup& setup) {
 
     if (!mounts.errors.empty())
         return fail(exit_code::mount_failed, join(mounts.errors));
-    if (!options_error.empty())
-        return fail(exit_code::bad_options, "kernel command line: " + options_error);
+    if (!option_errors.empty())
+        return fail(exit_code::bad_options, "kernel command line: " + join(option_errors));
 
     if (setup.pid1)
         guest::install_crash_hook("ktstr-init");

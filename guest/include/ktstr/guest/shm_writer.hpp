@@ -52,7 +52,9 @@ private:
 
 class ShmWriter {
 public:
-    explicit ShmWriter(PhysMapping mapping) : mapping_(std::move(mapping)) {}
+    // Opens the lock file up front, so that try_write (which opens
+    // nothing) also excludes other processes.
+    explicit ShmWriter(PhysMapping mapping) : mapping_(std::move(mapping)) { lock_.prepare(); }
     ShmWriter(const ShmWriter&) = delete;
     ShmWriter& operator=(const ShmWriter&) = delete;
 

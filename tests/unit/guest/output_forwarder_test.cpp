@@ -1,0 +1,98 @@
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "guest_sandbox.hpp"
+#include "ktstr/common/msg_type.hpp"
+#include "ktstr/guest/output_forwarder.hpp"
+
+using namespace ktstr;
+using namespace ktstr::guest;
+using namespace std::chrono_literals;
+using ktstr::test::GuestSandbox;
+
+namespace {
+
+struct Pipe {
+    UniqueFd r, w;
+    Pipe() {
+        int p[2];
+        REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+        r.reset(p[0]);
+        w.reset(p[1]);
+    }
+};
+
+std::string drain_fd(int fd) {
+    std::string out;
+    char buf[4096];
+    while (ktstr::test::readable(fd)) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("output is forwarded in chunks of at most 4 KiB and echoed", "[guest][forwarder]") {
+    GuestSandbox sb;
+    sb.attach_port();
+    Pipe src;
+    ktstr::test::write_file(sb.path("echo"), "");
+    UniqueFd echo(::open(sb.path("echo").c_str(), O_WRONLY | O_CLOEXEC));
+    std::string data;
+    for (int i = 0; i < 10000; ++i)
+        data.push_back(static_cast<char>('a' + i % 26));
+
+    OutputForwarder fwd(std::move(src.r), {OutputStream::stderr_stream, echo.get(), true});
+    std::thread writer([&] {
+        for (std::size_t off = 0; off < data.size(); off += 3000) {
+            auto n = std::min<std::size_t>(3000, data.size() - off);
+            if (::write(src.w.get(), data.data() + off, n) != static_cast<ssize_t>(n))
+                return;  // shows as missing bytes below
+        }
+        src.w.reset();
+    });
+    writer.join();
+    CHECK(fwd.finish(10s));
+    // Every frame is in the socket buffer by now; read until it is empty.
+    auto frames = ktstr::test::read_frames(sb.host(), 1000, 200ms);
+
+    std::string got;
+    for (const auto& f : frames) {
+        CHECK(f.msg_type() == to_u32(MsgType::Stderr));
+        CHECK(f.payload.size() <= OutputForwarder::chunk_size);
+        CHECK(f.payload.size() > 0);
+        got += ktstr::test::text(f);
+    }
+    CHECK(got == data);
+    CHECK(ktstr::test::read_file(sb.path("echo")) == data);
+    auto st = fwd.stats();
+    CHECK(st.bytes == data.size());
+    CHECK(st.chunks == frames.size());
+    CHECK(st.chunks_not_sent == 0);
+}
+
+TEST_CASE("chunks that cannot be sent are counted, the echo still works", "[guest][forwarder]") {
+    GuestSandbox sb("console=ttyS0");  // not a guest: senders refuse
+    Pipe src, echo;
+    OutputForwarder fwd(std::move(src.r), {OutputStream::stdout_stream, echo.w.get(), true});
+    REQUIRE(::write(src.w.get(), "hello", 5) == 5);
+    src.w.reset();
+    CHECK(fwd.finish(10s));
+    CHECK(fwd.stats().chunks_not_sent == 1);
+    CHECK(drain_fd(echo.r.get()) == "hello");
+}
+
+TEST_CASE("finish gives up on a writer that never closes", "[guest][forwarder]") {
+    GuestSandbox sb;
+    Pipe src;
+    OutputForwarder fwd(std::move(src.r), {OutputStream::stdout_stream, -1, false});
+    REQUIRE(::write(src.w.get(), "x", 1) == 1);
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK_FALSE(fwd.finish(20ms));
+    CHECK(std::chrono::steady_clock::now() - t0 < 10s);
+}
