@@ -14,9 +14,12 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", "ktstr-vmm 0.1.0");
 
+    const std::vector<std::string> arguments(argv, argv + argc);
     std::vector<Command> commands{
         add_decode_command(app),
         add_dtb_command(app),
+        add_kvm_check_command(app, arguments),
+        add_emulated_host_inside_command(app),
     };
 
     try {

@@ -1,0 +1,213 @@
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "emulated_host/output_stream.hpp"
+#include "ktstr/common/bytes.hpp"
+
+using namespace ktstr::vmm::emulated_host;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string t = (fs::temp_directory_path() / "ktstr-outstream-XXXXXX").string();
+        REQUIRE(::mkdtemp(t.data()) != nullptr);
+        path = t;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+void write_text(const fs::path& p, const std::string& s) {
+    std::ofstream f(p, std::ios::binary | std::ios::trunc);
+    f << s;
+}
+
+std::string read_text(const fs::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+// The stream write_outputs produces for `outputs`, captured in a file.
+std::vector<std::uint8_t> stream_of(const fs::path& scratch, const std::vector<fs::path>& outputs) {
+    const auto file = scratch / "stream.bin";
+    {
+        ktstr::vmm::UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        REQUIRE(fd);
+        write_outputs(fd.get(), outputs);
+    }
+    const auto s = read_text(file);
+    fs::remove(file);
+    return {s.begin(), s.end()};
+}
+
+void feed_in_chunks(OutputReceiver& r, const std::vector<std::uint8_t>& s, std::size_t chunk) {
+    for (std::size_t i = 0; i < s.size(); i += chunk)
+        r.feed(ktstr::byte_view(s).subspan(i, std::min(chunk, s.size() - i)));
+}
+
+// A header by hand, for hostile streams.
+std::vector<std::uint8_t> header(const char* magic, std::uint32_t kind, std::uint32_t mode, const std::string& path,
+                                 std::uint64_t size, std::uint32_t path_len_override = UINT32_MAX) {
+    // Sized once and filled in place (GCC 12 misreads vector::insert here).
+    std::vector<std::uint8_t> h(sizeof(OutputRecordHeader) + path.size());
+    std::memcpy(h.data(), magic, 4);
+    ktstr::store_le<std::uint32_t>(h.data() + 4, kind);
+    ktstr::store_le<std::uint32_t>(h.data() + 8, mode);
+    ktstr::store_le<std::uint32_t>(h.data() + 12,
+                                   path_len_override != UINT32_MAX ? path_len_override : static_cast<std::uint32_t>(path.size()));
+    ktstr::store_le<std::uint64_t>(h.data() + 16, size);
+    std::memcpy(h.data() + sizeof(OutputRecordHeader), path.data(), path.size());
+    return h;
+}
+
+std::vector<std::uint8_t> end_record() {
+    return header("KTOF", output_kind_end, 0, "", 0);
+}
+
+}  // namespace
+
+TEST_CASE("output stream: files and a directory tree come back byte for byte, whatever the read sizes") {
+    TempDir scratch;
+    const auto report = scratch.path / "out" / "report.txt";
+    const auto tree = scratch.path / "out" / "tree";
+    fs::create_directories(tree / "sub" / "empty");
+    write_text(report.string(), "api_version=12\n");
+    std::string big(300000, '\0');
+    for (std::size_t i = 0; i < big.size(); ++i)
+        big[i] = static_cast<char>(i * 7 + 3);
+    write_text(tree / "sub" / "big.bin", big);
+    write_text(tree / "empty.txt", "");
+    ::chmod((tree / "empty.txt").c_str(), 0640);
+    fs::create_symlink("/etc/passwd", tree / "link");  // skipped: not a regular file
+
+    const std::vector<fs::path> outputs{report, tree, scratch.path / "out" / "never-written"};
+    const auto stream = stream_of(scratch.path, outputs);
+
+    for (std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{4096}, stream.size()}) {
+        // Move the originals away; the receiver must recreate them.
+        const auto saved = scratch.path / "saved";
+        fs::rename(scratch.path / "out", saved);
+        OutputReceiver r(outputs);
+        feed_in_chunks(r, stream, chunk);
+        CHECK_FALSE(r.finish());
+        CHECK(read_text(report) == "api_version=12\n");
+        CHECK(read_text(tree / "sub" / "big.bin") == big);
+        CHECK(fs::exists(tree / "empty.txt"));
+        CHECK(fs::file_size(tree / "empty.txt") == 0);
+        CHECK((fs::status(tree / "empty.txt").permissions() & fs::perms::group_read) != fs::perms::none);
+        CHECK(fs::is_directory(tree / "sub" / "empty"));
+        CHECK_FALSE(fs::exists(tree / "link"));
+        CHECK_FALSE(fs::exists(scratch.path / "out" / "never-written"));
+        fs::remove_all(scratch.path / "out");
+        fs::rename(saved, scratch.path / "out");
+    }
+}
+
+TEST_CASE("output stream: no bytes at all is not an error (the guest never got that far)") {
+    OutputReceiver r({"/nonexistent/out"});
+    CHECK_FALSE(r.finish());
+    CHECK(r.received().empty());
+}
+
+TEST_CASE("output stream: hostile records are refused and nothing lands outside the declared outputs") {
+    TempDir scratch;
+    const auto allowed = scratch.path / "allowed";
+    const auto outside = scratch.path / "outside.txt";
+    struct Case {
+        const char* what;
+        std::vector<std::uint8_t> bytes;
+        const char* error;
+    };
+    auto with_end = [](std::vector<std::uint8_t> v) {
+        for (auto b : end_record())
+            v.push_back(b);
+        return v;
+    };
+    std::vector<Case> cases{
+        {"bad magic", with_end(header("XXXX", output_kind_file, 0644, allowed.string(), 0)), "bad record magic"},
+        {"unknown kind", with_end(header("KTOF", 9, 0644, allowed.string(), 0)), "unknown record kind 9"},
+        {"path outside the outputs", with_end(header("KTOF", output_kind_file, 0644, outside.string(), 0)),
+         "not one of the declared outputs"},
+        {"dot-dot escape", with_end(header("KTOF", output_kind_file, 0644, allowed.string() + "/../outside.txt", 0)),
+         "not a plain absolute path"},
+        {"relative path", with_end(header("KTOF", output_kind_file, 0644, "relative/file", 0)),
+         "not a plain absolute path"},
+        {"prefix that is not a parent", with_end(header("KTOF", output_kind_file, 0644, allowed.string() + "-x", 0)),
+         "not one of the declared outputs"},
+        {"huge path length", header("KTOF", output_kind_file, 0644, "", 0, 1u << 31), "bad record"},
+        {"empty path", header("KTOF", output_kind_file, 0644, "", 0), "bad record"},
+        {"directory with content", header("KTOF", output_kind_directory, 0755, allowed.string(), 5), "directory with content"},
+        {"end record with a path", header("KTOF", output_kind_end, 0, "/x", 0), "bad record"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.what);
+        OutputReceiver r({allowed});
+        r.feed(c.bytes);
+        auto err = r.finish();
+        REQUIRE(err);
+        CHECK_THAT(*err, Catch::Contains(c.error));
+        CHECK_FALSE(fs::exists(outside));
+    }
+}
+
+TEST_CASE("output stream: a stream cut inside a file leaves no file, not even the partial one") {
+    TempDir scratch;
+    const auto target = scratch.path / "report.txt";
+    auto bytes = header("KTOF", output_kind_file, 0644, target.string(), 1000);
+    bytes.resize(bytes.size() + 10, 'x');
+    OutputReceiver r({target});
+    r.feed(bytes);
+    auto err = r.finish();
+    REQUIRE(err);
+    CHECK_THAT(*err, Catch::Contains("990 bytes short"));
+    CHECK_FALSE(fs::exists(target));
+    CHECK(fs::is_empty(scratch.path));
+}
+
+TEST_CASE("output stream: a stream without its end record, and bytes after it, are errors") {
+    TempDir scratch;
+    const auto target = scratch.path / "a";
+    {
+        OutputReceiver r({target});
+        r.feed(header("KTOF", output_kind_file, 0644, target.string(), 0));
+        auto err = r.finish();
+        REQUIRE(err);
+        CHECK_THAT(*err, Catch::Contains("without its end record"));
+    }
+    {
+        OutputReceiver r({target});
+        auto bytes = end_record();
+        bytes.push_back(0);
+        r.feed(bytes);
+        auto err = r.finish();
+        REQUIRE(err);
+        CHECK_THAT(*err, Catch::Contains("after the end record"));
+    }
+}
+
+TEST_CASE("output stream: is_plain_absolute") {
+    CHECK(is_plain_absolute("/a/b"));
+    CHECK(is_plain_absolute("/"));
+    CHECK_FALSE(is_plain_absolute("a/b"));
+    CHECK_FALSE(is_plain_absolute("/a/../b"));
+    CHECK_FALSE(is_plain_absolute("/a/./b"));
+    CHECK_FALSE(is_plain_absolute("/a/b/"));
+}

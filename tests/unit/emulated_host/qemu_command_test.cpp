@@ -1,0 +1,72 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "emulated_host/emulated_host.hpp"
+#include "emulated_host/qemu_command.hpp"
+
+using namespace ktstr::vmm::emulated_host;
+
+namespace {
+// The value following `flag` at its `n`th occurrence.
+std::vector<std::string> values_of(const std::vector<std::string>& args, const std::string& flag) {
+    std::vector<std::string> v;
+    for (std::size_t i = 0; i + 1 < args.size(); ++i)
+        if (args[i] == flag)
+            v.push_back(args[i + 1]);
+    return v;
+}
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+}  // namespace
+
+TEST_CASE("qemu command: TCG on all threads, the max CPU, the plan's shape") {
+    QemuPlan p;
+    p.qemu = "/usr/bin/qemu-system-x86_64";
+    p.kernel = "/k/vmlinuz";
+    p.initramfs = "/k/initrd";
+    p.cmdline = "console=ttyS0";
+    p.cpus = 2;
+    p.memory_mib = 600;
+    const auto a = qemu_arguments(p);
+    CHECK(a.front() == p.qemu);
+    CHECK(values_of(a, "-accel") == std::vector<std::string>{"tcg,thread=multi"});
+    CHECK(values_of(a, "-cpu") == std::vector<std::string>{"max"});
+    CHECK(values_of(a, "-smp") == std::vector<std::string>{"2"});
+    CHECK(values_of(a, "-m") == std::vector<std::string>{"600"});
+    CHECK(values_of(a, "-kernel") == std::vector<std::string>{"/k/vmlinuz"});
+    CHECK(values_of(a, "-initrd") == std::vector<std::string>{"/k/initrd"});
+    CHECK(values_of(a, "-append") == std::vector<std::string>{"console=ttyS0"});
+    CHECK(contains(a, "-no-reboot"));
+    CHECK(contains(a, "-nodefaults"));
+}
+
+TEST_CASE("qemu command: every channel is a file chardev on the inherited fd") {
+    QemuPlan p;
+    p.fds = {10, 11, 12, 13, 14};
+    const auto a = qemu_arguments(p);
+    const auto chardevs = values_of(a, "-chardev");
+    CHECK(chardevs == std::vector<std::string>{
+                          "file,id=com1,path=/dev/fd/10", "file,id=com2,path=/dev/fd/11", "file,id=out,path=/dev/fd/12",
+                          "file,id=err,path=/dev/fd/13", "file,id=files,path=/dev/fd/14"});
+    CHECK(values_of(a, "-serial") == std::vector<std::string>{"chardev:com1", "chardev:com2"});
+    const auto devices = values_of(a, "-device");
+    CHECK(contains(devices, "virtserialport,bus=vser.0,nr=2,chardev=out,name=ktstr.stdout"));
+    CHECK(contains(devices, "virtserialport,bus=vser.0,nr=3,chardev=err,name=ktstr.stderr"));
+    CHECK(contains(devices, "virtserialport,bus=vser.0,nr=4,chardev=files,name=ktstr.files"));
+}
+
+TEST_CASE("qemu command: the outer kernel is quiet unless verbose, never reboots, init does not echo") {
+    CHECK(outer_kernel_cmdline(false) == "console=ttyS0 panic=-1 quiet");
+    CHECK(outer_kernel_cmdline(true) == "console=ttyS0 panic=-1");
+}
+
+TEST_CASE("outer memory: the inner VM's RAM plus 512 MiB plus twice the initramfs payload") {
+    CHECK(outer_memory_mib(0, 0) == 512);
+    CHECK(outer_memory_mib(256, 0) == 768);
+    CHECK(outer_memory_mib(256, 10 * 1024 * 1024) == 788);
+    CHECK(outer_memory_mib(0, 1) == 513);
+}

@@ -1,0 +1,198 @@
+#include "emulated_host/emulated_host.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <string_view>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+#include "emulated_host/guest_side.hpp"
+#include "emulated_host/input_paths.hpp"
+#include "emulated_host/outer_initramfs.hpp"
+#include "emulated_host/outer_kernel.hpp"
+#include "emulated_host/qemu_process.hpp"
+
+#ifndef KTSTR_INIT_BINARY
+#error "KTSTR_INIT_BINARY: the path of the built ktstr-init"
+#endif
+
+namespace ktstr::vmm::emulated_host {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::uint64_t mib = 1024 * 1024;
+constexpr std::string_view qemu_program = "qemu-system-x86_64";
+
+void say(const std::string& line) {
+    fmt::print(stderr, "ktstr-vmm: emulated host: {}\n", line);
+    std::fflush(stderr);
+}
+
+// execvp's search, without running anything.
+std::optional<fs::path> find_in_path(std::string_view name) {
+    const char* path = std::getenv("PATH");
+    std::string_view rest = path ? path : "/usr/local/bin:/usr/bin:/bin";
+    while (!rest.empty()) {
+        auto colon = rest.find(':');
+        auto dir = rest.substr(0, colon);
+        rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+        if (dir.empty())
+            continue;
+        fs::path candidate = fs::path(dir) / name;
+        if (::access(candidate.c_str(), X_OK) == 0)
+            return candidate;
+    }
+    return std::nullopt;
+}
+
+// The environment the inner command sees: where the kernel cache lives,
+// and ktstr's own settings.
+std::vector<std::string> inner_environment() {
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) {
+        std::string_view kv(*e);
+        if (kv.starts_with("HOME=") || kv.starts_with("XDG_CACHE_HOME=") || kv.starts_with("KTSTR_"))
+            env.emplace_back(kv);
+    }
+    return env;
+}
+
+// The last few lines of the console, for a failure report.
+std::string last_lines(const std::string& text, std::size_t count) {
+    std::size_t end = text.size();
+    while (end > 0 && (text[end - 1] == '\n' || text[end - 1] == '\r'))
+        --end;
+    std::size_t start = end;
+    for (std::size_t n = 0; start > 0 && n < count; --start)
+        if (text[start - 1] == '\n')
+            ++n;
+    return text.substr(start, end - start);
+}
+
+std::string describe_wait_status(int st) {
+    if (WIFEXITED(st))
+        return fmt::format("exit status {}", WEXITSTATUS(st));
+    if (WIFSIGNALED(st))
+        return fmt::format("signal {}", WTERMSIG(st));
+    return "unknown status";
+}
+
+}  // namespace
+
+std::uint64_t outer_memory_mib(std::uint64_t inner_memory_mib, std::uint64_t payload_bytes) {
+    // 512 MiB runs the outer kernel, ktstr-init and the inner VMM with
+    // room to spare; the initramfs is held twice while it unpacks.
+    return 512 + inner_memory_mib + (2 * payload_bytes + mib - 1) / mib;
+}
+
+int run_in_emulated_host(const Request& request) {
+    const fs::path cwd = fs::current_path();
+    const fs::path self = fs::read_symlink("/proc/self/exe");
+
+    std::vector<fs::path> outputs;
+    for (const auto& o : request.outputs)
+        outputs.push_back(absolute_from(o, cwd));
+    std::vector<fs::path> files = files_named_by(request.arguments, outputs, cwd);
+    for (const auto& i : request.inputs) {
+        auto p = absolute_from(i, cwd);
+        if (!fs::exists(p))
+            throw std::runtime_error(fmt::format("emulated host: input {} does not exist", p.string()));
+        files.push_back(p);
+    }
+
+    auto qemu = find_in_path(qemu_program);
+    if (!qemu) {
+        say(fmt::format("{} not found on PATH (Debian package qemu-system-x86; scripts/setup.sh installs it)",
+                        qemu_program));
+        return exit_host_failure;
+    }
+
+    OuterKernel kernel;
+    OuterInitramfs image;
+    try {
+        kernel = find_outer_kernel();
+        // Every host path sits under host_files_root in the image; the
+        // guest side bind-mounts each at its own path (guest_side.hpp).
+        const fs::path root = host_files_root;
+        auto staged = [&](const fs::path& p) { return root / p.relative_path(); };
+        OuterInitramfsSpec spec;
+        spec.init = KTSTR_INIT_BINARY;
+        spec.programs = {{self, staged(self)}};
+        for (const auto& f : files)
+            spec.files.push_back({f, staged(f)});
+        for (const auto& name : outer_module_names())
+            spec.modules.push_back(find_module(kernel.modules_dir, name));
+        spec.command = {staged(self).string(), "emulated-host-inside", "--cwd", cwd.string()};
+        for (const auto& o : outputs) {
+            spec.command.push_back("--output");
+            spec.command.push_back(o.string());
+        }
+        spec.command.push_back("--bind");
+        spec.command.push_back(self.string());
+        for (const auto& f : files) {
+            spec.command.push_back("--bind");
+            spec.command.push_back(f.string());
+        }
+        spec.command.push_back("--");
+        spec.command.push_back(self.string());
+        spec.command.insert(spec.command.end(), request.arguments.begin(), request.arguments.end());
+        spec.environment = inner_environment();
+        image = build_outer_initramfs(spec);
+    } catch (const std::exception& e) {
+        say(e.what());
+        return exit_host_failure;
+    }
+
+    QemuRunOptions run;
+    run.plan.qemu = qemu->string();
+    run.plan.kernel = kernel.bzimage.string();
+    run.plan.initramfs = image.path.string();
+    run.plan.cmdline = outer_kernel_cmdline(request.verbose);
+    run.plan.cpus = request.cpus;
+    run.plan.memory_mib = outer_memory_mib(request.inner_memory_mib, image.payload_bytes);
+    run.timeout = request.timeout;
+    run.verbose = request.verbose;
+    run.outputs = outputs;
+    if (request.verbose)
+        say(fmt::format("{} cpus, {} MiB, kernel {}, initramfs {} ({} MiB of files)", run.plan.cpus,
+                        run.plan.memory_mib, kernel.bzimage.string(), image.path.string(), image.payload_bytes / mib));
+
+    QemuRunResult r = run_qemu(run);
+    if (r.timed_out) {
+        say(fmt::format("timed out after {} s; QEMU killed (exit status {})", request.timeout.count(), exit_timeout));
+        return exit_timeout;
+    }
+    if (!r.exit_code) {
+        std::string why = fmt::format("QEMU ended ({}) after {:.1f} s without an exit code from the guest",
+                                      describe_wait_status(r.qemu_status), static_cast<double>(r.elapsed.count()) / 1000);
+        if (auto panic = r.console_tail.find("Kernel panic"); panic != std::string::npos)
+            why += ": the outer kernel panicked";
+        say(why);
+        if (!request.verbose) {
+            if (!r.qemu_stderr.empty())
+                fmt::print(stderr, "{}", r.qemu_stderr);
+            if (!r.console_tail.empty())
+                fmt::print(stderr, "--- last console lines ---\n{}\n", last_lines(r.console_tail, 20));
+        }
+        return exit_host_failure;
+    }
+    if (r.output_error) {
+        say(*r.output_error);
+        return *r.exit_code != 0 ? *r.exit_code : exit_host_failure;
+    }
+    if (*r.exit_code != 0 && !r.inner_output && !request.verbose && !r.console_tail.empty()) {
+        // Failed without a word on the inner stderr: whatever went wrong
+        // (the guest side's arguments, a missing port) is on the console.
+        say(fmt::format("exit code {} and no output from the inner command; the console said:", *r.exit_code));
+        fmt::print(stderr, "{}\n", last_lines(r.console_tail, 20));
+    }
+    if (request.verbose)
+        say(fmt::format("guest exit code {} after {:.1f} s", *r.exit_code, static_cast<double>(r.elapsed.count()) / 1000));
+    return *r.exit_code;
+}
+
+}  // namespace ktstr::vmm::emulated_host

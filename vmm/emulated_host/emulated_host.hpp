@@ -1,0 +1,51 @@
+// The emulated KVM host: runs a ktstr-vmm command inside a QEMU guest
+// whose TCG-emulated CPU has SVM, for machines without a usable /dev/kvm
+// (docs/kvm-anywhere.md). The caller sees the inner command's stdout and
+// stderr live, its exit status, and its output files, as if it had run
+// here.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ktstr::vmm::emulated_host {
+
+// Exit statuses of the emulated host itself (with a one-line reason on
+// stderr); every other status is the inner command's own.
+inline constexpr int exit_timeout = 124;       // killed at the timeout
+inline constexpr int exit_host_failure = 125;  // QEMU or the outer guest failed before reporting an exit code
+
+struct Request {
+    // The inner ktstr-vmm's arguments, argv[0] excluded (normally from
+    // cli::arguments_for_inner_host, so they carry --kvm host).
+    std::vector<std::string> arguments;
+    // Host paths (files or directories) the inner command writes; they come
+    // back once it exited. Relative paths are taken from the current
+    // directory.
+    std::vector<std::filesystem::path> outputs;
+    // Host files or directories the inner command reads beyond those its
+    // arguments name (a kernel, its modules, guest binaries).
+    std::vector<std::filesystem::path> inputs;
+    // Guest RAM of the inner VM; the outer guest gets this plus room for
+    // its own kernel, the initramfs and the inner VMM.
+    std::uint64_t inner_memory_mib = 0;
+    std::uint32_t cpus = 2;
+    // From QEMU's start to its exit, boot included.
+    std::chrono::seconds timeout{120};
+    // The outer kernel's console and QEMU's messages on stderr, live.
+    bool verbose = false;
+};
+
+// Runs the request; returns the inner command's exit status, or one of
+// the codes above. Throws std::runtime_error only for bad requests
+// (e.g. an input that does not exist).
+int run_in_emulated_host(const Request& request);
+
+// The outer guest's RAM for a request whose initramfs holds
+// `payload_bytes` of files.
+std::uint64_t outer_memory_mib(std::uint64_t inner_memory_mib, std::uint64_t payload_bytes);
+
+}  // namespace ktstr::vmm::emulated_host

@@ -1,0 +1,267 @@
+#include "emulated_host/output_stream.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <system_error>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+namespace ktstr::vmm::emulated_host {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr char magic[4] = {'K', 'T', 'O', 'F'};
+constexpr std::size_t copy_chunk = 1 << 16;
+
+void write_all(int fd, const void* data, std::size_t size) {
+    const auto* p = static_cast<const std::uint8_t*>(data);
+    while (size > 0) {
+        ssize_t n = ::write(fd, p, size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            throw std::runtime_error(std::string("output stream: write failed: ") + std::strerror(errno));
+        p += n;
+        size -= static_cast<std::size_t>(n);
+    }
+}
+
+void write_header(int fd, std::uint32_t kind, std::uint32_t mode, const std::string& path, std::uint64_t size) {
+    std::array<std::uint8_t, sizeof(OutputRecordHeader)> h{};
+    std::memcpy(h.data(), magic, 4);
+    store_le<std::uint32_t>(h.data() + offsetof(OutputRecordHeader, kind), kind);
+    store_le<std::uint32_t>(h.data() + offsetof(OutputRecordHeader, mode), mode & 07777);
+    store_le<std::uint32_t>(h.data() + offsetof(OutputRecordHeader, path_len), static_cast<std::uint32_t>(path.size()));
+    store_le<std::uint64_t>(h.data() + offsetof(OutputRecordHeader, size), size);
+    write_all(fd, h.data(), h.size());
+    write_all(fd, path.data(), path.size());
+}
+
+void write_file(int out, const fs::path& path) {
+    const std::string name = path.string();
+    if (name.size() > output_max_path)
+        throw std::runtime_error(fmt::format("{}: path longer than {} bytes", name, output_max_path));
+    UniqueFd in(::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!in)
+        throw std::runtime_error(fmt::format("{}: cannot open: {}", name, std::strerror(errno)));
+    struct stat st {};
+    if (::fstat(in.get(), &st) < 0 || !S_ISREG(st.st_mode))
+        throw std::runtime_error(fmt::format("{}: not a regular file any more", name));
+    // The size in the header is the size now; the content sent is exactly
+    // that many bytes (zero-padded if the file shrank meanwhile), so the
+    // stream stays well-formed even if someone writes to the file.
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    write_header(out, output_kind_file, static_cast<std::uint32_t>(st.st_mode), name, size);
+    std::vector<std::uint8_t> buf(copy_chunk);
+    std::uint64_t left = size;
+    while (left > 0) {
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()));
+        ssize_t n = ::read(in.get(), buf.data(), want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            throw std::runtime_error(fmt::format("{}: read failed: {}", name, std::strerror(errno)));
+        if (n == 0) {
+            std::fill(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(want), std::uint8_t{0});
+            n = static_cast<ssize_t>(want);
+        }
+        write_all(out, buf.data(), static_cast<std::size_t>(n));
+        left -= static_cast<std::uint64_t>(n);
+    }
+}
+
+bool within(const fs::path& path, const fs::path& root) {
+    auto [r, p] = std::mismatch(root.begin(), root.end(), path.begin(), path.end());
+    return r == root.end();
+}
+
+}  // namespace
+
+bool is_plain_absolute(const fs::path& path) {
+    if (!path.is_absolute())
+        return false;
+    bool first = true;
+    for (const auto& part : path) {
+        if (first) {  // the root directory "/"
+            first = false;
+            continue;
+        }
+        if (part.empty() || part == "." || part == "..")
+            return false;
+    }
+    return true;
+}
+
+void write_outputs(int fd, const std::vector<fs::path>& outputs) {
+    for (const auto& root : outputs) {
+        std::error_code ec;
+        const auto st = fs::symlink_status(root, ec);
+        if (ec || !fs::exists(st))
+            continue;
+        if (fs::is_regular_file(st)) {
+            write_file(fd, root);
+        } else if (fs::is_directory(st)) {
+            write_header(fd, output_kind_directory, static_cast<std::uint32_t>(st.permissions()), root.string(), 0);
+            for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+                 it.increment(ec)) {
+                const auto s = it->symlink_status();
+                if (fs::is_directory(s))
+                    write_header(fd, output_kind_directory, static_cast<std::uint32_t>(s.permissions()),
+                                 it->path().string(), 0);
+                else if (fs::is_regular_file(s))
+                    write_file(fd, it->path());
+            }
+            if (ec)
+                throw std::runtime_error(fmt::format("{}: cannot list: {}", root.string(), ec.message()));
+        }
+    }
+    write_header(fd, output_kind_end, 0, "", 0);
+}
+
+OutputReceiver::OutputReceiver(std::vector<fs::path> outputs) : outputs_(std::move(outputs)) {}
+
+OutputReceiver::~OutputReceiver() {
+    close_file(false);
+}
+
+void OutputReceiver::fail(std::string why) {
+    if (!error_)
+        error_ = "output files: " + std::move(why);
+    close_file(false);
+}
+
+void OutputReceiver::close_file(bool keep) {
+    if (!file_)
+        return;
+    file_.reset();
+    if (keep) {
+        std::error_code ec;
+        fs::rename(partial_, target_, ec);
+        if (ec) {
+            fs::remove(partial_, ec);
+            fail(fmt::format("{}: cannot rename into place: {}", target_.string(), ec.message()));
+            return;
+        }
+        received_.push_back(target_);
+    } else {
+        std::error_code ec;
+        fs::remove(partial_, ec);
+    }
+}
+
+// The header and path are complete in header_: validate and act.
+void OutputReceiver::start_record() {
+    const std::uint8_t* h = header_.data();
+    const auto len = current_.path_len;
+    const std::string path(reinterpret_cast<const char*>(h) + sizeof(OutputRecordHeader), len);
+    header_.clear();
+    have_header_ = false;
+
+    if (current_.kind == output_kind_end) {
+        ended_ = true;
+        return;
+    }
+    const fs::path p(path);
+    if (path.find('\0') != std::string::npos || !is_plain_absolute(p))
+        return fail(fmt::format("refused path '{}' (not a plain absolute path)", path));
+    const bool allowed = std::any_of(outputs_.begin(), outputs_.end(), [&](const fs::path& r) { return within(p, r); });
+    if (!allowed)
+        return fail(fmt::format("refused path '{}' (not one of the declared outputs)", path));
+
+    std::error_code ec;
+    const auto mode = static_cast<fs::perms>(current_.mode & 07777);
+    if (current_.kind == output_kind_directory) {
+        fs::create_directories(p, ec);
+        if (ec)
+            return fail(fmt::format("{}: cannot create directory: {}", path, ec.message()));
+        received_.push_back(p);
+        return;
+    }
+    fs::create_directories(p.parent_path(), ec);
+    if (ec)
+        return fail(fmt::format("{}: cannot create parent directory: {}", path, ec.message()));
+    target_ = p;
+    partial_ = p;
+    partial_ += ".ktstr-partial";
+    // O_NOFOLLOW and O_EXCL after removing a leftover: never write through
+    // a link someone planted at the partial name.
+    fs::remove(partial_, ec);
+    file_.reset(::open(partial_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                       static_cast<mode_t>(mode) | S_IRUSR | S_IWUSR));
+    if (!file_)
+        return fail(fmt::format("{}: cannot create: {}", partial_.string(), std::strerror(errno)));
+    remaining_ = current_.size;
+    if (remaining_ == 0)
+        close_file(true);
+}
+
+void OutputReceiver::feed(byte_view bytes) {
+    if (!bytes.empty())
+        any_bytes_ = true;
+    while (!bytes.empty() && !error_) {
+        if (ended_)
+            return fail("bytes after the end record");
+        if (file_) {
+            const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, bytes.size()));
+            std::size_t done = 0;
+            while (done < n) {
+                ssize_t w = ::write(file_.get(), bytes.data() + done, n - done);
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w <= 0)
+                    return fail(fmt::format("{}: write failed: {}", target_.string(), std::strerror(errno)));
+                done += static_cast<std::size_t>(w);
+            }
+            bytes = bytes.subspan(n);
+            remaining_ -= n;
+            if (remaining_ == 0)
+                close_file(true);
+            continue;
+        }
+        // Collect the fixed header, then the path it announces.
+        const std::size_t want = have_header_ ? sizeof(OutputRecordHeader) + current_.path_len : sizeof(OutputRecordHeader);
+        const std::size_t take = std::min(want - header_.size(), bytes.size());
+        header_.insert(header_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(take));
+        bytes = bytes.subspan(take);
+        if (header_.size() < want)
+            continue;
+        if (!have_header_) {
+            const std::uint8_t* h = header_.data();
+            if (std::memcmp(h, magic, 4) != 0)
+                return fail("bad record magic");
+            current_.kind = load_le<std::uint32_t>(h + offsetof(OutputRecordHeader, kind));
+            current_.mode = load_le<std::uint32_t>(h + offsetof(OutputRecordHeader, mode));
+            current_.path_len = load_le<std::uint32_t>(h + offsetof(OutputRecordHeader, path_len));
+            current_.size = load_le<std::uint64_t>(h + offsetof(OutputRecordHeader, size));
+            if (current_.kind != output_kind_file && current_.kind != output_kind_directory &&
+                current_.kind != output_kind_end)
+                return fail(fmt::format("unknown record kind {}", current_.kind));
+            if (current_.kind == output_kind_end ? current_.path_len != 0 || current_.size != 0
+                                                 : current_.path_len == 0 || current_.path_len > output_max_path)
+                return fail(fmt::format("bad record: kind {} with a {}-byte path", current_.kind, current_.path_len));
+            if (current_.kind == output_kind_directory && current_.size != 0)
+                return fail("bad record: a directory with content");
+            have_header_ = true;
+            if (current_.path_len != 0)
+                continue;
+        }
+        start_record();
+    }
+}
+
+std::optional<std::string> OutputReceiver::finish() {
+    if (!error_ && any_bytes_ && !ended_)
+        fail(file_ ? fmt::format("{}: stream ended {} bytes short", target_.string(), remaining_)
+                   : std::string("stream ended without its end record"));
+    close_file(false);
+    return error_;
+}
+
+}  // namespace ktstr::vmm::emulated_host

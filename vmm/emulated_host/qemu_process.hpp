@@ -1,0 +1,42 @@
+// Runs the emulated host's QEMU to completion: spawns it with one pipe per
+// channel (qemu_command.hpp), streams the inner command's stdout and
+// stderr to ours as they arrive, reads the exit line from COM2, receives
+// the output files, and enforces the timeout.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "emulated_host/qemu_command.hpp"
+
+namespace ktstr::vmm::emulated_host {
+
+struct QemuRunOptions {
+    QemuPlan plan;
+    std::chrono::milliseconds timeout{120000};          // from spawn to QEMU's exit
+    std::chrono::milliseconds exit_grace{10000};        // after the exit line, for QEMU to power off
+    bool verbose = false;                               // COM1 and QEMU's stderr to our stderr, live
+    std::vector<std::filesystem::path> outputs;         // what the files port may write
+    int stdout_fd = 1;                                  // where the inner stdout goes
+    int stderr_fd = 2;                                  // where the inner stderr (and messages) go
+};
+
+struct QemuRunResult {
+    std::optional<int> exit_code;          // from "KTSTR_EXIT=N" on COM2
+    bool timed_out = false;                // killed at the timeout
+    bool killed_after_exit_line = false;   // did not power off within exit_grace
+    int qemu_status = 0;                   // QEMU's wait status
+    std::string console_tail;              // the last bytes of COM1 (kernel console, ktstr-init)
+    std::string qemu_stderr;               // the first bytes of QEMU's own stderr
+    std::optional<std::string> output_error;
+    bool inner_output = false;             // any byte arrived on the stdout or stderr port
+    std::chrono::milliseconds elapsed{0};
+};
+
+// Throws std::runtime_error when QEMU cannot be started at all.
+QemuRunResult run_qemu(const QemuRunOptions& options);
+
+}  // namespace ktstr::vmm::emulated_host
