@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""`ktstr-vmm kvm-check` through KVM for real: on this kind of machine (no
+/dev/kvm) that is the emulated KVM host, a QEMU TCG guest with nested SVM.
+Usage: kvm_check_vm_test.py KTSTR_VMM SCENARIO
+Scenarios: emulated, auto, failure, input-and-status, timeout."""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+vmm, scenario = sys.argv[1], sys.argv[2]
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    if not cond:
+        failures += 1
+        print("FAIL:", what)
+    else:
+        print("ok:", what)
+
+
+def run(*args, timeout=300):
+    start = time.monotonic()
+    r = subprocess.run([vmm, "kvm-check", *args], capture_output=True, timeout=timeout)
+    elapsed = time.monotonic() - start
+    out, err = r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+    print(f"$ ktstr-vmm kvm-check {' '.join(args)}  -> exit {r.returncode} in {elapsed:.1f} s")
+    print("--- stdout ---\n" + out + "--- stderr ---\n" + err + "---")
+    return r.returncode, out, err, elapsed
+
+
+def kvm_usable():
+    return os.access("/dev/kvm", os.R_OK | os.W_OK)
+
+
+with tempfile.TemporaryDirectory() as d:
+    if scenario == "emulated":
+        report = os.path.join(d, "results", "report.txt")
+        rc, out, err, secs = run("--kvm", "emulated", "--report", report)
+        check(rc == 0, "exit status 0")
+        check("kvm-check: KVM API version 12" in out, "the inner check printed the KVM API version")
+        check("kvm-check: ok: port 0x10 saw 42 43 5b, then HLT after 5 exits" in out, "port bytes and HLT came through stdout")
+        check(os.path.isfile(report), "the --report file came back to the host")
+        if os.path.isfile(report):
+            text = open(report).read()
+            check("port_bytes=42 43 5b\n" in text and "final_exit=HLT\n" in text and "result=ok\n" in text,
+                  f"the report says what was seen ({text!r})")
+        check(not os.path.exists(report + ".ktstr-partial"), "no partial file left behind")
+        print(f"seconds from start to kvm-check success (emulated): {secs:.1f}")
+
+    elif scenario == "auto":
+        rc, out, err, secs = run()
+        check(rc == 0 and "kvm-check: ok:" in out, "kvm-check passes with the default --kvm auto")
+        notice = [l for l in err.splitlines() if "no usable KVM here" in l]
+        if kvm_usable():
+            check(not notice, "with a usable /dev/kvm it runs directly, without the emulated-host notice")
+        else:
+            check(len(notice) == 1 and "running inside the emulated KVM host" in notice[0],
+                  "without /dev/kvm: exactly one line on stderr says it goes emulated")
+        r = subprocess.run([vmm, "kvm-check", "--kvm", "host"], capture_output=True, timeout=60)
+        if kvm_usable():
+            check(r.returncode == 0, "--kvm host passes where /dev/kvm is usable")
+        else:
+            lines = r.stderr.decode().splitlines()
+            check(r.returncode == 1 and len(lines) == 1 and "KVM unusable: /dev/kvm" in lines[0],
+                  f"--kvm host without /dev/kvm: exit 1 and one line naming /dev/kvm ({lines!r})")
+
+    elif scenario == "failure":
+        rc, out, err, secs = run("--kvm", "emulated", "--expect-port-bytes", "42,43,44")
+        check(rc == 1, "a failing inner check gives the same status (1) outside")
+        check("ktstr-vmm kvm-check: failed: port 0x10 saw 42 43 5b, expected 42 43 44" in err,
+              "its one-line reason reaches the caller's stderr")
+
+    elif scenario == "input-and-status":
+        # A program from a host file (it must travel into the outer guest):
+        # mov al, 0x99 ; out 0x10, al ; hlt
+        code = os.path.join(d, "program.bin")
+        with open(code, "wb") as f:
+            f.write(bytes([0xB0, 0x99, 0xE6, 0x10, 0xF4]))
+        rc, out, err, secs = run("--kvm", "emulated", "--code", code, "--expect-port-bytes", "99",
+                                 "--test-exit-status", "3")
+        check("kvm-check: ok: port 0x10 saw 99, then HLT after 2 exits" in out,
+              "the program file named on the command line ran inside")
+        check(rc == 3, "the inner exit status (3) comes back exactly")
+
+    elif scenario == "timeout":
+        rc, out, err, secs = run("--kvm", "emulated", "--test-hang", "--timeout", "20")
+        check(rc == 124, "a hung guest ends with the timeout status 124")
+        lines = [l for l in err.splitlines() if "timed out" in l]
+        check(len(lines) == 1 and lines[0] == "ktstr-vmm: emulated host: timed out after 20 s; QEMU killed (exit status 124)",
+              f"one clear line says so ({lines!r})")
+        check(19 <= secs < 40, f"it ended at the timeout, not before or long after ({secs:.1f} s)")
+
+    else:
+        print("unknown scenario", scenario)
+        sys.exit(2)
+
+sys.exit(1 if failures else 0)
