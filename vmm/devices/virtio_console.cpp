@@ -1,0 +1,309 @@
+#include "devices/virtio_console.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace ktstr::vmm::devices {
+
+namespace {
+
+constexpr std::uint32_t control_receive_queue = 2;
+constexpr std::uint32_t control_transmit_queue = 3;
+
+// virtio_console_config: cols u16, rows u16, max_nr_ports u32, emerg_wr u32.
+constexpr std::size_t config_size = 12;
+
+std::uint32_t receive_queue_of(std::uint32_t port) { return port == 0 ? 0 : 2 * (port + 1); }
+
+// The port a data queue belongs to (queues 2 and 3 are control).
+std::uint32_t port_of(std::uint32_t queue) { return queue < 2 ? 0 : queue / 2 - 1; }
+
+// Sets the sink's thread for the duration of a call, so that
+// queue_receive() from inside the sink knows the device lock is its own.
+class SinkScope {
+public:
+    explicit SinkScope(std::atomic<std::thread::id>& owner) : owner_(owner) { owner_ = std::this_thread::get_id(); }
+    ~SinkScope() { owner_ = std::thread::id{}; }
+    SinkScope(const SinkScope&) = delete;
+    SinkScope& operator=(const SinkScope&) = delete;
+
+private:
+    std::atomic<std::thread::id>& owner_;
+};
+
+}  // namespace
+
+VirtioConsole::VirtioConsole(VirtioConsoleConfig config, TransmitSink sink)
+    : config_(std::move(config)), sink_(std::move(sink)), ports_(config_.port_names.size()) {
+    if (config_.port_names.empty())
+        throw std::invalid_argument("virtio-console needs at least one port");
+    if (config_.port_names.size() > 0xffff / 2 - 1)
+        throw std::invalid_argument("virtio-console: too many ports for 16-bit queue numbers");
+    if (config_.queue_size_max == 0 || config_.queue_size_max > virtq_size_limit)
+        throw std::invalid_argument("virtio-console: queue_size_max must be within 1..32768");
+}
+
+std::uint16_t VirtioConsole::queue_count() const noexcept {
+    return static_cast<std::uint16_t>(2 * (config_.port_names.size() + 1));
+}
+
+void VirtioConsole::read_config(std::uint64_t offset, mutable_byte_view out) const {
+    std::uint8_t space[config_size] = {};
+    store_le<std::uint32_t>(space + 4, port_count());  // cols, rows: 0 (VIRTIO_CONSOLE_F_SIZE not offered)
+    for (std::size_t i = 0; i < out.size(); ++i)
+        out[i] = offset < config_size && i < config_size - offset ? space[offset + i] : 0;
+}
+
+void VirtioConsole::write_config(std::uint64_t, byte_view) {
+    // emerg_wr is only writable with VIRTIO_CONSOLE_F_EMERG_WRITE, not offered.
+}
+
+void VirtioConsole::activate(const VirtioActivation& a) {
+    std::lock_guard lock(mutex_);
+    multiport_ = (a.features & virtio_console_f_multiport) != 0;
+    queues_.clear();
+    queues_.resize(queue_count());
+    // Without multiport only port 0's pair exists; anything else is unused.
+    const std::size_t usable = multiport_ ? queues_.size() : 2;
+    for (std::size_t i = 0; i < usable && i < a.queues.size(); ++i) {
+        if (!a.queues[i].ready)
+            continue;
+        try {
+            queues_[i].emplace(a.memory, a.queues[i], config_.queue_size_max);
+        } catch (const VirtqueueError& e) {
+            queues_.clear();
+            throw VirtqueueError(fmt::format("queue {}: {}", i, e.what()));
+        }
+    }
+    for (auto& p : ports_)
+        p.guest_connected = false;
+    // A single-port driver has no PORT_OPEN: its console is always open.
+    ports_[0].guest_connected = !multiport_;
+    interrupt_ = &a.interrupt;
+    control_out_.clear();
+    broken_ = false;
+    active_ = true;
+    receive_all();
+}
+
+void VirtioConsole::reset() {
+    std::lock_guard lock(mutex_);
+    active_ = false;
+    broken_ = false;
+    multiport_ = false;
+    queues_.clear();
+    interrupt_ = nullptr;
+    control_out_.clear();
+    for (auto& p : ports_)
+        p.guest_connected = false;
+}
+
+void VirtioConsole::notify(std::uint16_t index) {
+    std::lock_guard lock(mutex_);
+    if (!running())
+        return;
+    Virtqueue* q = queue(index);
+    if (!q)
+        return;  // a queue the driver never set up
+    try {
+        if (multiport_ && index == control_transmit_queue)
+            control_transmit(*q);
+        else if (multiport_ && index == control_receive_queue)
+            control_receive();
+        else if (index % 2 == 1)
+            transmit(port_of(index), *q);
+        else
+            receive(port_of(index));
+        if (receive_deferred_) {
+            receive_deferred_ = false;
+            receive_all();
+        }
+    } catch (const VirtqueueError& e) {
+        fail(e);
+    }
+}
+
+std::size_t VirtioConsole::queue_receive(std::uint32_t port, byte_view bytes) {
+    if (port >= port_count())
+        throw std::out_of_range(fmt::format("virtio-console has no port {}", port));
+    auto append = [&] {
+        Port& p = ports_[port];
+        const std::size_t held = p.pending.size() - p.pending_head;
+        const std::size_t n = std::min(bytes.size(), config_.receive_limit - std::min(held, config_.receive_limit));
+        p.pending.insert(p.pending.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
+        return n;
+    };
+    if (sink_thread_.load() == std::this_thread::get_id()) {
+        // Called from inside the transmit sink: this thread holds the lock.
+        receive_deferred_ = true;
+        return append();
+    }
+    std::lock_guard lock(mutex_);
+    const std::size_t n = append();
+    if (running()) {
+        try {
+            receive(port);
+        } catch (const VirtqueueError& e) {
+            fail(e);
+        }
+    }
+    return n;
+}
+
+bool VirtioConsole::guest_connected(std::uint32_t port) const {
+    std::lock_guard lock(mutex_);
+    return port < ports_.size() && ports_[port].guest_connected;
+}
+
+std::size_t VirtioConsole::receive_pending(std::uint32_t port) const {
+    std::lock_guard lock(mutex_);
+    return port < ports_.size() ? ports_[port].pending.size() - ports_[port].pending_head : 0;
+}
+
+std::string VirtioConsole::error() const {
+    std::lock_guard lock(mutex_);
+    return error_;
+}
+
+Virtqueue* VirtioConsole::queue(std::uint32_t index) {
+    return index < queues_.size() && queues_[index] ? &*queues_[index] : nullptr;
+}
+
+void VirtioConsole::transmit(std::uint32_t port, Virtqueue& q) {
+    bool used = false;
+    while (q.pop(chain_)) {
+        if (std::any_of(chain_.buffers.begin(), chain_.buffers.end(), [](auto& b) { return b.device_writable; }))
+            throw VirtqueueError(fmt::format("port {} transmit chain has a device-writable buffer", port));
+        if (sink_) {
+            SinkScope scope(sink_thread_);
+            for (const auto& b : chain_.buffers)
+                if (!b.bytes.empty())
+                    sink_(port, b.bytes);
+        }
+        q.push_used(chain_.head, 0);
+        used = true;
+    }
+    if (used && q.needs_interrupt())
+        interrupt_->signal_used_buffer();
+}
+
+void VirtioConsole::receive(std::uint32_t port) {
+    Port& p = ports_[port];
+    Virtqueue* q = queue(receive_queue_of(port));
+    if (!q || !p.guest_connected)
+        return;
+    bool used = false;
+    while (p.pending_head < p.pending.size() && q->pop(chain_)) {
+        if (std::any_of(chain_.buffers.begin(), chain_.buffers.end(), [](auto& b) { return !b.device_writable; }))
+            throw VirtqueueError(fmt::format("port {} receive chain has a device-readable buffer", port));
+        const byte_view rest(p.pending.data() + p.pending_head, p.pending.size() - p.pending_head);
+        const std::size_t n = chain_.write(rest);
+        p.pending_head += n;
+        q->push_used(chain_.head, static_cast<std::uint32_t>(n));
+        used = true;
+    }
+    if (p.pending_head == p.pending.size()) {
+        p.pending.clear();
+        p.pending_head = 0;
+    } else if (p.pending_head > p.pending.size() / 2) {
+        // Drop what the guest took once it is the larger part: amortised O(1).
+        p.pending.erase(p.pending.begin(), p.pending.begin() + static_cast<std::ptrdiff_t>(p.pending_head));
+        p.pending_head = 0;
+    }
+    if (used && q->needs_interrupt())
+        interrupt_->signal_used_buffer();
+}
+
+void VirtioConsole::receive_all() {
+    for (std::uint32_t port = 0; port < ports_.size(); ++port)
+        receive(port);
+}
+
+void VirtioConsole::control_transmit(Virtqueue& q) {
+    bool used = false;
+    while (q.pop(chain_)) {
+        if (std::any_of(chain_.buffers.begin(), chain_.buffers.end(), [](auto& b) { return b.device_writable; }))
+            throw VirtqueueError("control transmit chain has a device-writable buffer");
+        std::uint8_t raw[sizeof(VirtioConsoleControl)];
+        const bool complete = chain_.read(0, raw) == sizeof raw;
+        q.push_used(chain_.head, 0);
+        used = true;
+        // A message too short to parse is the driver's loss, not a broken ring.
+        if (complete)
+            handle_control(VirtioConsoleControl{load_le<std::uint32_t>(raw), load_le<std::uint16_t>(raw + 4),
+                                                load_le<std::uint16_t>(raw + 6)});
+    }
+    if (used && q.needs_interrupt())
+        interrupt_->signal_used_buffer();
+    control_receive();
+}
+
+void VirtioConsole::control_receive() {
+    Virtqueue* q = queue(control_receive_queue);
+    if (!q)
+        return;
+    bool used = false;
+    while (!control_out_.empty() && q->pop(chain_)) {
+        if (std::any_of(chain_.buffers.begin(), chain_.buffers.end(), [](auto& b) { return !b.device_writable; }))
+            throw VirtqueueError("control receive chain has a device-readable buffer");
+        // A buffer too small truncates the message; Linux posts a page each.
+        const std::size_t n = chain_.write(control_out_.front());
+        q->push_used(chain_.head, static_cast<std::uint32_t>(n));
+        control_out_.pop_front();
+        used = true;
+    }
+    if (used && q->needs_interrupt())
+        interrupt_->signal_used_buffer();
+}
+
+void VirtioConsole::handle_control(const VirtioConsoleControl& m) {
+    switch (static_cast<VirtioConsoleEvent>(m.event)) {
+    case VirtioConsoleEvent::device_ready:
+        if (m.value == 1)
+            for (std::uint32_t id = 0; id < port_count(); ++id)
+                send_control(id, VirtioConsoleEvent::port_add, 1);
+        break;
+    case VirtioConsoleEvent::port_ready:
+        if (m.id >= port_count() || m.value != 1)
+            break;
+        if (m.id == 0)
+            send_control(0, VirtioConsoleEvent::console_port, 1);
+        if (!config_.port_names[m.id].empty())
+            send_control(m.id, VirtioConsoleEvent::port_name, 1, config_.port_names[m.id]);
+        send_control(m.id, VirtioConsoleEvent::port_open, 1);
+        break;
+    case VirtioConsoleEvent::port_open:
+        if (m.id >= port_count())
+            break;
+        ports_[m.id].guest_connected = m.value != 0;
+        receive(m.id);
+        break;
+    default:
+        break;  // device -> driver events, or unknown: nothing to do
+    }
+}
+
+void VirtioConsole::send_control(std::uint32_t id, VirtioConsoleEvent event, std::uint16_t value,
+                                 std::string_view payload) {
+    // Only driver messages produce control messages, a few per port each; a
+    // driver that sends many without posting buffers loses the excess.
+    if (control_out_.size() >= 8 * ports_.size() + 16)
+        return;
+    byte_buffer m(sizeof(VirtioConsoleControl) + payload.size());
+    store_le<std::uint32_t>(m.data(), id);
+    store_le<std::uint16_t>(m.data() + 4, static_cast<std::uint16_t>(event));
+    store_le<std::uint16_t>(m.data() + 6, value);
+    std::copy(payload.begin(), payload.end(), m.begin() + sizeof(VirtioConsoleControl));
+    control_out_.push_back(std::move(m));
+}
+
+void VirtioConsole::fail(const VirtqueueError& e) {
+    broken_ = true;
+    error_ = e.what();
+    if (interrupt_)
+        interrupt_->signal_needs_reset();
+}
+
+}  // namespace ktstr::vmm::devices
