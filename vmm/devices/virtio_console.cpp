@@ -171,9 +171,13 @@ Virtqueue* VirtioConsole::queue(std::uint32_t index) {
     return index < queues_.size() && queues_[index] ? &*queues_[index] : nullptr;
 }
 
+// Every loop over a queue stops after one ring's worth of chains. A driver
+// never has more outstanding at once, and it notifies again for what it adds
+// later; but a guest whose used ring overlaps its available ring could make
+// the device's own writes feed it forever.
 void VirtioConsole::transmit(std::uint32_t port, Virtqueue& q) {
     bool used = false;
-    while (q.pop(chain_)) {
+    for (std::uint32_t budget = q.size(); budget > 0 && q.pop(chain_); --budget) {
         if (std::any_of(chain_.buffers.begin(), chain_.buffers.end(), [](auto& b) { return b.device_writable; }))
             throw VirtqueueError(fmt::format("port {} transmit chain has a device-writable buffer", port));
         if (sink_) {
@@ -195,7 +199,8 @@ void VirtioConsole::receive(std::uint32_t port) {
     if (!q || !p.guest_connected)
         return;
     bool used = false;
-    while (p.pending_head < p.pending.size() && q->pop(chain_)) {
+    for (std::uint32_t budget = q->size(); budget > 0 && p.pending_head < p.pending.size() && q->pop(chain_);
+         --budget) {
         if (std::any_of(chain_.buffers.begin(), chain_.buffers.end(), [](auto& b) { return !b.device_writable; }))
             throw VirtqueueError(fmt::format("port {} receive chain has a device-readable buffer", port));
         const byte_view rest(p.pending.data() + p.pending_head, p.pending.size() - p.pending_head);
@@ -223,7 +228,7 @@ void VirtioConsole::receive_all() {
 
 void VirtioConsole::control_transmit(Virtqueue& q) {
     bool used = false;
-    while (q.pop(chain_)) {
+    for (std::uint32_t budget = q.size(); budget > 0 && q.pop(chain_); --budget) {
         if (std::any_of(chain_.buffers.begin(), chain_.buffers.end(), [](auto& b) { return b.device_writable; }))
             throw VirtqueueError("control transmit chain has a device-writable buffer");
         std::uint8_t raw[sizeof(VirtioConsoleControl)];
@@ -245,7 +250,7 @@ void VirtioConsole::control_receive() {
     if (!q)
         return;
     bool used = false;
-    while (!control_out_.empty() && q->pop(chain_)) {
+    for (std::uint32_t budget = q->size(); budget > 0 && !control_out_.empty() && q->pop(chain_); --budget) {
         if (std::any_of(chain_.buffers.begin(), chain_.buffers.end(), [](auto& b) { return !b.device_writable; }))
             throw VirtqueueError("control receive chain has a device-readable buffer");
         // A buffer too small truncates the message; Linux posts a page each.

@@ -16,6 +16,8 @@ void set_high(std::uint64_t& field, std::uint32_t v) { field = (field & 0xffff'f
 VirtioMmio::VirtioMmio(VirtioDevice& device, const GuestMemoryView& memory, IrqLine irq)
     : device_(device), memory_(memory), interrupt_(std::move(irq)), queues_(device.queue_count()) {}
 
+VirtioMmio::~VirtioMmio() { device_.reset(); }
+
 void VirtioMmio::read(std::uint64_t offset, mutable_byte_view data) {
     std::fill(data.begin(), data.end(), std::uint8_t{0});
     if (offset >= virtio_mmio_config) {

@@ -73,6 +73,9 @@ public:
 
     VirtioMmio(const VirtioMmio&) = delete;
     VirtioMmio& operator=(const VirtioMmio&) = delete;
+    // Resets the device, which then holds no reference to the interrupt
+    // this transport owns.
+    ~VirtioMmio();
 
     // A guest access at `offset` into the window, data.size() bytes wide.
     void read(std::uint64_t offset, mutable_byte_view data);
