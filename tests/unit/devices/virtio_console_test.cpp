@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -147,6 +148,8 @@ public:
         ++sink_calls;
         if (reply_from_sink)
             console.queue_receive(port, bytes);
+        if (during_sink)
+            during_sink();
     }
 
     bool needs_reset() { return (driver.status() & virtio_status_device_needs_reset) != 0; }
@@ -155,6 +158,7 @@ public:
     int irqs = 0;
     int sink_calls = 0;
     bool reply_from_sink = false;
+    std::function<void()> during_sink;  // another vCPU, acting while the device works
     std::map<std::uint32_t, std::string> transmitted;
     VirtioConsole console;
     VirtioMmio mmio;
@@ -358,6 +362,26 @@ TEST_CASE("the sink may answer through queue_receive", "[devices][virtio_console
     g.port_tx(1).add({{put_text(g.mem, request), static_cast<std::uint32_t>(request.size()), false}});
     g.driver.kick(g.port_tx(1));
     CHECK(g.take_received(1) == request);
+}
+
+TEST_CASE("a driver that keeps adding buffers cannot hold a notification forever", "[devices][virtio_console]") {
+    ConsoleGuest g;
+    g.handshake();
+    auto& q = g.port_tx(1);
+    const auto buf = put_text(g.mem, "z");
+    // Every chain the device consumes is recycled and made available again
+    // before the device looks for the next one.
+    g.during_sink = [&] {
+        (void)q.take_used();
+        q.add({{buf, 1, false}});
+    };
+    q.add({{buf, 1, false}});
+    g.driver.kick(q);
+    CHECK(g.transmitted[1].size() == 64);  // one ring's worth per notification
+    g.during_sink = nullptr;
+    g.driver.kick(q);  // the driver's next notification takes the rest
+    CHECK(g.transmitted[1].size() == 65);
+    CHECK_FALSE(g.needs_reset());
 }
 
 TEST_CASE("the driver's no-interrupt flag suppresses used-buffer interrupts", "[devices][virtio_console]") {

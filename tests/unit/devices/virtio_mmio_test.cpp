@@ -187,3 +187,22 @@ TEST_CASE("queue registers are frozen once the queue is ready", "[devices][virti
     r.driver.write32(virtio_mmio_queue_ready, 1);  // re-validated with the size it had
     CHECK(r.driver.queue_ready(0));
 }
+
+TEST_CASE("a device outliving its transport holds no stale interrupt", "[devices][virtio_mmio]") {
+    FakeGuestMemory mem;
+    VirtioConsole console(VirtioConsoleConfig{}, nullptr);
+    int irqs = 0;
+    {
+        VirtioMmio mmio(console, mem.view(), [&] { ++irqs; });
+        MockVirtioDriver driver(mmio, mem);
+        REQUIRE(driver.negotiate(virtio_f_version_1));
+        driver.setup_queue(0, 16);
+        driver.setup_queue(1, 16);
+        driver.driver_ok();
+        REQUIRE(console.guest_connected(0));
+    }
+    // The transport (and its interrupt) is gone; the device is reset.
+    CHECK_FALSE(console.guest_connected(0));
+    CHECK(console.queue_receive(0, ktstr::as_bytes(std::string("late"))) == 4);
+    CHECK(irqs == 0);
+}
