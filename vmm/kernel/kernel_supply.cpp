@@ -1,0 +1,263 @@
+#include "kernel/kernel_supply.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <stdexcept>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+#include "kernel/host_command.hpp"
+
+namespace ktstr::vmm::kernel {
+namespace fs = std::filesystem;
+namespace {
+
+std::runtime_error error(const std::string& what) { return std::runtime_error(what); }
+
+// Last non-empty line of a command's output, for one-line errors.
+std::string last_line(const std::string& out) {
+    auto end = out.find_last_not_of(" \n\r\t");
+    if (end == std::string::npos)
+        return "no output";
+    auto start = out.rfind('\n', end);
+    return out.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+}
+
+// An exclusive flock held for the object's life.
+class CacheLock {
+public:
+    explicit CacheLock(const fs::path& path) {
+        fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd_ < 0)
+            throw error(fmt::format("{}: {}", path.string(), std::strerror(errno)));
+        while (::flock(fd_, LOCK_EX) != 0)
+            if (errno != EINTR)
+                throw error(fmt::format("lock {}: {}", path.string(), std::strerror(errno)));
+    }
+    ~CacheLock() { ::close(fd_); }
+    CacheLock(const CacheLock&) = delete;
+    CacheLock& operator=(const CacheLock&) = delete;
+
+private:
+    int fd_ = -1;
+};
+
+// A scratch directory removed, with whatever is in it, on scope exit.
+class ScratchDir {
+public:
+    explicit ScratchDir(const fs::path& parent) {
+        auto tmpl = (parent / ".fetch-XXXXXX").string();
+        if (!::mkdtemp(tmpl.data()))
+            throw error(fmt::format("mkdtemp in {}: {}", parent.string(), std::strerror(errno)));
+        path_ = tmpl;
+    }
+    ~ScratchDir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+    const fs::path& path() const { return path_; }
+
+private:
+    fs::path path_;
+};
+
+bool is_versioned(const std::string& package) {
+    static const std::regex versioned(R"(linux-image-[0-9][0-9A-Za-z.+~-]*)");
+    return std::regex_match(package, versioned) && package.find("-unsigned") == std::string::npos;
+}
+
+// The versioned linux-image package a metapackage depends on.
+std::optional<std::string> versioned_dependency(const std::string& meta) {
+    auto r = run_host_command({"apt-cache", "depends", "--no-recommends", "--no-suggests", "--no-enhances", meta});
+    if (r.status != 0)
+        return std::nullopt;
+    static const std::regex dep(R"(Depends:\s*(linux-image-[0-9][^\s<>]*))");
+    std::smatch m;
+    std::string out = r.output;
+    while (std::regex_search(out, m, dep)) {
+        std::string name = m[1];
+        if (name.find("-unsigned") == std::string::npos)
+            return name;
+        out = m.suffix();
+    }
+    return std::nullopt;
+}
+
+bool apt_knows(const std::string& package) {
+    auto r = run_host_command({"apt-cache", "show", "--no-all-versions", package});
+    return r.status == 0 && r.output.find("Package: " + package) != std::string::npos;
+}
+
+std::string resolve_package(const std::string& package) {
+    if (!on_path("apt-get") || !on_path("apt-cache") || !on_path("dpkg-deb"))
+        throw error("kernel fetch needs apt-get, apt-cache and dpkg-deb (a Debian system)");
+    auto resolve_once = [&]() -> std::optional<std::string> {
+        if (is_versioned(package))
+            return apt_knows(package) ? std::optional(package) : std::nullopt;
+        return versioned_dependency(package);
+    };
+    if (auto p = resolve_once())
+        return *p;
+    // Fresh machines often have empty package lists: refresh once if we can.
+    if (::geteuid() == 0) {
+        auto r = run_host_command({"apt-get", "update", "-qq"});
+        if (r.status != 0)
+            throw error("apt-get update failed: " + last_line(r.output));
+        if (auto p = resolve_once())
+            return *p;
+    }
+    throw error(fmt::format("apt knows no kernel package {}{}", package,
+                            ::geteuid() == 0 ? "" : " (run `apt-get update` as root and retry)"));
+}
+
+std::optional<KernelImage> image_in(const fs::path& root) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(root / "boot", ec)) {
+        auto name = e.path().filename().string();
+        if (!name.starts_with("vmlinuz-"))
+            continue;
+        KernelImage k;
+        k.release = name.substr(8);
+        k.bzimage = e.path();
+        if (fs::is_directory(root / "lib/modules" / k.release, ec))
+            k.modules_dir = root / "lib/modules" / k.release;
+        if (fs::is_regular_file(root / "boot" / ("config-" + k.release), ec))
+            k.config = root / "boot" / ("config-" + k.release);
+        return k;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+fs::path cache_root() {
+    fs::path base;
+    if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
+        base = x;
+    else if (const char* h = std::getenv("HOME"); h && *h)
+        base = fs::path(h) / ".cache";
+    else
+        throw error("neither XDG_CACHE_HOME nor HOME is set: no place for the kernel cache");
+    return base / "ktstr" / "kernels";
+}
+
+FetchResult fetch(const std::string& package) {
+    const auto versioned = resolve_package(package);
+    const std::string release = versioned.substr(std::string("linux-image-").size());
+    const auto root = cache_root();
+    std::error_code ec;
+    fs::create_directories(root, ec);
+    if (ec)
+        throw error(fmt::format("{}: {}", root.string(), ec.message()));
+    CacheLock lock(root / ".lock");
+
+    const auto dest = root / release;
+    if (auto k = image_in(dest))
+        return {*k, versioned, true};
+
+    ScratchDir scratch(root);
+    auto dl = run_host_command({"apt-get", "download", "-q", versioned}, scratch.path());
+    if (dl.status != 0)
+        throw error(fmt::format("apt-get download {} failed: {}", versioned, last_line(dl.output)));
+    fs::path deb;
+    for (const auto& e : fs::directory_iterator(scratch.path()))
+        if (e.path().extension() == ".deb")
+            deb = e.path();
+    if (deb.empty())
+        throw error(fmt::format("apt-get download {} produced no .deb", versioned));
+    const auto tree = scratch.path() / "tree";
+    auto x = run_host_command({"dpkg-deb", "-x", deb.string(), tree.string()});
+    if (x.status != 0)
+        throw error(fmt::format("dpkg-deb -x {} failed: {}", deb.filename().string(), last_line(x.output)));
+    if (!image_in(tree))
+        throw error(fmt::format("{} holds no boot/vmlinuz-*: not a kernel image package", versioned));
+    fs::remove_all(dest, ec);  // a stale partial tree from an older layout
+    fs::rename(tree, dest, ec);
+    if (ec)
+        throw error(fmt::format("rename into {}: {}", dest.string(), ec.message()));
+    return {*image_in(dest), versioned, false};
+}
+
+std::vector<KernelImage> list_cached() {
+    std::vector<KernelImage> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(cache_root(), ec))
+        if (e.is_directory() && !e.path().filename().string().starts_with("."))
+            if (auto k = image_in(e.path()))
+                out.push_back(*k);
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.release < b.release; });
+    return out;
+}
+
+KernelImage resolve(const std::string& spec, const std::optional<fs::path>& modules_dir) {
+    KernelImage k;
+    if (spec == "default") {
+        k = fetch(default_package).image;
+    } else {
+        std::error_code ec;
+        if (!fs::is_regular_file(spec, ec))
+            throw error(fmt::format("kernel {}: no such file", spec));
+        k.bzimage = spec;
+        auto name = k.bzimage.filename().string();
+        k.release = name.starts_with("vmlinuz-") ? name.substr(8) : name;
+        auto tree = k.bzimage.parent_path().parent_path();
+        if (name.starts_with("vmlinuz-")) {
+            if (fs::is_directory(tree / "lib/modules" / k.release, ec))
+                k.modules_dir = tree / "lib/modules" / k.release;
+            if (fs::is_regular_file(k.bzimage.parent_path() / ("config-" + k.release), ec))
+                k.config = k.bzimage.parent_path() / ("config-" + k.release);
+        }
+    }
+    if (modules_dir) {
+        std::error_code ec;
+        if (!fs::is_directory(*modules_dir, ec))
+            throw error(fmt::format("modules {}: not a directory", modules_dir->string()));
+        k.modules_dir = *modules_dir;
+    }
+    return k;
+}
+
+std::vector<std::string> missing_config(const fs::path& config, bool for_kvm_host) {
+    std::ifstream in(config);
+    if (!in)
+        throw error(fmt::format("{}: cannot read", config.string()));
+    std::map<std::string, std::string> values;
+    std::string line;
+    while (std::getline(in, line)) {
+        auto eq = line.find('=');
+        if (line.starts_with("CONFIG_") && eq != std::string::npos)
+            values[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    std::vector<std::pair<std::string, std::string>> wanted = {
+        {"CONFIG_VIRTIO_CONSOLE", "the bulk port"},
+        {"CONFIG_VIRTIO_MMIO", "virtio devices without PCI"},
+        {"CONFIG_ACPI", "CPUs and devices from the ACPI tables"},
+        {"CONFIG_DEVMEM", "the SHM ring through /dev/mem"},
+        {"CONFIG_SERIAL_8250", "the serial console and COM2"},
+        {"CONFIG_BLK_DEV_INITRD", "the initramfs"},
+    };
+    if (for_kvm_host) {
+        wanted.emplace_back("CONFIG_KVM", "/dev/kvm in the emulated KVM host");
+        wanted.emplace_back("CONFIG_KVM_AMD", "KVM on the emulated host's AMD-style CPU");
+    }
+    std::vector<std::string> missing;
+    for (const auto& [name, why] : wanted) {
+        auto it = values.find(name);
+        if (it == values.end() || (it->second != "y" && it->second != "m"))
+            missing.push_back(fmt::format("{} ({})", name, why));
+    }
+    return missing;
+}
+
+}  // namespace ktstr::vmm::kernel

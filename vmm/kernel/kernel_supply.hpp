@@ -1,0 +1,60 @@
+// Kernel supply: Debian kernel packages downloaded with apt-get and
+// unpacked into a per-user cache, so users never build a kernel.
+//
+// Cache layout ($XDG_CACHE_HOME, default ~/.cache):
+//   ktstr/kernels/<release>/boot/vmlinuz-<release>     the bzImage
+//   ktstr/kernels/<release>/boot/config-<release>      its configuration
+//   ktstr/kernels/<release>/lib/modules/<release>/     its modules
+//   ktstr/kernels/.lock                                serialises fetches
+// A release directory appears whole (unpacked beside it, then renamed) or
+// not at all.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ktstr::vmm::kernel {
+
+// Debian's metapackage for the default kernel: the cloud flavour (virtio
+// and KVM as modules, small, boots fast).
+inline constexpr const char* default_package = "linux-image-cloud-amd64";
+
+struct KernelImage {
+    std::filesystem::path bzimage;
+    std::optional<std::filesystem::path> modules_dir;  // lib/modules/<release>
+    std::optional<std::filesystem::path> config;       // boot/config-<release>
+    std::string release;                               // "6.1.0-28-cloud-amd64"
+};
+
+std::filesystem::path cache_root();  // .../ktstr/kernels
+
+struct FetchResult {
+    KernelImage image;
+    std::string package;        // the versioned package fetched
+    bool already_cached = false;
+};
+
+// Resolves `package` (a metapackage such as linux-image-cloud-amd64, or a
+// versioned linux-image-<release> package) and unpacks it into the cache
+// unless it is there already. Safe against concurrent fetches. Throws
+// std::runtime_error with a one-line reason (apt-get missing, unknown
+// package, download failure, no vmlinuz in the package).
+FetchResult fetch(const std::string& package = default_package);
+
+// The kernels in the cache, newest release last.
+std::vector<KernelImage> list_cached();
+
+// "default": the cached default kernel, fetched first if the cache has
+// none. Otherwise a bzImage path; its modules come from `modules_dir` when
+// given, else from a Debian-style tree around it (.../boot/vmlinuz-R next
+// to .../lib/modules/R). Throws std::runtime_error.
+KernelImage resolve(const std::string& spec, const std::optional<std::filesystem::path>& modules_dir = {});
+
+// The options ktstr needs (=y or =m) that `config` lacks, each as
+// "CONFIG_NAME (what it is for)". `for_kvm_host`: also the KVM modules the
+// emulated KVM host loads.
+std::vector<std::string> missing_config(const std::filesystem::path& config, bool for_kvm_host);
+
+}  // namespace ktstr::vmm::kernel
