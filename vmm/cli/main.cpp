@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     std::vector<Command> commands{
         add_decode_command(app),
         add_dtb_command(app),
+        add_kernel_command(app),
         add_kvm_check_command(app, arguments),
         add_emulated_host_inside_command(app),
     };
