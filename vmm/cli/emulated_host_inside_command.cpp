@@ -38,6 +38,7 @@ Command add_emulated_host_inside_command(CLI::App& root) {
                 for (const auto& b : opts->binds)
                     g.host_paths.emplace_back(b);
                 g.command = opts->command;
+                g.hold_kvm = true;
                 return vmm::emulated_host::run_guest_side(g);
             }};
 }

@@ -83,7 +83,12 @@ int run_here(const KvmCheckOptions& o) {
     kvm::KvmCheckOptions ko;
     ko.code = o.code_file.empty() ? kvm::check_program(o.hang) : read_code(o.code_file);
     ko.timeout = std::chrono::seconds(o.timeout_s);
-    ko.on_event = [](const std::string& s) { fmt::print("kvm-check: {}\n", s); };
+    // Flushed per line: inside the emulated host stdout is a virtio port,
+    // fully buffered otherwise, and the caller should see progress live.
+    ko.on_event = [](const std::string& s) {
+        fmt::print("kvm-check: {}\n", s);
+        std::fflush(stdout);
+    };
     std::vector<std::uint8_t> expected;
     if (!o.expect.empty())
         expected = parse_hex_bytes(o.expect);

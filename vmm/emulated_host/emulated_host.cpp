@@ -152,6 +152,9 @@ int run_in_emulated_host(const Request& request) {
     run.plan.kernel = kernel.bzimage.string();
     run.plan.initramfs = image.path.string();
     run.plan.cmdline = outer_kernel_cmdline(request.verbose);
+    // A debugging knob: more outer-kernel parameters (docs/kvm-anywhere.md).
+    if (const char* extra = std::getenv("KTSTR_EMULATED_HOST_APPEND"); extra && *extra)
+        run.plan.cmdline += std::string(" ") + extra;
     run.plan.cpus = request.cpus;
     run.plan.memory_mib = outer_memory_mib(request.inner_memory_mib, image.payload_bytes);
     run.timeout = request.timeout;

@@ -10,6 +10,8 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -98,6 +100,46 @@ void bind_host_paths(const fs::path& root, std::vector<fs::path> paths) {
     }
 }
 
+// KVM on the 6.1 kernel enables virtualisation on every CPU when the first
+// VM is created and disables it, again on every CPU by IPI, when the last
+// one is destroyed. Under TCG that disabling IPI occasionally never
+// completes (a soft lockup in kvm_destroy_vm waiting for the other CPU,
+// seen about once in 20 runs), which hangs the inner command as it closes
+// its VM. A child holding one empty VM for the rest of the outer guest's
+// life keeps KVM's usage count above zero, so the inner VMs come and go
+// without those IPIs. The child closes every other descriptor (ktstr-init
+// must not wait for it on the output pipes) and is never waited for: the
+// outer guest powers off with it still there.
+void start_kvm_holder() {
+    int ready[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0)
+        return;
+    UniqueFd rd(ready[0]), wr(ready[1]);
+    const pid_t pid = ::fork();
+    if (pid < 0)
+        return;
+    if (pid == 0) {
+        for (int fd = 0; fd < 1024; ++fd)
+            if (fd != wr.get())
+                ::close(fd);
+        ::setsid();
+        const int kvm = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
+        const int vm = kvm < 0 ? -1 : ::ioctl(kvm, KVM_CREATE_VM, 0);
+        const char ok = vm >= 0 ? '1' : '0';
+        ssize_t ignored = ::write(wr.get(), &ok, 1);
+        (void)ignored;
+        ::close(wr.get());
+        if (vm < 0)
+            ::_exit(0);
+        for (;;)
+            ::pause();
+    }
+    wr.reset();
+    char c = 0;
+    while (::read(rd.get(), &c, 1) < 0 && errno == EINTR) {
+    }
+}
+
 int status_of(int wstatus) {
     if (WIFEXITED(wstatus))
         return WEXITSTATUS(wstatus);
@@ -143,6 +185,9 @@ int run_guest_side(const GuestSideOptions& o) {
     }
     for (const auto& p : o.outputs)
         fs::create_directories(p.parent_path(), ec);
+
+    if (o.hold_kvm)
+        start_kvm_holder();
 
     std::vector<char*> argv;
     for (const auto& a : o.command)

@@ -29,6 +29,10 @@ struct GuestSideOptions {
     std::vector<std::filesystem::path> host_paths;
     std::vector<std::string> command;              // argv of the inner command
     std::chrono::milliseconds port_wait{10000};    // how long the ports may take to appear
+    // Keep one empty VM open in a detached child for the rest of the outer
+    // guest's life (see kvm_holder in guest_side.cpp). Only for the real
+    // outer guest: elsewhere the child would outlive the caller.
+    bool hold_kvm = false;
     std::filesystem::path ports_dir = "/sys/class/virtio-ports";
     std::filesystem::path dev_dir = "/dev";
 };

@@ -17,7 +17,7 @@ namespace ktstr::vmm::emulated_host {
 struct QemuRunOptions {
     QemuPlan plan;
     std::chrono::milliseconds timeout{120000};          // from spawn to QEMU's exit
-    std::chrono::milliseconds exit_grace{10000};        // after the exit line, for QEMU to power off
+    std::chrono::milliseconds exit_grace{5000};         // after the exit line, for QEMU to power off
     bool verbose = false;                               // COM1 and QEMU's stderr to our stderr, live
     std::vector<std::filesystem::path> outputs;         // what the files port may write
     int stdout_fd = 1;                                  // where the inner stdout goes
