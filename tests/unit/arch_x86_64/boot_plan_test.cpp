@@ -9,6 +9,7 @@
 #include "arch/x86_64/boot_plan.hpp"
 #include "arch/x86_64/layout.hpp"
 #include "arch/x86_64/page_tables.hpp"
+#include "arch/x86_64/reset_vector.hpp"
 #include "synthetic_bzimage.hpp"
 
 using namespace ktstr;
@@ -100,7 +101,7 @@ TEST_CASE("the writes: disjoint, in RAM, with the right bytes at the right place
     const byte_buffer initrd(1 * mib, 0xa5);
     const MemoryMap m = map_for(k, initrd.size());
     const BootPlan p = plan_boot(k, m, initrd);
-    REQUIRE(p.writes().size() == 7);
+    REQUIRE(p.writes().size() == 8);
 
     const GuestWrite& kernel = write_named(p, "kernel");
     CHECK(kernel.address == 0x100'0000);
@@ -118,6 +119,8 @@ TEST_CASE("the writes: disjoint, in RAM, with the right bytes at the right place
     CHECK(write_named(p, "zero page").address == 0x7000);
     CHECK(write_named(p, "GDT").address == 0x500);
     CHECK(write_named(p, "page tables").address == 0x9000);
+    CHECK(write_named(p, "reset vector").address == 0xffff0);
+    CHECK(write_named(p, "reset vector").bytes.size() == 16);
 
     for (const GuestWrite& a : p.writes())
         for (const GuestWrite& b : p.writes())
@@ -211,4 +214,12 @@ TEST_CASE("plan_boot refuses pieces that do not fit together", "[x86_64][boot]")
         r.cmdline_extra = std::string(3000, 'x');
         CHECK_THROWS_WITH(plan_boot(k, layout_x86_64(r), {}), Catch::Contains("at most 2047"));
     }
+}
+
+TEST_CASE("the reset vector writes the ACPI reset value to the reset port, then halts", "[x86_64][boot]") {
+    // mov dx, 0x602; mov al, 1; out dx, al; hlt; jmp -3; hlt padding
+    const byte_buffer expected{0xba, 0x02, 0x06, 0xb0, 0x01, 0xee, 0xf4, 0xeb, 0xfd,
+                               0xf4, 0xf4, 0xf4, 0xf4, 0xf4, 0xf4, 0xf4};
+    CHECK(build_reset_vector() == expected);
+    CHECK(reset_vector_address + build_reset_vector().size() == 0x10'0000);
 }

@@ -20,6 +20,7 @@
 #include "arch/x86_64/boot_plan.hpp"
 #include "arch/x86_64/bzimage.hpp"
 #include "arch/x86_64/layout.hpp"
+#include "arch/x86_64/reset_vector.hpp"
 
 namespace fs = std::filesystem;
 using namespace ktstr;
@@ -185,4 +186,27 @@ TEST_CASE("iasl -d disassembles every table without errors; the DSDT holds LNRO0
         if (name == "FACP")
             CHECK(dsl.find("Hardware Reduced (V5) : 1") != std::string::npos);
     }
+}
+
+TEST_CASE("objdump reads the reset vector as real-mode code writing the reset port", "[x86_64][boot][external]") {
+    if (run("command -v objdump").status != 0) {
+        std::cout << "SKIPPED: objdump not installed (Debian package binutils)\n";
+        return;
+    }
+    TempDir dir;
+    const fs::path bin = dir.path / "reset_vector.bin";
+    {
+        const byte_buffer code = build_reset_vector();
+        std::ofstream out(bin, std::ios::binary);
+        out.write(reinterpret_cast<const char*>(code.data()), static_cast<std::streamsize>(code.size()));
+    }
+    const CommandResult res =
+        run("objdump -D -b binary -mi8086 --adjust-vma=0xffff0 '" + bin.string() + "'");
+    INFO(res.output);
+    REQUIRE(res.status == 0);
+    CHECK(res.output.find("mov    $0x602,%dx") != std::string::npos);
+    CHECK(res.output.find("mov    $0x1,%al") != std::string::npos);
+    CHECK(res.output.find("out    %al,(%dx)") != std::string::npos);
+    CHECK(res.output.find("hlt") != std::string::npos);
+    CHECK(res.output.find("jmp    0xffff6") != std::string::npos);  // back to the hlt
 }

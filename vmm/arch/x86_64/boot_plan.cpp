@@ -8,6 +8,7 @@
 #include "arch/x86_64/boot_params.hpp"
 #include "arch/x86_64/layout.hpp"
 #include "arch/x86_64/page_tables.hpp"
+#include "arch/x86_64/reset_vector.hpp"
 
 namespace ktstr::vmm::x86_64 {
 namespace {
@@ -73,6 +74,7 @@ BootPlan plan_boot(const BzImage& kernel, const MemoryMap& map, byte_view initrd
     plan.acpi_ = acpi::build_acpi_tables(map);
     plan.gdt_ = build_boot_gdt();
     plan.page_tables_ = build_identity_page_tables();
+    plan.reset_vector_ = build_reset_vector();
     plan.cmdline_.assign(map.cmdline.begin(), map.cmdline.end());
     plan.cmdline_.push_back(0);
     plan.zero_page_ = build_boot_params(kernel, {.e820 = plan.e820_,
@@ -88,6 +90,7 @@ BootPlan plan_boot(const BzImage& kernel, const MemoryMap& map, byte_view initrd
         {page_tables_address, plan.page_tables_, "page tables"},
         {cmdline_address, plan.cmdline_, "command line"},
         {plan.acpi_.address, plan.acpi_.bytes, "ACPI tables"},
+        {reset_vector_address, plan.reset_vector_, "reset vector"},
         {kernel.load_address(), kernel.kernel(), "kernel"},
     };
     if (map.initrd)

@@ -10,7 +10,8 @@
 //   set_registers(vcpu0, plan.cpu());
 //
 // Writes: GDT, zero page, page tables, command line (NUL-terminated), ACPI
-// tables, the protected-mode kernel at its load address, the initrd. They
+// tables, the reset-vector stub, the protected-mode kernel at its load
+// address, the initrd. They
 // are disjoint and each lies inside one MemoryMap::ram range; the caller
 // still bounds-checks them against its own mapping.
 #pragma once
@@ -59,7 +60,7 @@ private:
     BootCpuState cpu_;
     std::vector<E820Entry> e820_;
     acpi::AcpiTables acpi_;
-    byte_buffer gdt_, zero_page_, page_tables_, cmdline_;
+    byte_buffer gdt_, zero_page_, page_tables_, cmdline_, reset_vector_;
 };
 
 // Throws std::invalid_argument (LayoutError, BzImageError or plain) with a

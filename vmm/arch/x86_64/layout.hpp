@@ -13,6 +13,7 @@
 //                  trampoline just below 0x9_F000 (it saves and restores it)
 //   0x0009_FC00  E820 reserved up to 1 MiB: EBDA, VGA hole, BIOS area;
 //     0xE_0000     ACPI tables, RSDP first (inside the legacy RSDP scan area)
+//     0xF_FFF0     reset vector: a stub that writes the ACPI reset register
 //   0x0010_0000  RAM
 //     0x100_0000   the bzImage's protected-mode kernel (its pref_address)
 //   A            the SHM region: A is the 64 MiB-aligned end of a RAM range
@@ -64,7 +65,7 @@ inline constexpr std::uint64_t cmdline_window = 0x1'0000;  // terminating NUL in
 inline constexpr std::uint64_t ebda_start = 0x9'fc00;
 inline constexpr std::uint64_t high_memory_start = 0x10'0000;  // 1 MiB
 inline constexpr std::uint64_t acpi_tables_address = 0xe'0000;
-inline constexpr std::uint64_t acpi_tables_size = high_memory_start - acpi_tables_address;
+inline constexpr std::uint64_t acpi_tables_size = 0xf'fff0 - acpi_tables_address;  // up to the reset vector
 
 // --- the kernel
 // Linux's default LOAD_PHYSICAL_ADDR: below it the decompressor will not
@@ -148,10 +149,15 @@ struct LayoutRequest {
 //   panic=-1       reboot at once on panic: the VMM sees the reset and
 //                  reports the panic it read on the console
 //   pci=off        no PCI here; skips probing the config-space ports
+//   reboot=acpi    reset through the FADT's reset register. Without a
+//                  reboot= option, Linux (reboot_init, efi_reboot_required)
+//                  picks EFI reboot on any hardware-reduced ACPI machine,
+//                  which without EFI falls back to a real-mode jump to the
+//                  reset vector (see reset_vector.hpp)
 // Not added: nokaslr (KASLR stays on), virtio_mmio.device= (Debian's kernel
 // lacks VIRTIO_MMIO_CMDLINE_DEVICES; the DSDT describes the devices),
 // quiet (the caller may add it: fewer serial exits, a faster boot).
-inline constexpr const char* base_cmdline = "console=ttyS0 panic=-1 pci=off";
+inline constexpr const char* base_cmdline = "console=ttyS0 panic=-1 pci=off reboot=acpi";
 
 // Places everything; throws LayoutError with a one-line reason when the
 // request cannot be laid out: 0 or more than max_cpus CPUs, memory below

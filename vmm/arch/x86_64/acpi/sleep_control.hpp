@@ -6,8 +6,10 @@
 // DSDT) and writes (SLP_TYP << 2) | SLP_EN to SLEEP_CONTROL_REG, one byte at
 // sleep_control_port (ACPI 6.3 §4.8.3.7); it first writes WAK_STS to
 // SLEEP_STATUS_REG and, for sleep states, polls it, which reads 0 here.
-// Reset: with the FADT's RESET_REG_SUP flag, Linux's default reboot method
-// (reboot=acpi) writes reset_value to RESET_REG, one byte at reset_port.
+// Reset: with the FADT's RESET_REG_SUP flag and reboot=acpi on the command
+// line (layout.hpp's base_cmdline; without it a hardware-reduced machine
+// gets EFI reboot), Linux writes reset_value to RESET_REG, one byte at
+// reset_port; so does the stub at the reset vector (reset_vector.hpp).
 // The VMM's port-I/O exit handler passes every write in [sleep_control_port,
 // reset_port] to decode_power_write() and stops the VM on power_off or reset
 // (a triple fault, KVM_EXIT_SHUTDOWN, is the other way a guest resets).
