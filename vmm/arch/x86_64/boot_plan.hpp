@@ -9,6 +9,20 @@
 //   for (const GuestWrite& w : plan.writes()) guest_memory.write(w.address, w.bytes);
 //   set_registers(vcpu0, plan.cpu());
 //
+// What the VMM must provide besides the plan (seen booting Debian's 6.1
+// kernel on these tables):
+//  - KVM_SET_IDENTITY_MAP_ADDR = kvm_identity_map_address and
+//    KVM_SET_TSS_ADDR = kvm_tss_address before the first vCPU runs; vCPU i
+//    gets APIC id i (the MADT says so);
+//  - kvmclock in CPUID (KVM's paravirt leaves): hardware-reduced ACPI gives
+//    Linux no PIT or HPET clock, and without a known TSC frequency it hangs
+//    calibrating the local APIC timer;
+//  - reads of unhandled ports return 0xFF except the keyboard controller's
+//    status port 0x64, which must read 0 (the reboot fallback polls it);
+//    CMOS 0x70/0x71 reads of 0xFF cost about a second without kvmclock;
+//  - port writes in 0x600..0x602 go through acpi::decode_power_write;
+//    KVM_EXIT_SHUTDOWN (triple fault) is a reset.
+//
 // Writes: GDT, zero page, page tables, command line (NUL-terminated), ACPI
 // tables, the reset-vector stub, the protected-mode kernel at its load
 // address, the initrd. They
