@@ -1,10 +1,11 @@
 #include "emulated_host/outer_kernel.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 #include <stdexcept>
 
 #include <fmt/core.h>
+
+#include "kernel/kernel_supply.hpp"
 
 namespace ktstr::vmm::emulated_host {
 namespace fs = std::filesystem;
@@ -15,40 +16,24 @@ std::string canonical_module_name(std::string s) {
     return s;
 }
 
-// TEMPORARY: until the kernel supply lands, look in the cache layout
-// (a dpkg-deb -x tree per version) or KTSTR_OUTER_KERNEL_ROOT.
-std::vector<fs::path> candidate_roots() {
-    std::vector<fs::path> roots;
-    if (const char* r = std::getenv("KTSTR_OUTER_KERNEL_ROOT"))
-        roots.emplace_back(r);
-    fs::path cache;
-    if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
-        cache = x;
-    else if (const char* h = std::getenv("HOME"))
-        cache = fs::path(h) / ".cache";
-    std::error_code ec;
-    if (!cache.empty())
-        for (auto& e : fs::directory_iterator(cache / "ktstr" / "kernels", ec))
-            roots.push_back(e.path());
-    return roots;
-}
-
 }  // namespace
 
 OuterKernel find_outer_kernel() {
-    std::error_code ec;
-    for (const auto& root : candidate_roots()) {
-        for (auto& e : fs::directory_iterator(root / "boot", ec)) {
-            const auto name = e.path().filename().string();
-            if (!name.starts_with("vmlinuz-"))
-                continue;
-            const auto release = name.substr(8);
-            const auto mods = root / "lib" / "modules" / release;
-            if (fs::is_directory(mods, ec))
-                return {e.path(), mods};
-        }
-    }
-    throw std::runtime_error("no default kernel for the emulated host; run `ktstr-vmm kernel fetch` first");
+    // A cached cloud kernel with modules is what the default kernel is;
+    // taking it from the cache skips kernel::resolve("default"), which
+    // asks apt-cache for the current package on every call (about a
+    // second). Only an empty cache goes through the fetch.
+    auto usable = [](const kernel::KernelImage& k) {
+        return k.modules_dir && k.release.ends_with("-cloud-amd64");
+    };
+    const auto cached = kernel::list_cached();
+    for (auto it = cached.rbegin(); it != cached.rend(); ++it)
+        if (usable(*it))
+            return {it->bzimage, *it->modules_dir};
+    const auto k = kernel::resolve("default");
+    if (!k.modules_dir)
+        throw std::runtime_error(fmt::format("the default kernel {} has no modules directory", k.bzimage.string()));
+    return {k.bzimage, *k.modules_dir};
 }
 
 std::vector<std::string> outer_module_names() {
