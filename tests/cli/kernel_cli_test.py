@@ -4,6 +4,7 @@ into the real cache, a listing that shows it, and errors for bad packages."""
 import os
 import subprocess
 import sys
+import tempfile
 
 vmm = sys.argv[1]
 failures = 0
@@ -15,8 +16,8 @@ def check(cond, what):
     failures += 0 if cond else 1
 
 
-def run(*args):
-    return subprocess.run([vmm, "kernel", *args], capture_output=True, text=True, timeout=800)
+def run(*args, env=None):
+    return subprocess.run([vmm, "kernel", *args], capture_output=True, text=True, timeout=800, env=env)
 
 
 first = run("fetch")
@@ -34,10 +35,30 @@ check(not [n for n in os.listdir(os.path.dirname(os.path.dirname(os.path.dirname
       "no half-unpacked fetch left behind")
 lst = run("list")
 check(lst.returncode == 0 and release in lst.stdout, "list shows it")
+check(any(release in l and l.endswith("(default)") for l in lst.stdout.splitlines()), "list marks it as the default")
 p = run("path")
 check(p.returncode == 0 and p.stdout.strip().splitlines()[-1] == path, "path prints it on the last line")
 bad = run("fetch", "linux-image-no-such-kernel-amd64")
 check(bad.returncode != 0 and bad.stderr.count("\n") == 1 and "no-such-kernel" in bad.stderr,
       f"unknown package: one-line error ({bad.stderr!r})")
+opt = run("fetch", "--", "-oAPT::Foo=1")
+check(opt.returncode != 0 and "not a Debian package name" in opt.stderr, "an option-like name never reaches apt")
+# Two fetches at once into an empty cache: one downloads, the other waits
+# for the lock and finds the kernel there.
+with tempfile.TemporaryDirectory() as cache:
+    env = dict(os.environ, XDG_CACHE_HOME=cache)
+    procs = [subprocess.Popen([vmm, "kernel", "fetch"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env) for _ in range(2)]
+    outs = [p.communicate(timeout=800) for p in procs]
+    codes = [p.returncode for p in procs]
+    check(codes == [0, 0], f"concurrent fetches both succeed ({[e.strip() for _, e in outs]})")
+    paths = {o.strip().splitlines()[-1] for o, _ in outs if o.strip()}
+    check(len(paths) == 1 and paths.pop().startswith(cache), "concurrent fetches print the same path")
+    check(sum("fetched" in e for _, e in outs) == 1 and sum("already in the cache" in e for _, e in outs) == 1,
+          "exactly one of them downloaded")
+    kernels = os.path.join(cache, "ktstr", "kernels")
+    check(sorted(n for n in os.listdir(kernels) if not n.startswith(".")) == sorted(["default", release]),
+          "the cache holds the release and the default link, nothing half-unpacked")
+
 print(f"{'FAILED' if failures else 'PASSED'}: {failures} failures")
 sys.exit(1 if failures else 0)

@@ -42,8 +42,10 @@ Command add_kernel_command(CLI::App& root) {
                     warn_missing(r.image);
                     fmt::print("{}\n", r.image.bzimage.string());
                 } else if (list->parsed()) {
+                    const auto def = vmm::kernel::cached_default();
                     for (const auto& k : vmm::kernel::list_cached())
-                        fmt::print("{}\t{}\n", k.release, k.bzimage.string());
+                        fmt::print("{}\t{}{}\n", k.release, k.bzimage.string(),
+                                   def && def->release == k.release ? "\t(default)" : "");
                 } else if (path->parsed()) {
                     auto k = vmm::kernel::resolve(opts->kernel);
                     fmt::print("{}\n", k.bzimage.string());

@@ -72,22 +72,26 @@ private:
     fs::path path_;
 };
 
-bool is_versioned(const std::string& package) {
-    static const std::regex versioned(R"(linux-image-[0-9][0-9A-Za-z.+~-]*)");
-    return std::regex_match(package, versioned) && package.find("-unsigned") == std::string::npos;
+// Package names as Debian allows them; anything else (an option such as
+// "-o...", a path) never reaches apt.
+bool valid_package_name(const std::string& package) {
+    static const std::regex name(R"([a-z0-9][a-z0-9.+-]+)");
+    return std::regex_match(package, name);
 }
 
-// The versioned linux-image package a metapackage depends on.
-std::optional<std::string> versioned_dependency(const std::string& meta) {
-    auto r = run_host_command({"apt-cache", "depends", "--no-recommends", "--no-suggests", "--no-enhances", meta});
+// The kernel image package `package` depends on directly, if any: a
+// metapackage (linux-image-cloud-amd64, linux-image-6.12-cloud-amd64)
+// names one; an image package names none.
+std::optional<std::string> image_dependency(const std::string& package) {
+    auto r = run_host_command({"apt-cache", "depends", "--no-recommends", "--no-suggests", "--no-enhances", package});
     if (r.status != 0)
         return std::nullopt;
-    static const std::regex dep(R"(Depends:\s*(linux-image-[0-9][^\s<>]*))");
+    static const std::regex dep(R"(\n\s*Depends:\s*(linux-image-[^\s<>]+))");
     std::smatch m;
     std::string out = r.output;
     while (std::regex_search(out, m, dep)) {
         std::string name = m[1];
-        if (name.find("-unsigned") == std::string::npos)
+        if (!name.ends_with("-unsigned") && !name.ends_with("-dbg"))
             return name;
         out = m.suffix();
     }
@@ -99,22 +103,34 @@ bool apt_knows(const std::string& package) {
     return r.status == 0 && r.output.find("Package: " + package) != std::string::npos;
 }
 
+// Follows metapackages down to the image package (at most a few hops:
+// Debian's chains are one or two long).
+std::optional<std::string> image_package(const std::string& package) {
+    if (!apt_knows(package))
+        return std::nullopt;
+    std::string p = package;
+    for (int hop = 0; hop < 4; ++hop) {
+        auto next = image_dependency(p);
+        if (!next)
+            return p;
+        p = *next;
+    }
+    return std::nullopt;
+}
+
 std::string resolve_package(const std::string& package) {
+    if (!valid_package_name(package))
+        throw error(fmt::format("'{}' is not a Debian package name", package));
     if (!on_path("apt-get") || !on_path("apt-cache") || !on_path("dpkg-deb"))
         throw error("kernel fetch needs apt-get, apt-cache and dpkg-deb (a Debian system)");
-    auto resolve_once = [&]() -> std::optional<std::string> {
-        if (is_versioned(package))
-            return apt_knows(package) ? std::optional(package) : std::nullopt;
-        return versioned_dependency(package);
-    };
-    if (auto p = resolve_once())
+    if (auto p = image_package(package))
         return *p;
     // Fresh machines often have empty package lists: refresh once if we can.
     if (::geteuid() == 0) {
         auto r = run_host_command({"apt-get", "update", "-qq"});
         if (r.status != 0)
             throw error("apt-get update failed: " + last_line(r.output));
-        if (auto p = resolve_once())
+        if (auto p = image_package(package))
             return *p;
     }
     throw error(fmt::format("apt knows no kernel package {}{}", package,
@@ -152,9 +168,30 @@ fs::path cache_root() {
     return base / "ktstr" / "kernels";
 }
 
+namespace {
+
+// Points kernels/default at `release` (a relative symlink, replaced by
+// rename so readers never see it missing). Called under the cache lock.
+void set_default(const fs::path& root, const std::string& release) {
+    std::error_code ec;
+    if (fs::read_symlink(root / default_link, ec) == fs::path(release))
+        return;
+    const auto temp = root / ".default.new";
+    fs::remove(temp, ec);
+    fs::create_directory_symlink(release, temp, ec);
+    if (!ec)
+        fs::rename(temp, root / default_link, ec);
+    if (ec)
+        throw error(fmt::format("{}: {}", (root / default_link).string(), ec.message()));
+}
+
+}  // namespace
+
 FetchResult fetch(const std::string& package) {
-    const auto versioned = resolve_package(package);
-    const std::string release = versioned.substr(std::string("linux-image-").size());
+    const auto image_pkg = resolve_package(package);
+    if (!image_pkg.starts_with("linux-image-") || image_pkg.size() == std::string("linux-image-").size())
+        throw error(fmt::format("{} is not a Debian kernel image package (linux-image-...)", package));
+    const std::string release = image_pkg.substr(std::string("linux-image-").size());
     const auto root = cache_root();
     std::error_code ec;
     fs::create_directories(root, ec);
@@ -163,37 +200,52 @@ FetchResult fetch(const std::string& package) {
     CacheLock lock(root / ".lock");
 
     const auto dest = root / release;
-    if (auto k = image_in(dest))
-        return {*k, versioned, true};
+    const bool is_default = package == default_package;
+    if (auto k = image_in(dest)) {
+        if (is_default)
+            set_default(root, release);
+        return {*k, image_pkg, true};
+    }
 
     ScratchDir scratch(root);
-    auto dl = run_host_command({"apt-get", "download", "-q", versioned}, scratch.path());
+    auto dl = run_host_command({"apt-get", "download", "-q", image_pkg}, scratch.path());
     if (dl.status != 0)
-        throw error(fmt::format("apt-get download {} failed: {}", versioned, last_line(dl.output)));
+        throw error(fmt::format("apt-get download {} failed: {}", image_pkg, last_line(dl.output)));
     fs::path deb;
     for (const auto& e : fs::directory_iterator(scratch.path()))
         if (e.path().extension() == ".deb")
             deb = e.path();
     if (deb.empty())
-        throw error(fmt::format("apt-get download {} produced no .deb", versioned));
+        throw error(fmt::format("apt-get download {} produced no .deb", image_pkg));
     const auto tree = scratch.path() / "tree";
     auto x = run_host_command({"dpkg-deb", "-x", deb.string(), tree.string()});
     if (x.status != 0)
         throw error(fmt::format("dpkg-deb -x {} failed: {}", deb.filename().string(), last_line(x.output)));
     if (!image_in(tree))
-        throw error(fmt::format("{} holds no boot/vmlinuz-*: not a kernel image package", versioned));
+        throw error(fmt::format("{} holds no boot/vmlinuz-*: not a kernel image package", image_pkg));
     fs::remove_all(dest, ec);  // a stale partial tree from an older layout
     fs::rename(tree, dest, ec);
     if (ec)
         throw error(fmt::format("rename into {}: {}", dest.string(), ec.message()));
-    return {*image_in(dest), versioned, false};
+    if (is_default)
+        set_default(root, release);
+    return {*image_in(dest), image_pkg, false};
+}
+
+std::optional<KernelImage> cached_default() {
+    std::error_code ec;
+    const auto root = cache_root();
+    const auto target = fs::read_symlink(root / default_link, ec);
+    if (ec || target.empty() || target.has_parent_path())
+        return std::nullopt;  // not our link
+    return image_in(root / target);
 }
 
 std::vector<KernelImage> list_cached() {
     std::vector<KernelImage> out;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(cache_root(), ec))
-        if (e.is_directory() && !e.path().filename().string().starts_with("."))
+        if (!e.is_symlink() && e.is_directory() && !e.path().filename().string().starts_with("."))
             if (auto k = image_in(e.path()))
                 out.push_back(*k);
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.release < b.release; });
@@ -203,7 +255,8 @@ std::vector<KernelImage> list_cached() {
 KernelImage resolve(const std::string& spec, const std::optional<fs::path>& modules_dir) {
     KernelImage k;
     if (spec == "default") {
-        k = fetch(default_package).image;
+        auto cached = cached_default();
+        k = cached ? *cached : fetch(default_package).image;
     } else {
         std::error_code ec;
         if (!fs::is_regular_file(spec, ec))

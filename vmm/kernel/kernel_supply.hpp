@@ -5,6 +5,7 @@
 //   ktstr/kernels/<release>/boot/vmlinuz-<release>     the bzImage
 //   ktstr/kernels/<release>/boot/config-<release>      its configuration
 //   ktstr/kernels/<release>/lib/modules/<release>/     its modules
+//   ktstr/kernels/default -> <release>                 the last fetch of the default package
 //   ktstr/kernels/.lock                                serialises fetches
 // A release directory appears whole (unpacked beside it, then renamed) or
 // not at all.
@@ -30,24 +31,36 @@ struct KernelImage {
 
 std::filesystem::path cache_root();  // .../ktstr/kernels
 
+// The symlink in cache_root() naming the default kernel's release.
+inline constexpr const char* default_link = "default";
+
 struct FetchResult {
     KernelImage image;
     std::string package;        // the versioned package fetched
     bool already_cached = false;
 };
 
-// Resolves `package` (a metapackage such as linux-image-cloud-amd64, or a
-// versioned linux-image-<release> package) and unpacks it into the cache
-// unless it is there already. Safe against concurrent fetches. Throws
-// std::runtime_error with a one-line reason (apt-get missing, unknown
-// package, download failure, no vmlinuz in the package).
+// Resolves `package` (a metapackage such as linux-image-cloud-amd64 or
+// linux-image-6.12-cloud-amd64, followed down to the image package it
+// depends on, or an image package linux-image-<release>) and unpacks it
+// into the cache unless it is there already. Fetching default_package
+// also points the `default` link at it. Always asks apt (no network
+// needed: its package lists), so a newer default is picked up. Safe
+// against concurrent fetches; runs `apt-get update` once when apt does not
+// know the package and we are root. Throws std::runtime_error with a
+// one-line reason (apt-get missing, unknown package, download failure, no
+// vmlinuz in the package).
 FetchResult fetch(const std::string& package = default_package);
+
+// The kernel the `default` link names, without asking apt; nullopt when
+// the default was never fetched.
+std::optional<KernelImage> cached_default();
 
 // The kernels in the cache, newest release last.
 std::vector<KernelImage> list_cached();
 
-// "default": the cached default kernel, fetched first if the cache has
-// none. Otherwise a bzImage path; its modules come from `modules_dir` when
+// "default": the cached default kernel (cached_default(): no apt, works
+// offline), fetched first if the cache has none. Otherwise a bzImage path; its modules come from `modules_dir` when
 // given, else from a Debian-style tree around it (.../boot/vmlinuz-R next
 // to .../lib/modules/R). Throws std::runtime_error.
 KernelImage resolve(const std::string& spec, const std::optional<std::filesystem::path>& modules_dir = {});

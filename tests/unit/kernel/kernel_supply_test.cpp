@@ -85,3 +85,27 @@ TEST_CASE("list_cached lists complete release trees only", "[kernel]") {
     CHECK(l[1].release == "6.1.0-2-cloud-amd64");
     ::unsetenv("XDG_CACHE_HOME");
 }
+
+TEST_CASE("the default link names the default kernel without asking apt", "[kernel]") {
+    TempDir d;
+    ::setenv("XDG_CACHE_HOME", d.path.c_str(), 1);
+    auto root = cache_root();
+    CHECK_FALSE(cached_default());
+    make_tree(root / "6.1.0-3-cloud-amd64", "6.1.0-3-cloud-amd64", "");
+    make_tree(root / "6.12.1+deb12-cloud-amd64", "6.12.1+deb12-cloud-amd64", "");
+    fs::create_directory_symlink("6.1.0-3-cloud-amd64", root / default_link);
+    auto k = cached_default();
+    REQUIRE(k);
+    CHECK(k->release == "6.1.0-3-cloud-amd64");
+    CHECK(k->bzimage == root / "6.1.0-3-cloud-amd64/boot/vmlinuz-6.1.0-3-cloud-amd64");
+    auto r = resolve("default");  // from the link: no apt involved
+    CHECK(r.bzimage == k->bzimage);
+    REQUIRE(r.modules_dir);
+    // The link is not listed as a kernel of its own.
+    CHECK(list_cached().size() == 2);
+    // A link pointing outside the cache is not ours.
+    fs::remove(root / default_link);
+    fs::create_directory_symlink(root / "6.1.0-3-cloud-amd64", root / default_link);
+    CHECK_FALSE(cached_default());
+    ::unsetenv("XDG_CACHE_HOME");
+}
