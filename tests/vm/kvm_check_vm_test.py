@@ -2,7 +2,7 @@
 """`ktstr-vmm kvm-check` through KVM for real: on this kind of machine (no
 /dev/kvm) that is the emulated KVM host, a QEMU TCG guest with nested SVM.
 Usage: kvm_check_vm_test.py KTSTR_VMM SCENARIO
-Scenarios: emulated, auto, failure, input-and-status, timeout."""
+Scenarios: emulated, auto, failure, input-and-status, timeout, bulk-stdout."""
 import os
 import subprocess
 import sys
@@ -93,6 +93,31 @@ with tempfile.TemporaryDirectory() as d:
         check(len(lines) == 1 and lines[0] == "ktstr-vmm: emulated host: timed out after 20 s; QEMU killed (exit status 124)",
               f"one clear line says so ({lines!r})")
         check(19 <= secs < 40, f"it ended at the timeout, not before or long after ({secs:.1f} s)")
+
+    elif scenario == "bulk-stdout":
+        # 48 MiB through the return stream, read slowly: nothing may be lost
+        # when the guest powers off right after writing.
+        n = 48 << 20
+        start = time.monotonic()
+        p = subprocess.Popen([vmm, "kvm-check", "--kvm", "emulated", "--test-stdout-bytes", str(n)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        got = bytearray()
+        while True:
+            time.sleep(0.001)
+            chunk = p.stdout.read1(1 << 16)
+            if not chunk:
+                break
+            got += chunk
+        err = p.stderr.read().decode(errors="replace")
+        rc = p.wait(timeout=300)
+        print(f"exit {rc} in {time.monotonic() - start:.1f} s, {len(got)} bytes of stdout\n--- stderr ---\n{err}---")
+        check(rc == 0, "exit status 0")
+        marker = b"then HLT after 5 exits\n"
+        at = got.find(marker)
+        check(at >= 0, "the check's report came first")
+        body = bytes(got[at + len(marker):])
+        check(len(body) == n, f"all {n} bytes arrived ({len(body)})")
+        check(body == (b"0123456789abcdef" * (n // 16 + 1))[:n], "byte for byte")
 
     else:
         print("unknown scenario", scenario)

@@ -3,6 +3,7 @@
 // instructions doing port I/O in a one-vCPU VM and reports what it saw
 // (vmm/kvm/kvm_check.hpp).
 #include <cerrno>
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -37,7 +38,23 @@ struct KvmCheckOptions {
     std::string expect;
     bool hang = false;
     int exit_status = -1;
+    std::uint64_t stdout_bytes = 0;
 };
+
+// The test knob --test-stdout-bytes: N bytes of a pattern a test can
+// check ("0123456789abcdef" repeated), written after a successful check.
+void write_pattern(std::uint64_t n) {
+    static constexpr char pattern[] = "0123456789abcdef";
+    std::string block;
+    for (int i = 0; i < 4096; ++i)
+        block += pattern;
+    while (n > 0) {
+        const auto k = static_cast<std::size_t>(std::min<std::uint64_t>(n, block.size()));
+        std::fwrite(block.data(), 1, k, stdout);
+        n -= k;
+    }
+    std::fflush(stdout);
+}
 
 std::vector<std::uint8_t> parse_hex_bytes(const std::string& text) {
     std::vector<std::uint8_t> out;
@@ -130,6 +147,7 @@ int run_here(const KvmCheckOptions& o) {
     fmt::print("kvm-check: ok: port {:#x} saw {}, then HLT after {} exits\n", kvm::check_output_port,
                hex(r.port_bytes), r.exits);
     std::fflush(stdout);
+    write_pattern(o.stdout_bytes);
     return o.exit_status >= 0 ? o.exit_status : 0;
 }
 
@@ -147,11 +165,13 @@ Command add_kvm_check_command(CLI::App& root, const std::vector<std::string>& ar
     app->add_option("--report", opts->report, "Also write what was seen to FILE (key=value lines)");
     app->add_flag("-v,--verbose", opts->verbose, "With the emulated host: show its kernel console and QEMU's messages");
     // Hidden knobs for tests: a program from a file, the bytes it must
-    // write, a guest that never halts, an exit status after success.
+    // write, a guest that never halts, an exit status and a bulk of
+    // stdout after success.
     app->add_option("--code", opts->code_file, "")->group("");
     app->add_option("--expect-port-bytes", opts->expect, "")->group("");
     app->add_flag("--test-hang", opts->hang, "")->group("");
     app->add_option("--test-exit-status", opts->exit_status, "")->group("")->check(CLI::Range(0, 255));
+    app->add_option("--test-stdout-bytes", opts->stdout_bytes, "")->group("");
 
     return {app, [opts, &arguments] {
                 if (place_kvm(opts->mode, "kvm-check") == KvmPlacement::host)

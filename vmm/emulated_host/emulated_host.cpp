@@ -125,7 +125,8 @@ int run_in_emulated_host(const Request& request) {
         for (const auto& f : files)
             spec.files.push_back({f, staged(f)});
         for (const auto& name : outer_module_names())
-            spec.modules.push_back(find_module(kernel.modules_dir, name));
+            if (auto m = find_module(kernel.modules_dir, name))
+                spec.modules.push_back(*m);
         spec.command = {staged(self).string(), "emulated-host-inside", "--cwd", cwd.string()};
         for (const auto& o : outputs) {
             spec.command.push_back("--output");

@@ -5,12 +5,12 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <map>
 #include <stdexcept>
 #include <thread>
 
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -19,54 +19,50 @@
 #include <fmt/core.h>
 
 #include "emulated_host/channels.hpp"
-#include "emulated_host/output_stream.hpp"
+#include "emulated_host/return_stream.hpp"
 #include "kvm/unique_fd.hpp"
 
 namespace ktstr::vmm::emulated_host {
 namespace fs = std::filesystem;
 namespace {
 
+using clock = std::chrono::steady_clock;
+
 constexpr int start_failed = 125;
+// After the command exited, how long its descendants may keep its
+// output pipes open before we stop reading them.
+constexpr auto output_grace = std::chrono::seconds(2);
 
-// Port name -> device node, for the ports present now.
-std::map<std::string, fs::path> list_ports(const GuestSideOptions& o) {
-    std::map<std::string, fs::path> ports;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(o.ports_dir, ec)) {
-        std::ifstream f(entry.path() / "name");
-        std::string name;
-        if (f && std::getline(f, name) && !name.empty())
-            ports.emplace(name, o.dev_dir / entry.path().filename());
-    }
-    return ports;
-}
-
-UniqueFd open_port(const fs::path& node) {
-    UniqueFd fd(::open(node.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!fd)
-        throw std::runtime_error(fmt::format("{}: cannot open: {}", node.string(), std::strerror(errno)));
-    return fd;
-}
-
-// Waits until every port exists with its device node; the ports appear
-// once QEMU answered virtio_console's control messages, shortly after the
+// The data port's device node, once it exists: the port appears when
+// QEMU answered virtio_console's control messages, shortly after the
 // module loaded.
-std::map<std::string, fs::path> wait_for_ports(const GuestSideOptions& o) {
-    const auto deadline = std::chrono::steady_clock::now() + o.port_wait;
+fs::path wait_for_data_port(const GuestSideOptions& o) {
+    const auto deadline = clock::now() + o.port_wait;
     for (;;) {
-        auto ports = list_ports(o);
-        bool all = true;
-        for (auto name : {stdout_port, stderr_port, files_port}) {
-            auto it = ports.find(std::string(name));
-            all = all && it != ports.end() && ::access(it->second.c_str(), W_OK) == 0;
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(o.ports_dir, ec)) {
+            std::ifstream f(entry.path() / "name");
+            std::string name;
+            const auto node = o.dev_dir / entry.path().filename();
+            if (f && std::getline(f, name) && name == data_port && ::access(node.c_str(), R_OK | W_OK) == 0)
+                return node;
         }
-        if (all)
-            return ports;
-        if (std::chrono::steady_clock::now() >= deadline)
-            throw std::runtime_error(fmt::format(
-                "the virtio ports {}, {} and {} did not all appear in {} within {} ms (virtio_console not loaded?)",
-                stdout_port, stderr_port, files_port, o.ports_dir.string(), o.port_wait.count()));
+        if (clock::now() >= deadline)
+            throw std::runtime_error(fmt::format("the virtio port {} did not appear in {} within {} ms "
+                                                 "(virtio_console not loaded?)",
+                                                 data_port, o.ports_dir.string(), o.port_wait.count()));
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+// One line for the caller's stderr, through the port; also on our own
+// stderr, which ktstr-init echoes on the console.
+void report(int port, const std::string& what) noexcept {
+    const auto line = "ktstr-vmm: emulated host: " + what + "\n";
+    std::fputs(line.c_str(), stderr);
+    try {
+        write_output_chunk(port, return_kind_stderr, {reinterpret_cast<const std::uint8_t*>(line.data()), line.size()});
+    } catch (const std::exception&) {
     }
 }
 
@@ -155,39 +151,44 @@ int run_guest_side(const GuestSideOptions& o) {
         std::fprintf(stderr, "ktstr-vmm emulated-host-inside: no command\n");
         return start_failed;
     }
-    UniqueFd out, err, files;
+    UniqueFd port;
     try {
-        auto ports = wait_for_ports(o);
-        out = open_port(ports.at(std::string(stdout_port)));
-        err = open_port(ports.at(std::string(stderr_port)));
-        files = open_port(ports.at(std::string(files_port)));
+        const auto node = wait_for_data_port(o);
+        port.reset(::open(node.c_str(), O_RDWR | O_CLOEXEC));
+        if (!port)
+            throw std::runtime_error(fmt::format("{}: cannot open: {}", node.string(), std::strerror(errno)));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "ktstr-vmm emulated-host-inside: %s\n", e.what());
         return start_failed;
     }
-    // From here on our own messages reach the caller's stderr too.
-    std::fflush(stderr);
-    ::dup2(err.get(), STDERR_FILENO);
-
     try {
         bind_host_paths(o.host_root, o.host_paths);
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "ktstr-vmm: emulated host: %s\n", e.what());
+        report(port.get(), e.what());
         return start_failed;
     }
     std::error_code ec;
     if (!o.cwd.empty()) {
         fs::create_directories(o.cwd, ec);
         if (::chdir(o.cwd.c_str()) < 0) {
-            std::fprintf(stderr, "ktstr-vmm: emulated host: cannot enter %s: %s\n", o.cwd.c_str(), std::strerror(errno));
+            report(port.get(), fmt::format("cannot enter {}: {}", o.cwd.string(), std::strerror(errno)));
             return start_failed;
         }
     }
     for (const auto& p : o.outputs)
         fs::create_directories(p.parent_path(), ec);
-
     if (o.hold_kvm)
         start_kvm_holder();
+
+    // The command's stdout and stderr come through pipes that we copy to
+    // the port as return-stream chunks, so that the end record can follow
+    // the last of them.
+    int out_fds[2], err_fds[2];
+    if (::pipe2(out_fds, O_CLOEXEC) != 0 || ::pipe2(err_fds, O_CLOEXEC) != 0) {
+        report(port.get(), fmt::format("pipe: {}", std::strerror(errno)));
+        return start_failed;
+    }
+    UniqueFd out_r(out_fds[0]), out_w(out_fds[1]), err_r(err_fds[0]), err_w(err_fds[1]);
 
     std::vector<char*> argv;
     for (const auto& a : o.command)
@@ -196,33 +197,83 @@ int run_guest_side(const GuestSideOptions& o) {
 
     const pid_t pid = ::fork();
     if (pid < 0) {
-        std::fprintf(stderr, "ktstr-vmm: emulated host: fork: %s\n", std::strerror(errno));
+        report(port.get(), fmt::format("fork: {}", std::strerror(errno)));
         return start_failed;
     }
     if (pid == 0) {
-        ::dup2(out.get(), STDOUT_FILENO);
-        ::dup2(err.get(), STDERR_FILENO);
+        ::dup2(out_w.get(), STDOUT_FILENO);
+        ::dup2(err_w.get(), STDERR_FILENO);
         ::execv(argv[0], argv.data());
         const int e = errno;
         dprintf(STDERR_FILENO, "ktstr-vmm: emulated host: cannot run %s: %s\n", argv[0], std::strerror(e));
         ::_exit(e == ENOENT ? 127 : 126);
     }
-    int wstatus = 0;
-    while (::waitpid(pid, &wstatus, 0) < 0) {
-        if (errno != EINTR) {
-            std::fprintf(stderr, "ktstr-vmm: emulated host: waitpid: %s\n", std::strerror(errno));
-            return start_failed;
+    out_w.reset();
+    err_w.reset();
+
+    int status = -1;
+    try {
+        std::optional<clock::time_point> drain_until;
+        std::vector<std::uint8_t> buf(1 << 16);
+        while (out_r || err_r) {
+            if (status < 0) {
+                int st = 0;
+                if (::waitpid(pid, &st, WNOHANG) == pid) {
+                    status = status_of(st);
+                    drain_until = clock::now() + output_grace;
+                }
+            }
+            if (drain_until && clock::now() >= *drain_until)
+                break;  // a descendant still holds the pipes; stop waiting for it
+            pollfd pfds[2] = {{out_r ? out_r.get() : -1, POLLIN, 0}, {err_r ? err_r.get() : -1, POLLIN, 0}};
+            if (::poll(pfds, 2, 100) < 0 && errno != EINTR)
+                throw std::runtime_error(fmt::format("poll: {}", std::strerror(errno)));
+            for (int i = 0; i < 2; ++i) {
+                if (pfds[i].revents == 0)
+                    continue;
+                UniqueFd& fd = i == 0 ? out_r : err_r;
+                ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+                if (n < 0 && errno == EINTR)
+                    continue;
+                if (n <= 0) {
+                    fd.reset();
+                    continue;
+                }
+                write_output_chunk(port.get(), i == 0 ? return_kind_stdout : return_kind_stderr,
+                                   {buf.data(), static_cast<std::size_t>(n)});
+            }
+        }
+        if (status < 0) {
+            int st = 0;
+            while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+            }
+            status = status_of(st);
+        }
+        write_outputs(port.get(), o.outputs);
+        write_end(port.get());
+    } catch (const std::exception& e) {
+        report(port.get(), fmt::format("returning the results: {}", e.what()));
+        if (status < 0) {
+            int st = 0;
+            ::waitpid(pid, &st, 0);
+        }
+        return start_failed;
+    }
+
+    // Power-off drops whatever QEMU has not passed on yet: wait until the
+    // host has read everything (return_stream.hpp).
+    pollfd ack{port.get(), POLLIN, 0};
+    const auto ack_deadline = clock::now() + o.ack_wait;
+    for (auto now = clock::now(); now < ack_deadline; now = clock::now()) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ack_deadline - now);
+        if (::poll(&ack, 1, static_cast<int>(left.count())) > 0) {
+            char c = 0;
+            if (::read(port.get(), &c, 1) == 1 && c == return_ack)
+                break;
+            if (!(ack.revents & POLLIN) || c == 0)
+                break;  // end of file (a test's plain file): nobody will answer
         }
     }
-    const int status = status_of(wstatus);
-    out.reset();
-    try {
-        write_outputs(files.get(), o.outputs);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "ktstr-vmm: emulated host: sending output files: %s\n", e.what());
-        return status != 0 ? status : start_failed;
-    }
-    files.reset();
     return status;
 }
 

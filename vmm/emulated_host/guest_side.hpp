@@ -1,9 +1,10 @@
 // The emulated host's guest side: the command ktstr-init runs inside the
 // outer QEMU guest (`ktstr-vmm emulated-host-inside`, hidden). It finds
-// the virtio ports of channels.hpp, runs the inner ktstr-vmm with its
-// stdout and stderr on the ports, sends the declared output files back on
-// the files port, and exits with the inner command's status, which
-// ktstr-init reports as "KTSTR_EXIT=N" on COM2.
+// the data port of channels.hpp, runs the inner ktstr-vmm, copies its
+// stdout and stderr to the port as they come, sends the declared output
+// files and the end record after it exited, waits for the host's
+// acknowledgement (return_stream.hpp), and exits with the inner command's
+// status, which ktstr-init reports as "KTSTR_EXIT=N" on COM2.
 #pragma once
 
 #include <chrono>
@@ -28,7 +29,8 @@ struct GuestSideOptions {
     std::filesystem::path host_root = host_files_root;
     std::vector<std::filesystem::path> host_paths;
     std::vector<std::string> command;              // argv of the inner command
-    std::chrono::milliseconds port_wait{10000};    // how long the ports may take to appear
+    std::chrono::milliseconds port_wait{10000};    // how long the port may take to appear
+    std::chrono::milliseconds ack_wait{60000};     // how long the host may take to acknowledge
     // Keep one empty VM open in a detached child for the rest of the outer
     // guest's life (see kvm_holder in guest_side.cpp). Only for the real
     // outer guest: elsewhere the child would outlive the caller.
@@ -38,8 +40,8 @@ struct GuestSideOptions {
 };
 
 // Runs the command; returns its exit status (128 + N when killed by
-// signal N). Failures before the command starts are reported on stderr
-// (the stderr port once found) and return 125.
+// signal N). Failures of our own are reported on stderr (and through the
+// port once it is open) and return 125.
 int run_guest_side(const GuestSideOptions& options);
 
 }  // namespace ktstr::vmm::emulated_host

@@ -1,9 +1,10 @@
 // The outer guest's kernel: the default kernel (Debian's cloud kernel, as
-// `ktstr-vmm kernel fetch` supplies it) and the modules the emulated host
-// loads from its tree.
+// `ktstr-vmm kernel fetch` supplies it, fetched if the cache has none) and
+// the modules the emulated host loads from its tree.
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,8 @@ OuterKernel find_outer_kernel();
 std::vector<std::string> outer_module_names();
 
 // The file of module `name` under `modules_dir` (.ko, .ko.xz, .ko.zst or
-// .ko.gz; '-' and '_' are the same). Throws std::runtime_error.
-std::filesystem::path find_module(const std::filesystem::path& modules_dir, const std::string& name);
+// .ko.gz; '-' and '_' are the same), or nullopt when modules.builtin says
+// it is built in. Throws std::runtime_error when it is neither.
+std::optional<std::filesystem::path> find_module(const std::filesystem::path& modules_dir, const std::string& name);
 
 }  // namespace ktstr::vmm::emulated_host

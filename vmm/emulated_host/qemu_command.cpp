@@ -8,9 +8,6 @@ namespace ktstr::vmm::emulated_host {
 
 std::vector<std::string> qemu_arguments(const QemuPlan& p) {
     auto chardev = [](const char* id, int fd) { return fmt::format("file,id={},path=/dev/fd/{}", id, fd); };
-    auto port = [](const char* id, int nr, std::string_view name) {
-        return fmt::format("virtserialport,bus=vser.0,nr={},chardev={},name={}", nr, id, name);
-    };
     return {
         p.qemu,
         "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
@@ -26,9 +23,10 @@ std::vector<std::string> qemu_arguments(const QemuPlan& p) {
         "-chardev", chardev("com1", p.fds.com1), "-serial", "chardev:com1",
         "-chardev", chardev("com2", p.fds.com2), "-serial", "chardev:com2",
         "-device", "virtio-serial-pci,id=vser",
-        "-chardev", chardev("out", p.fds.stdout_port), "-device", port("out", stdout_port_number, stdout_port),
-        "-chardev", chardev("err", p.fds.stderr_port), "-device", port("err", stderr_port_number, stderr_port),
-        "-chardev", chardev("files", p.fds.files_port), "-device", port("files", files_port_number, files_port),
+        // QEMU opens /dev/fdset/1 read-write: a dup of the socket we passed.
+        "-add-fd", fmt::format("fd={},set=1", p.fds.data_port),
+        "-chardev", "pipe,id=data,path=/dev/fdset/1",
+        "-device", fmt::format("virtserialport,bus=vser.0,nr={},chardev=data,name={}", data_port_number, data_port),
     };
 }
 

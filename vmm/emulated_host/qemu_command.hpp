@@ -2,8 +2,10 @@
 // CPU model ("max") has SVM with nested paging, so that the outer guest's
 // kvm-amd module gives it a working /dev/kvm.
 //
-// Channels (channels.hpp) are QEMU "file" chardevs opened on /dev/fd/N:
-// the host side passes the write ends of its pipes to QEMU as these fds.
+// Channels (channels.hpp): the serial lines are QEMU "file" chardevs opened
+// on /dev/fd/N, the write ends of the host side's pipes; the data port is
+// a "pipe" chardev on /dev/fdset/1, an fd set holding one end of a socket
+// pair (-add-fd), which QEMU both reads and writes.
 #pragma once
 
 #include <cstdint>
@@ -16,9 +18,7 @@ namespace ktstr::vmm::emulated_host {
 struct QemuChannelFds {
     int com1 = 3;
     int com2 = 4;
-    int stdout_port = 5;
-    int stderr_port = 6;
-    int files_port = 7;
+    int data_port = 5;
 };
 
 struct QemuPlan {

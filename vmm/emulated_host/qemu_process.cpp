@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,7 +17,7 @@
 #include <fmt/core.h>
 
 #include "emulated_host/exit_line.hpp"
-#include "emulated_host/output_stream.hpp"
+#include "emulated_host/return_stream.hpp"
 #include "kvm/unique_fd.hpp"
 
 namespace ktstr::vmm::emulated_host {
@@ -39,6 +40,15 @@ Pipe make_pipe() {
     return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
+// The data port's two ends: ours ("read", also written for the
+// acknowledgement) and QEMU's ("write").
+Pipe make_socket_pair() {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+        throw std::runtime_error(fmt::format("socketpair: {}", std::strerror(errno)));
+    return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
 void write_all(int fd, const std::uint8_t* p, std::size_t n) noexcept {
     while (n > 0) {
         ssize_t w = ::write(fd, p, n);
@@ -52,8 +62,8 @@ void write_all(int fd, const std::uint8_t* p, std::size_t n) noexcept {
 }
 
 // In the child between fork and exec: only async-signal-safe calls.
-[[noreturn]] void exec_child(const std::vector<char*>& argv, const std::array<int, 5>& channel_fds,
-                             const std::array<int, 5>& targets, int err_fd, pid_t parent) {
+[[noreturn]] void exec_child(const std::vector<char*>& argv, const std::array<int, 3>& channel_fds,
+                             const std::array<int, 3>& targets, int err_fd, pid_t parent) {
     // QEMU must not outlive us, whatever kills us.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent)
@@ -61,7 +71,7 @@ void write_all(int fd, const std::uint8_t* p, std::size_t n) noexcept {
     // Move every source above the targets first, so that no dup2 below
     // overwrites a source still needed (or dup2s an fd onto itself, which
     // would keep its close-on-exec flag).
-    std::array<int, 5> high{};
+    std::array<int, 3> high{};
     for (std::size_t i = 0; i < channel_fds.size(); ++i) {
         high[i] = ::fcntl(channel_fds[i], F_DUPFD_CLOEXEC, 64);
         if (high[i] < 0)
@@ -100,14 +110,12 @@ QemuRunResult run_qemu(const QemuRunOptions& o) {
         argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
 
-    enum Channel { com1, com2, out, err, files, qemu_err, channel_count };
+    enum Channel { com1, com2, data, qemu_err, channel_count };
     std::array<Pipe, channel_count> pipes;
-    for (auto& p : pipes)
-        p = make_pipe();
-    const std::array<int, 5> targets{o.plan.fds.com1, o.plan.fds.com2, o.plan.fds.stdout_port,
-                                     o.plan.fds.stderr_port, o.plan.fds.files_port};
-    const std::array<int, 5> sources{pipes[com1].write.get(), pipes[com2].write.get(), pipes[out].write.get(),
-                                     pipes[err].write.get(), pipes[files].write.get()};
+    for (int i = 0; i < channel_count; ++i)
+        pipes[i] = i == data ? make_socket_pair() : make_pipe();
+    const std::array<int, 3> targets{o.plan.fds.com1, o.plan.fds.com2, o.plan.fds.data_port};
+    const std::array<int, 3> sources{pipes[com1].write.get(), pipes[com2].write.get(), pipes[data].write.get()};
 
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
@@ -124,7 +132,11 @@ QemuRunResult run_qemu(const QemuRunOptions& o) {
         s += '\n';
         write_all(o.stderr_fd, reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
     });
-    OutputReceiver receiver(o.outputs);
+    ReturnStreamReceiver receiver(o.outputs, [&](std::uint32_t kind, ktstr::byte_view bytes) {
+        res.inner_output = true;
+        write_all(kind == return_kind_stdout ? o.stdout_fd : o.stderr_fd, bytes.data(), bytes.size());
+    });
+    bool acknowledged = false;
 
     auto deadline = start + o.timeout;
     std::optional<clock::time_point> grace_deadline;
@@ -195,16 +207,15 @@ QemuRunResult run_qemu(const QemuRunOptions& o) {
                 if (com2_lines.exit_code() && !grace_deadline)
                     grace_deadline = clock::now() + o.exit_grace;
                 break;
-            case out:
-                res.inner_output = true;
-                write_all(o.stdout_fd, p, len);
-                break;
-            case err:
-                res.inner_output = true;
-                write_all(o.stderr_fd, p, len);
-                break;
-            case files:
+            case data:
                 receiver.feed({p, len});
+                if (receiver.ended() && !acknowledged) {
+                    // Everything arrived: the guest side may exit now.
+                    acknowledged = true;
+                    const char ack = return_ack;
+                    ssize_t ignored = ::send(pipes[data].read.get(), &ack, 1, MSG_NOSIGNAL);
+                    (void)ignored;
+                }
                 break;
             case qemu_err:
                 if (o.verbose)

@@ -1,7 +1,8 @@
-// Runs the emulated host's QEMU to completion: spawns it with one pipe per
-// channel (qemu_command.hpp), streams the inner command's stdout and
-// stderr to ours as they arrive, reads the exit line from COM2, receives
-// the output files, and enforces the timeout.
+// Runs the emulated host's QEMU to completion: spawns it with a pipe per
+// serial line and a socket pair for the data port (qemu_command.hpp),
+// streams the inner command's stdout and stderr to ours as they arrive,
+// receives the output files and acknowledges the end of the return
+// stream, reads the exit line from COM2, and enforces the timeout.
 #pragma once
 
 #include <chrono>
@@ -32,7 +33,7 @@ struct QemuRunResult {
     std::string console_tail;              // the last bytes of COM1 (kernel console, ktstr-init)
     std::string qemu_stderr;               // the first bytes of QEMU's own stderr
     std::optional<std::string> output_error;
-    bool inner_output = false;             // any byte arrived on the stdout or stderr port
+    bool inner_output = false;             // any stdout or stderr byte of the inner command arrived
     std::chrono::milliseconds elapsed{0};
 };
 

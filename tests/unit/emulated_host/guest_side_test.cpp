@@ -1,6 +1,7 @@
-// The guest side against stand-in ports: a sysfs-like directory of port
-// names and regular files for the port device nodes. It runs in a child
-// process because it takes over stderr.
+// The guest side against a stand-in port: a sysfs-like directory of port
+// names and a regular file for the port's device node, which then holds
+// the return stream. It runs in a child process, since it forks and
+// waits like the real one.
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -14,7 +15,7 @@
 #include <unistd.h>
 
 #include "emulated_host/guest_side.hpp"
-#include "emulated_host/output_stream.hpp"
+#include "emulated_host/return_stream.hpp"
 
 using namespace ktstr::vmm::emulated_host;
 namespace fs = std::filesystem;
@@ -47,6 +48,25 @@ void make_port(const fs::path& sys, const fs::path& dev, const std::string& node
     std::ofstream(dev / node).flush();
 }
 
+// A port directory with the data port, and someone else's port 1.
+struct Ports {
+    TempDir d;
+    fs::path sys = d.path / "sys", dev = d.path / "dev";
+    Ports() {
+        fs::create_directories(dev);
+        make_port(sys, dev, "vport0p1", "ktstr-bulk");
+        make_port(sys, dev, "vport0p2", "ktstr.data");
+    }
+    GuestSideOptions options() const {
+        GuestSideOptions o;
+        o.ports_dir = sys;
+        o.dev_dir = dev;
+        o.ack_wait = std::chrono::milliseconds(100);
+        return o;
+    }
+    fs::path data() const { return dev / "vport0p2"; }
+};
+
 int run_in_child(const GuestSideOptions& o) {
     pid_t pid = ::fork();
     REQUIRE(pid >= 0);
@@ -58,66 +78,74 @@ int run_in_child(const GuestSideOptions& o) {
     return WEXITSTATUS(st);
 }
 
+struct Returned {
+    std::string out, err;
+    std::optional<std::string> error;
+    bool ended = false;
+};
+
+Returned replay(const fs::path& stream_file, std::vector<fs::path> outputs) {
+    Returned r;
+    ReturnStreamReceiver rx(std::move(outputs), [&](std::uint32_t kind, ktstr::byte_view b) {
+        (kind == return_kind_stdout ? r.out : r.err).append(reinterpret_cast<const char*>(b.data()), b.size());
+    });
+    const auto s = read_text(stream_file);
+    rx.feed({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
+    r.ended = rx.ended();
+    r.error = rx.finish();
+    return r;
+}
+
 }  // namespace
 
-TEST_CASE("guest side: output on the ports, the exit status, then the output files") {
-    TempDir d;
-    const auto sys = d.path / "sys", dev = d.path / "dev";
-    fs::create_directories(dev);
-    make_port(sys, dev, "vport0p2", "ktstr.stdout");
-    make_port(sys, dev, "vport0p3", "ktstr.stderr");
-    make_port(sys, dev, "vport0p4", "ktstr.files");
-    make_port(sys, dev, "vport0p1", "ktstr-bulk");  // someone else's port: ignored
-
-    GuestSideOptions o;
-    o.ports_dir = sys;
-    o.dev_dir = dev;
-    o.cwd = d.path / "work" / "dir";
-    o.outputs = {d.path / "results" / "report.txt"};
-    o.command = {"/bin/sh", "-c", "echo out; echo err >&2; pwd > ../../results/report.txt; exit 3"};
+TEST_CASE("guest side: stdout and stderr, then the output files and the end, and the exit status") {
+    Ports p;
+    auto o = p.options();
+    o.cwd = p.d.path / "work" / "dir";
+    o.outputs = {p.d.path / "results" / "report.txt"};
+    o.command = {"/bin/sh", "-c", "echo out; echo err >&2; echo more; pwd > ../../results/report.txt; exit 3"};
     CHECK(run_in_child(o) == 3);
-    CHECK(read_text(dev / "vport0p2") == "out\n");
-    CHECK(read_text(dev / "vport0p3") == "err\n");
 
-    // The files port carries the report; replay it into a fresh place.
-    const auto stream = read_text(dev / "vport0p4");
-    fs::remove(o.outputs[0]);
-    OutputReceiver r(o.outputs);
-    r.feed({reinterpret_cast<const std::uint8_t*>(stream.data()), stream.size()});
-    CHECK_FALSE(r.finish());
-    CHECK(read_text(o.outputs[0]) == (d.path / "work" / "dir").string() + "\n");
+    fs::remove(o.outputs[0]);  // it must come back from the stream
+    auto r = replay(p.data(), o.outputs);
+    CHECK_FALSE(r.error);
+    CHECK(r.ended);
+    CHECK(r.out == "out\nmore\n");
+    CHECK(r.err == "err\n");
+    CHECK(read_text(o.outputs[0]) == (p.d.path / "work" / "dir").string() + "\n");
 }
 
 TEST_CASE("guest side: a command killed by a signal reports 128 + the signal") {
-    TempDir d;
-    const auto sys = d.path / "sys", dev = d.path / "dev";
-    fs::create_directories(dev);
-    make_port(sys, dev, "vport0p2", "ktstr.stdout");
-    make_port(sys, dev, "vport0p3", "ktstr.stderr");
-    make_port(sys, dev, "vport0p4", "ktstr.files");
-    GuestSideOptions o;
-    o.ports_dir = sys;
-    o.dev_dir = dev;
+    Ports p;
+    auto o = p.options();
     o.command = {"/bin/sh", "-c", "kill -TERM $$"};
     CHECK(run_in_child(o) == 128 + 15);
+    CHECK(replay(p.data(), {}).ended);
 }
 
-TEST_CASE("guest side: a missing command gives 127 and says so on the stderr port") {
-    TempDir d;
-    const auto sys = d.path / "sys", dev = d.path / "dev";
-    fs::create_directories(dev);
-    make_port(sys, dev, "vport0p2", "ktstr.stdout");
-    make_port(sys, dev, "vport0p3", "ktstr.stderr");
-    make_port(sys, dev, "vport0p4", "ktstr.files");
-    GuestSideOptions o;
-    o.ports_dir = sys;
-    o.dev_dir = dev;
-    o.command = {(d.path / "no-such-program").string()};
+TEST_CASE("guest side: a missing command gives 127 and says so on stderr") {
+    Ports p;
+    auto o = p.options();
+    o.command = {(p.d.path / "no-such-program").string()};
     CHECK(run_in_child(o) == 127);
-    CHECK_THAT(read_text(dev / "vport0p3"), Catch::Contains("cannot run"));
+    auto r = replay(p.data(), {});
+    CHECK_THAT(r.err, Catch::Contains("cannot run"));
+    CHECK(r.ended);
 }
 
-TEST_CASE("guest side: ports that never appear give 125 with the reason, within the wait") {
+TEST_CASE("guest side: a descendant holding the output open does not hold up the end beyond the grace") {
+    Ports p;
+    auto o = p.options();
+    o.command = {"/bin/sh", "-c", "sleep 30 & echo started"};
+    const auto start = std::chrono::steady_clock::now();
+    CHECK(run_in_child(o) == 0);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));
+    auto r = replay(p.data(), {});
+    CHECK(r.out == "started\n");
+    CHECK(r.ended);
+}
+
+TEST_CASE("guest side: a port that never appears gives 125 within the wait") {
     TempDir d;
     GuestSideOptions o;
     o.ports_dir = d.path / "sys";

@@ -44,19 +44,18 @@ TEST_CASE("qemu command: TCG on all threads, the max CPU, the plan's shape") {
     CHECK(contains(a, "-nodefaults"));
 }
 
-TEST_CASE("qemu command: every channel is a file chardev on the inherited fd") {
+TEST_CASE("qemu command: serial lines on inherited pipe fds, the data port on an fd set") {
     QemuPlan p;
-    p.fds = {10, 11, 12, 13, 14};
+    p.fds = {10, 11, 12};
     const auto a = qemu_arguments(p);
-    const auto chardevs = values_of(a, "-chardev");
-    CHECK(chardevs == std::vector<std::string>{
-                          "file,id=com1,path=/dev/fd/10", "file,id=com2,path=/dev/fd/11", "file,id=out,path=/dev/fd/12",
-                          "file,id=err,path=/dev/fd/13", "file,id=files,path=/dev/fd/14"});
+    CHECK(values_of(a, "-chardev") == std::vector<std::string>{"file,id=com1,path=/dev/fd/10",
+                                                               "file,id=com2,path=/dev/fd/11",
+                                                               "pipe,id=data,path=/dev/fdset/1"});
+    CHECK(values_of(a, "-add-fd") == std::vector<std::string>{"fd=12,set=1"});
     CHECK(values_of(a, "-serial") == std::vector<std::string>{"chardev:com1", "chardev:com2"});
     const auto devices = values_of(a, "-device");
-    CHECK(contains(devices, "virtserialport,bus=vser.0,nr=2,chardev=out,name=ktstr.stdout"));
-    CHECK(contains(devices, "virtserialport,bus=vser.0,nr=3,chardev=err,name=ktstr.stderr"));
-    CHECK(contains(devices, "virtserialport,bus=vser.0,nr=4,chardev=files,name=ktstr.files"));
+    CHECK(contains(devices, "virtio-serial-pci,id=vser"));
+    CHECK(contains(devices, "virtserialport,bus=vser.0,nr=2,chardev=data,name=ktstr.data"));
 }
 
 TEST_CASE("qemu command: the outer kernel is quiet unless verbose, never reboots, init does not echo") {

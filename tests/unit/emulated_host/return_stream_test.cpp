@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "emulated_host/output_stream.hpp"
+#include "emulated_host/return_stream.hpp"
 #include "ktstr/common/bytes.hpp"
 
 using namespace ktstr::vmm::emulated_host;
@@ -23,7 +23,7 @@ namespace {
 struct TempDir {
     fs::path path;
     TempDir() {
-        std::string t = (fs::temp_directory_path() / "ktstr-outstream-XXXXXX").string();
+        std::string t = (fs::temp_directory_path() / "ktstr-retstream-XXXXXX").string();
         REQUIRE(::mkdtemp(t.data()) != nullptr);
         path = t;
     }
@@ -45,20 +45,29 @@ std::string read_text(const fs::path& p) {
     return ss.str();
 }
 
-// The stream write_outputs produces for `outputs`, captured in a file.
-std::vector<std::uint8_t> stream_of(const fs::path& scratch, const std::vector<fs::path>& outputs) {
+ktstr::byte_view bytes_of(const std::string& s) {
+    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+// The stream the guest side writes: some stdout and stderr, the outputs,
+// the end record; captured in a file.
+std::vector<std::uint8_t> stream_of(const fs::path& scratch, const std::vector<fs::path>& outputs,
+                                    const std::string& out = "", const std::string& err = "") {
     const auto file = scratch / "stream.bin";
     {
         ktstr::vmm::UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
         REQUIRE(fd);
+        write_output_chunk(fd.get(), return_kind_stdout, bytes_of(out));
+        write_output_chunk(fd.get(), return_kind_stderr, bytes_of(err));
         write_outputs(fd.get(), outputs);
+        write_end(fd.get());
     }
     const auto s = read_text(file);
     fs::remove(file);
     return {s.begin(), s.end()};
 }
 
-void feed_in_chunks(OutputReceiver& r, const std::vector<std::uint8_t>& s, std::size_t chunk) {
+void feed_in_chunks(ReturnStreamReceiver& r, const std::vector<std::uint8_t>& s, std::size_t chunk) {
     for (std::size_t i = 0; i < s.size(); i += chunk)
         r.feed(ktstr::byte_view(s).subspan(i, std::min(chunk, s.size() - i)));
 }
@@ -67,24 +76,34 @@ void feed_in_chunks(OutputReceiver& r, const std::vector<std::uint8_t>& s, std::
 std::vector<std::uint8_t> header(const char* magic, std::uint32_t kind, std::uint32_t mode, const std::string& path,
                                  std::uint64_t size, std::uint32_t path_len_override = UINT32_MAX) {
     // Sized once and filled in place (GCC 12 misreads vector::insert here).
-    std::vector<std::uint8_t> h(sizeof(OutputRecordHeader) + path.size());
+    std::vector<std::uint8_t> h(sizeof(ReturnRecordHeader) + path.size());
     std::memcpy(h.data(), magic, 4);
     ktstr::store_le<std::uint32_t>(h.data() + 4, kind);
     ktstr::store_le<std::uint32_t>(h.data() + 8, mode);
     ktstr::store_le<std::uint32_t>(h.data() + 12,
                                    path_len_override != UINT32_MAX ? path_len_override : static_cast<std::uint32_t>(path.size()));
     ktstr::store_le<std::uint64_t>(h.data() + 16, size);
-    std::memcpy(h.data() + sizeof(OutputRecordHeader), path.data(), path.size());
+    std::memcpy(h.data() + sizeof(ReturnRecordHeader), path.data(), path.size());
     return h;
 }
 
 std::vector<std::uint8_t> end_record() {
-    return header("KTOF", output_kind_end, 0, "", 0);
+    return header("KTOF", return_kind_end, 0, "", 0);
 }
 
 }  // namespace
 
-TEST_CASE("output stream: files and a directory tree come back byte for byte, whatever the read sizes") {
+// A receiver collecting stdout and stderr.
+struct Collecting {
+    std::string out, err;
+    ReturnStreamReceiver receiver;
+    explicit Collecting(std::vector<fs::path> outputs)
+        : receiver(std::move(outputs), [this](std::uint32_t kind, ktstr::byte_view b) {
+              (kind == return_kind_stdout ? out : err).append(reinterpret_cast<const char*>(b.data()), b.size());
+          }) {}
+};
+
+TEST_CASE("return stream: output chunks, files and a directory tree come back byte for byte, whatever the read sizes") {
     TempDir scratch;
     const auto report = scratch.path / "out" / "report.txt";
     const auto tree = scratch.path / "out" / "tree";
@@ -99,15 +118,20 @@ TEST_CASE("output stream: files and a directory tree come back byte for byte, wh
     fs::create_symlink("/etc/passwd", tree / "link");  // skipped: not a regular file
 
     const std::vector<fs::path> outputs{report, tree, scratch.path / "out" / "never-written"};
-    const auto stream = stream_of(scratch.path, outputs);
+    std::string big_out(3 * (1 << 20) + 5, 'o');  // more than one chunk record
+    const auto stream = stream_of(scratch.path, outputs, big_out, "an error\n");
 
-    for (std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{4096}, stream.size()}) {
+    for (std::size_t chunk : {std::size_t{7}, std::size_t{4096}, std::size_t{100000}, stream.size()}) {
         // Move the originals away; the receiver must recreate them.
         const auto saved = scratch.path / "saved";
         fs::rename(scratch.path / "out", saved);
-        OutputReceiver r(outputs);
+        Collecting c(outputs);
+        auto& r = c.receiver;
         feed_in_chunks(r, stream, chunk);
+        CHECK(r.ended());
         CHECK_FALSE(r.finish());
+        CHECK(c.out == big_out);
+        CHECK(c.err == "an error\n");
         CHECK(read_text(report) == "api_version=12\n");
         CHECK(read_text(tree / "sub" / "big.bin") == big);
         CHECK(fs::exists(tree / "empty.txt"));
@@ -121,13 +145,13 @@ TEST_CASE("output stream: files and a directory tree come back byte for byte, wh
     }
 }
 
-TEST_CASE("output stream: no bytes at all is not an error (the guest never got that far)") {
-    OutputReceiver r({"/nonexistent/out"});
+TEST_CASE("return stream: no bytes at all is not an error (the guest never got that far)") {
+    ReturnStreamReceiver r({"/nonexistent/out"}, {});
     CHECK_FALSE(r.finish());
     CHECK(r.received().empty());
 }
 
-TEST_CASE("output stream: hostile records are refused and nothing lands outside the declared outputs") {
+TEST_CASE("return stream: hostile records are refused and nothing lands outside the declared outputs") {
     TempDir scratch;
     const auto allowed = scratch.path / "allowed";
     const auto outside = scratch.path / "outside.txt";
@@ -142,24 +166,27 @@ TEST_CASE("output stream: hostile records are refused and nothing lands outside 
         return v;
     };
     std::vector<Case> cases{
-        {"bad magic", with_end(header("XXXX", output_kind_file, 0644, allowed.string(), 0)), "bad record magic"},
+        {"bad magic", with_end(header("XXXX", return_kind_file, 0644, allowed.string(), 0)), "bad record magic"},
         {"unknown kind", with_end(header("KTOF", 9, 0644, allowed.string(), 0)), "unknown record kind 9"},
-        {"path outside the outputs", with_end(header("KTOF", output_kind_file, 0644, outside.string(), 0)),
+        {"path outside the outputs", with_end(header("KTOF", return_kind_file, 0644, outside.string(), 0)),
          "not one of the declared outputs"},
-        {"dot-dot escape", with_end(header("KTOF", output_kind_file, 0644, allowed.string() + "/../outside.txt", 0)),
+        {"dot-dot escape", with_end(header("KTOF", return_kind_file, 0644, allowed.string() + "/../outside.txt", 0)),
          "not a plain absolute path"},
-        {"relative path", with_end(header("KTOF", output_kind_file, 0644, "relative/file", 0)),
+        {"relative path", with_end(header("KTOF", return_kind_file, 0644, "relative/file", 0)),
          "not a plain absolute path"},
-        {"prefix that is not a parent", with_end(header("KTOF", output_kind_file, 0644, allowed.string() + "-x", 0)),
+        {"prefix that is not a parent", with_end(header("KTOF", return_kind_file, 0644, allowed.string() + "-x", 0)),
          "not one of the declared outputs"},
-        {"huge path length", header("KTOF", output_kind_file, 0644, "", 0, 1u << 31), "bad record"},
-        {"empty path", header("KTOF", output_kind_file, 0644, "", 0), "bad record"},
-        {"directory with content", header("KTOF", output_kind_directory, 0755, allowed.string(), 5), "directory with content"},
-        {"end record with a path", header("KTOF", output_kind_end, 0, "/x", 0), "bad record"},
+        {"huge path length", header("KTOF", return_kind_file, 0644, "", 0, 1u << 31), "bad record"},
+        {"empty path", header("KTOF", return_kind_file, 0644, "", 0), "bad record"},
+        {"directory with content", header("KTOF", return_kind_directory, 0755, allowed.string(), 5), "kind 2 with content"},
+        {"empty output chunk", header("KTOF", return_kind_stdout, 0, "", 0), "a 0-byte output chunk"},
+        {"huge output chunk", header("KTOF", return_kind_stderr, 0, "", 1ull << 40), "output chunk"},
+        {"output chunk with a path", header("KTOF", return_kind_stdout, 0, "/x", 1), "bad record"},
+        {"end record with a path", header("KTOF", return_kind_end, 0, "/x", 0), "bad record"},
     };
     for (const auto& c : cases) {
         INFO(c.what);
-        OutputReceiver r({allowed});
+        ReturnStreamReceiver r({allowed}, {});
         r.feed(c.bytes);
         auto err = r.finish();
         REQUIRE(err);
@@ -168,12 +195,12 @@ TEST_CASE("output stream: hostile records are refused and nothing lands outside 
     }
 }
 
-TEST_CASE("output stream: a stream cut inside a file leaves no file, not even the partial one") {
+TEST_CASE("return stream: a stream cut inside a file leaves no file, not even the partial one") {
     TempDir scratch;
     const auto target = scratch.path / "report.txt";
-    auto bytes = header("KTOF", output_kind_file, 0644, target.string(), 1000);
+    auto bytes = header("KTOF", return_kind_file, 0644, target.string(), 1000);
     bytes.resize(bytes.size() + 10, 'x');
-    OutputReceiver r({target});
+    ReturnStreamReceiver r({target}, {});
     r.feed(bytes);
     auto err = r.finish();
     REQUIRE(err);
@@ -182,18 +209,18 @@ TEST_CASE("output stream: a stream cut inside a file leaves no file, not even th
     CHECK(fs::is_empty(scratch.path));
 }
 
-TEST_CASE("output stream: a stream without its end record, and bytes after it, are errors") {
+TEST_CASE("return stream: a stream without its end record, and bytes after it, are errors") {
     TempDir scratch;
     const auto target = scratch.path / "a";
     {
-        OutputReceiver r({target});
-        r.feed(header("KTOF", output_kind_file, 0644, target.string(), 0));
+        ReturnStreamReceiver r({target}, {});
+        r.feed(header("KTOF", return_kind_file, 0644, target.string(), 0));
         auto err = r.finish();
         REQUIRE(err);
         CHECK_THAT(*err, Catch::Contains("without its end record"));
     }
     {
-        OutputReceiver r({target});
+        ReturnStreamReceiver r({target}, {});
         auto bytes = end_record();
         bytes.push_back(0);
         r.feed(bytes);
@@ -203,7 +230,7 @@ TEST_CASE("output stream: a stream without its end record, and bytes after it, a
     }
 }
 
-TEST_CASE("output stream: is_plain_absolute") {
+TEST_CASE("return stream: is_plain_absolute") {
     CHECK(is_plain_absolute("/a/b"));
     CHECK(is_plain_absolute("/"));
     CHECK_FALSE(is_plain_absolute("a/b"));

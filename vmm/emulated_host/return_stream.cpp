@@ -1,4 +1,4 @@
-#include "emulated_host/output_stream.hpp"
+#include "emulated_host/return_stream.hpp"
 
 #include <algorithm>
 #include <array>
@@ -27,27 +27,27 @@ void write_all(int fd, const void* data, std::size_t size) {
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            throw std::runtime_error(std::string("output stream: write failed: ") + std::strerror(errno));
+            throw std::runtime_error(std::string("return stream: write failed: ") + std::strerror(errno));
         p += n;
         size -= static_cast<std::size_t>(n);
     }
 }
 
 void write_header(int fd, std::uint32_t kind, std::uint32_t mode, const std::string& path, std::uint64_t size) {
-    std::array<std::uint8_t, sizeof(OutputRecordHeader)> h{};
+    std::array<std::uint8_t, sizeof(ReturnRecordHeader)> h{};
     std::memcpy(h.data(), magic, 4);
-    store_le<std::uint32_t>(h.data() + offsetof(OutputRecordHeader, kind), kind);
-    store_le<std::uint32_t>(h.data() + offsetof(OutputRecordHeader, mode), mode & 07777);
-    store_le<std::uint32_t>(h.data() + offsetof(OutputRecordHeader, path_len), static_cast<std::uint32_t>(path.size()));
-    store_le<std::uint64_t>(h.data() + offsetof(OutputRecordHeader, size), size);
+    store_le<std::uint32_t>(h.data() + offsetof(ReturnRecordHeader, kind), kind);
+    store_le<std::uint32_t>(h.data() + offsetof(ReturnRecordHeader, mode), mode & 07777);
+    store_le<std::uint32_t>(h.data() + offsetof(ReturnRecordHeader, path_len), static_cast<std::uint32_t>(path.size()));
+    store_le<std::uint64_t>(h.data() + offsetof(ReturnRecordHeader, size), size);
     write_all(fd, h.data(), h.size());
     write_all(fd, path.data(), path.size());
 }
 
 void write_file(int out, const fs::path& path) {
     const std::string name = path.string();
-    if (name.size() > output_max_path)
-        throw std::runtime_error(fmt::format("{}: path longer than {} bytes", name, output_max_path));
+    if (name.size() > return_max_path)
+        throw std::runtime_error(fmt::format("{}: path longer than {} bytes", name, return_max_path));
     UniqueFd in(::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!in)
         throw std::runtime_error(fmt::format("{}: cannot open: {}", name, std::strerror(errno)));
@@ -58,7 +58,7 @@ void write_file(int out, const fs::path& path) {
     // that many bytes (zero-padded if the file shrank meanwhile), so the
     // stream stays well-formed even if someone writes to the file.
     const auto size = static_cast<std::uint64_t>(st.st_size);
-    write_header(out, output_kind_file, static_cast<std::uint32_t>(st.st_mode), name, size);
+    write_header(out, return_kind_file, static_cast<std::uint32_t>(st.st_mode), name, size);
     std::vector<std::uint8_t> buf(copy_chunk);
     std::uint64_t left = size;
     while (left > 0) {
@@ -99,6 +99,19 @@ bool is_plain_absolute(const fs::path& path) {
     return true;
 }
 
+void write_output_chunk(int fd, std::uint32_t kind, byte_view data) {
+    while (!data.empty()) {
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(data.size(), return_max_chunk));
+        write_header(fd, kind, 0, "", n);
+        write_all(fd, data.data(), n);
+        data = data.subspan(n);
+    }
+}
+
+void write_end(int fd) {
+    write_header(fd, return_kind_end, 0, "", 0);
+}
+
 void write_outputs(int fd, const std::vector<fs::path>& outputs) {
     for (const auto& root : outputs) {
         std::error_code ec;
@@ -108,12 +121,12 @@ void write_outputs(int fd, const std::vector<fs::path>& outputs) {
         if (fs::is_regular_file(st)) {
             write_file(fd, root);
         } else if (fs::is_directory(st)) {
-            write_header(fd, output_kind_directory, static_cast<std::uint32_t>(st.permissions()), root.string(), 0);
+            write_header(fd, return_kind_directory, static_cast<std::uint32_t>(st.permissions()), root.string(), 0);
             for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
                  it.increment(ec)) {
                 const auto s = it->symlink_status();
                 if (fs::is_directory(s))
-                    write_header(fd, output_kind_directory, static_cast<std::uint32_t>(s.permissions()),
+                    write_header(fd, return_kind_directory, static_cast<std::uint32_t>(s.permissions()),
                                  it->path().string(), 0);
                 else if (fs::is_regular_file(s))
                     write_file(fd, it->path());
@@ -122,22 +135,24 @@ void write_outputs(int fd, const std::vector<fs::path>& outputs) {
                 throw std::runtime_error(fmt::format("{}: cannot list: {}", root.string(), ec.message()));
         }
     }
-    write_header(fd, output_kind_end, 0, "", 0);
 }
 
-OutputReceiver::OutputReceiver(std::vector<fs::path> outputs) : outputs_(std::move(outputs)) {}
+ReturnStreamReceiver::ReturnStreamReceiver(std::vector<fs::path> outputs,
+                                           std::function<void(std::uint32_t, byte_view)> on_output)
+    : outputs_(std::move(outputs)), on_output_(std::move(on_output)) {}
 
-OutputReceiver::~OutputReceiver() {
+ReturnStreamReceiver::~ReturnStreamReceiver() {
     close_file(false);
 }
 
-void OutputReceiver::fail(std::string why) {
+void ReturnStreamReceiver::fail(std::string why) {
     if (!error_)
-        error_ = "output files: " + std::move(why);
+        error_ = "return stream: " + std::move(why);
     close_file(false);
 }
 
-void OutputReceiver::close_file(bool keep) {
+void ReturnStreamReceiver::close_file(bool keep) {
+    content_kind_ = 0;
     if (!file_)
         return;
     file_.reset();
@@ -157,15 +172,20 @@ void OutputReceiver::close_file(bool keep) {
 }
 
 // The header and path are complete in header_: validate and act.
-void OutputReceiver::start_record() {
+void ReturnStreamReceiver::start_record() {
     const std::uint8_t* h = header_.data();
     const auto len = current_.path_len;
-    const std::string path(reinterpret_cast<const char*>(h) + sizeof(OutputRecordHeader), len);
+    const std::string path(reinterpret_cast<const char*>(h) + sizeof(ReturnRecordHeader), len);
     header_.clear();
     have_header_ = false;
 
-    if (current_.kind == output_kind_end) {
+    if (current_.kind == return_kind_end) {
         ended_ = true;
+        return;
+    }
+    if (current_.kind == return_kind_stdout || current_.kind == return_kind_stderr) {
+        content_kind_ = current_.kind;
+        remaining_ = current_.size;
         return;
     }
     const fs::path p(path);
@@ -177,7 +197,7 @@ void OutputReceiver::start_record() {
 
     std::error_code ec;
     const auto mode = static_cast<fs::perms>(current_.mode & 07777);
-    if (current_.kind == output_kind_directory) {
+    if (current_.kind == return_kind_directory) {
         fs::create_directories(p, ec);
         if (ec)
             return fail(fmt::format("{}: cannot create directory: {}", path, ec.message()));
@@ -197,36 +217,44 @@ void OutputReceiver::start_record() {
                        static_cast<mode_t>(mode) | S_IRUSR | S_IWUSR));
     if (!file_)
         return fail(fmt::format("{}: cannot create: {}", partial_.string(), std::strerror(errno)));
+    content_kind_ = return_kind_file;
     remaining_ = current_.size;
     if (remaining_ == 0)
         close_file(true);
 }
 
-void OutputReceiver::feed(byte_view bytes) {
+void ReturnStreamReceiver::feed(byte_view bytes) {
     if (!bytes.empty())
         any_bytes_ = true;
     while (!bytes.empty() && !error_) {
         if (ended_)
             return fail("bytes after the end record");
-        if (file_) {
+        if (content_kind_ != 0) {
             const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, bytes.size()));
-            std::size_t done = 0;
-            while (done < n) {
-                ssize_t w = ::write(file_.get(), bytes.data() + done, n - done);
-                if (w < 0 && errno == EINTR)
-                    continue;
-                if (w <= 0)
-                    return fail(fmt::format("{}: write failed: {}", target_.string(), std::strerror(errno)));
-                done += static_cast<std::size_t>(w);
+            if (content_kind_ == return_kind_file) {
+                std::size_t done = 0;
+                while (done < n) {
+                    ssize_t w = ::write(file_.get(), bytes.data() + done, n - done);
+                    if (w < 0 && errno == EINTR)
+                        continue;
+                    if (w <= 0)
+                        return fail(fmt::format("{}: write failed: {}", target_.string(), std::strerror(errno)));
+                    done += static_cast<std::size_t>(w);
+                }
+            } else if (on_output_) {
+                on_output_(content_kind_, bytes.first(n));
             }
             bytes = bytes.subspan(n);
             remaining_ -= n;
-            if (remaining_ == 0)
-                close_file(true);
+            if (remaining_ == 0) {
+                if (content_kind_ == return_kind_file)
+                    close_file(true);
+                content_kind_ = 0;
+            }
             continue;
         }
         // Collect the fixed header, then the path it announces.
-        const std::size_t want = have_header_ ? sizeof(OutputRecordHeader) + current_.path_len : sizeof(OutputRecordHeader);
+        const std::size_t want = have_header_ ? sizeof(ReturnRecordHeader) + current_.path_len : sizeof(ReturnRecordHeader);
         const std::size_t take = std::min(want - header_.size(), bytes.size());
         header_.insert(header_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(take));
         bytes = bytes.subspan(take);
@@ -236,18 +264,21 @@ void OutputReceiver::feed(byte_view bytes) {
             const std::uint8_t* h = header_.data();
             if (std::memcmp(h, magic, 4) != 0)
                 return fail("bad record magic");
-            current_.kind = load_le<std::uint32_t>(h + offsetof(OutputRecordHeader, kind));
-            current_.mode = load_le<std::uint32_t>(h + offsetof(OutputRecordHeader, mode));
-            current_.path_len = load_le<std::uint32_t>(h + offsetof(OutputRecordHeader, path_len));
-            current_.size = load_le<std::uint64_t>(h + offsetof(OutputRecordHeader, size));
-            if (current_.kind != output_kind_file && current_.kind != output_kind_directory &&
-                current_.kind != output_kind_end)
-                return fail(fmt::format("unknown record kind {}", current_.kind));
-            if (current_.kind == output_kind_end ? current_.path_len != 0 || current_.size != 0
-                                                 : current_.path_len == 0 || current_.path_len > output_max_path)
-                return fail(fmt::format("bad record: kind {} with a {}-byte path", current_.kind, current_.path_len));
-            if (current_.kind == output_kind_directory && current_.size != 0)
-                return fail("bad record: a directory with content");
+            current_.kind = load_le<std::uint32_t>(h + offsetof(ReturnRecordHeader, kind));
+            current_.mode = load_le<std::uint32_t>(h + offsetof(ReturnRecordHeader, mode));
+            current_.path_len = load_le<std::uint32_t>(h + offsetof(ReturnRecordHeader, path_len));
+            current_.size = load_le<std::uint64_t>(h + offsetof(ReturnRecordHeader, size));
+            const auto k = current_.kind;
+            const bool named = k == return_kind_file || k == return_kind_directory;
+            const bool chunk = k == return_kind_stdout || k == return_kind_stderr;
+            if (!named && !chunk && k != return_kind_end)
+                return fail(fmt::format("unknown record kind {}", k));
+            if (named ? current_.path_len == 0 || current_.path_len > return_max_path : current_.path_len != 0)
+                return fail(fmt::format("bad record: kind {} with a {}-byte path", k, current_.path_len));
+            if (chunk && (current_.size == 0 || current_.size > return_max_chunk))
+                return fail(fmt::format("bad record: a {}-byte output chunk", current_.size));
+            if ((k == return_kind_directory || k == return_kind_end) && current_.size != 0)
+                return fail(fmt::format("bad record: kind {} with content", k));
             have_header_ = true;
             if (current_.path_len != 0)
                 continue;
@@ -256,10 +287,11 @@ void OutputReceiver::feed(byte_view bytes) {
     }
 }
 
-std::optional<std::string> OutputReceiver::finish() {
+std::optional<std::string> ReturnStreamReceiver::finish() {
     if (!error_ && any_bytes_ && !ended_)
         fail(file_ ? fmt::format("{}: stream ended {} bytes short", target_.string(), remaining_)
                    : std::string("stream ended without its end record"));
+    content_kind_ = 0;
     close_file(false);
     return error_;
 }
