@@ -1,0 +1,103 @@
+// The host end of the bulk port (virtio-console port 1, "ktstr-bulk").
+//
+// Guest -> host: the console device's transmit sink calls hand_over() on a
+// vCPU or device thread, with the device locked. hand_over() never blocks
+// for long: it copies the bytes into a queue under a mutex that the loop
+// thread holds only to swap the queue out, and asks the loop to pump (the
+// `wake` callback, called at most once per batch). pump(), on the loop
+// thread, feeds the queued bytes in order to the common TLV assembler and
+// hands each complete frame to `on_frame`.
+//
+// The queue is bounded by bytes (BulkChannelConfig::backlog_limit). The
+// device cannot be told "not consumed" (its sink returns nothing), so a
+// chunk that would push the queue past the bound is refused whole and
+// counted (handover_dropped_*); the assembler then resynchronises as its
+// rules say. The bound is sized so a loop that is merely busy never hits
+// it: it protects the host from a stalled loop (e.g. a blocked stdout),
+// not from ordinary bursts.
+//
+// Host -> guest: send() passes bytes to the device's receive side through
+// the VMM's `send_to_guest` (VirtioConsole::queue_receive on port 1), on
+// the loop thread.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+
+#include "ktstr/common/bytes.hpp"
+#include "ktstr/common/frame.hpp"
+#include "ktstr/common/tlv_assembler.hpp"
+
+namespace ktstr::host {
+
+// Gives bytes to the guest's receive side; returns how many it accepted
+// (fewer than offered when the device's receive buffer is full).
+using SendToGuest = std::function<std::size_t(byte_view)>;
+
+struct BulkChannelConfig {
+    std::size_t backlog_limit = std::size_t{64} << 20;   // bytes queued between device and loop
+    std::uint32_t max_payload = max_bulk_frame_payload;  // the assembler's cap
+};
+
+struct BulkChannelStats {
+    AssemblerStats assembler;
+    std::uint64_t received_bytes = 0;           // accepted by hand_over
+    std::uint64_t handover_dropped_bytes = 0;   // refused: backlog full, closed, or no memory
+    std::uint64_t handover_dropped_chunks = 0;
+    std::uint64_t trailing_bytes = 0;           // held by the assembler, not a complete frame
+    std::uint64_t sent_bytes = 0;               // accepted by send_to_guest
+    std::uint64_t send_refused_bytes = 0;       // offered but not accepted
+};
+
+class BulkChannel {
+public:
+    // `wake` must be cheap and must not call back into the channel (the
+    // host loop posts pump() onto its io_context). Either callback may be
+    // empty: no wake (the owner pumps on its own), no way to send.
+    BulkChannel(BulkChannelConfig config, SendToGuest send_to_guest, std::function<void()> wake);
+
+    // --- any thread (the device's sink) ---
+    // Queues a copy of `bytes`. false: refused whole and counted.
+    bool hand_over(byte_view bytes) noexcept;
+    // Refuses every later hand_over (after the vCPUs stopped).
+    void close() noexcept;
+
+    // --- the loop thread ---
+    // Feeds everything queued so far to the assembler, in order, calling
+    // `on_frame` for each complete frame. Returns the number of frames.
+    std::size_t pump(const std::function<void(Frame&&)>& on_frame);
+    // true when send_to_guest accepted every byte.
+    bool send(byte_view bytes);
+
+    // Assembler and send counters are the loop thread's: read them there or
+    // after it stopped. The hand-over counters are safe from any thread.
+    BulkChannelStats stats() const;
+    std::size_t backlog_bytes() const;
+
+private:
+    static constexpr std::size_t chunk_size = 64 * 1024;
+
+    const BulkChannelConfig config_;
+    const SendToGuest send_to_guest_;
+    const std::function<void()> wake_;
+
+    mutable std::mutex mutex_;
+    std::deque<byte_buffer> queue_;  // guarded; chunks of up to chunk_size (or one larger hand-over)
+    std::size_t queued_bytes_ = 0;   // guarded
+    bool wake_pending_ = false;      // guarded: a pump is already asked for
+    bool closed_ = false;            // guarded
+
+    std::atomic<std::uint64_t> received_bytes_{0};
+    std::atomic<std::uint64_t> dropped_bytes_{0};
+    std::atomic<std::uint64_t> dropped_chunks_{0};
+
+    TlvAssembler assembler_;  // loop thread only
+    std::uint64_t sent_bytes_ = 0;
+    std::uint64_t send_refused_bytes_ = 0;
+};
+
+}  // namespace ktstr::host

@@ -1,0 +1,114 @@
+#include "ktstr/host/bulk_channel.hpp"
+
+#include <algorithm>
+#include <new>
+
+namespace ktstr::host {
+
+BulkChannel::BulkChannel(BulkChannelConfig config, SendToGuest send_to_guest, std::function<void()> wake)
+    : config_(config), send_to_guest_(std::move(send_to_guest)), wake_(std::move(wake)),
+      assembler_(config.max_payload) {}
+
+bool BulkChannel::hand_over(byte_view bytes) noexcept {
+    if (bytes.empty())
+        return true;
+    bool need_wake = false;
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_ || bytes.size() > config_.backlog_limit - std::min(queued_bytes_, config_.backlog_limit)) {
+            dropped_bytes_.fetch_add(bytes.size(), std::memory_order_relaxed);
+            dropped_chunks_.fetch_add(1, std::memory_order_relaxed);
+            return false;
+        }
+        // Small hand-overs are packed into 64 KiB chunks so the loop feeds
+        // the assembler in large steps and the allocator runs once per
+        // chunk, not once per virtqueue buffer. Everything that can throw
+        // happens before the queue changes: a hand-over is queued whole
+        // or not at all.
+        byte_buffer* back = queue_.empty() ? nullptr : &queue_.back();
+        const std::size_t head = back ? std::min(back->capacity() - back->size(), bytes.size()) : 0;
+        try {
+            if (head < bytes.size()) {
+                byte_buffer chunk;
+                chunk.reserve(std::max(chunk_size, bytes.size() - head));
+                chunk.assign(bytes.begin() + static_cast<std::ptrdiff_t>(head), bytes.end());
+                queue_.push_back(std::move(chunk));  // keeps references to other elements valid
+            }
+        } catch (const std::bad_alloc&) {
+            dropped_chunks_.fetch_add(1, std::memory_order_relaxed);
+            dropped_bytes_.fetch_add(bytes.size(), std::memory_order_relaxed);
+            return false;
+        }
+        if (head != 0)  // within capacity: no allocation
+            back->insert(back->end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(head));
+        queued_bytes_ += bytes.size();
+        received_bytes_.fetch_add(bytes.size(), std::memory_order_relaxed);
+        need_wake = !wake_pending_;
+        wake_pending_ = true;
+    }
+    if (need_wake && wake_) {
+        try {
+            wake_();
+        } catch (...) {
+            // The bytes are queued; the next pump (or the final one) takes them.
+        }
+    }
+    return true;
+}
+
+void BulkChannel::close() noexcept {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+}
+
+std::size_t BulkChannel::pump(const std::function<void(Frame&&)>& on_frame) {
+    std::deque<byte_buffer> batch;
+    {
+        std::lock_guard lock(mutex_);
+        batch.swap(queue_);
+        queued_bytes_ = 0;
+        wake_pending_ = false;
+    }
+    std::size_t frames = 0;
+    // Chunk by chunk, taking frames out after each, so the assembler holds
+    // at most one chunk plus an incomplete frame, not the whole batch.
+    for (auto& chunk : batch) {
+        assembler_.feed(chunk);
+        byte_buffer().swap(chunk);
+        while (auto frame = assembler_.next()) {
+            ++frames;
+            on_frame(std::move(*frame));
+        }
+    }
+    return frames;
+}
+
+bool BulkChannel::send(byte_view bytes) {
+    if (!send_to_guest_) {
+        send_refused_bytes_ += bytes.size();
+        return false;
+    }
+    const auto accepted = std::min(send_to_guest_(bytes), bytes.size());
+    sent_bytes_ += accepted;
+    send_refused_bytes_ += bytes.size() - accepted;
+    return accepted == bytes.size();
+}
+
+BulkChannelStats BulkChannel::stats() const {
+    BulkChannelStats s;
+    s.assembler = assembler_.stats();
+    s.received_bytes = received_bytes_.load(std::memory_order_relaxed);
+    s.handover_dropped_bytes = dropped_bytes_.load(std::memory_order_relaxed);
+    s.handover_dropped_chunks = dropped_chunks_.load(std::memory_order_relaxed);
+    s.trailing_bytes = assembler_.buffered();
+    s.sent_bytes = sent_bytes_;
+    s.send_refused_bytes = send_refused_bytes_;
+    return s;
+}
+
+std::size_t BulkChannel::backlog_bytes() const {
+    std::lock_guard lock(mutex_);
+    return queued_bytes_;
+}
+
+}  // namespace ktstr::host
