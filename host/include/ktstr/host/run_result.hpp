@@ -1,0 +1,95 @@
+// What a run produced, as the host saw it: the guest's exit code, what
+// arrived on each channel and what was lost, times, the init stages, the
+// kernel's addresses, crash reports and test verdicts. `ktstr-vmm run
+// --json` prints to_json_text() as one object on stdout; docs/host.md lists
+// every field.
+//
+// Lists and texts are bounded (RunLimits): a guest cannot grow the result
+// without limit; what was cut is counted in records_truncated.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ktstr/common/payloads.hpp"
+#include "ktstr/common/structured.hpp"
+#include "ktstr/host/bulk_channel.hpp"
+#include "ktstr/host/dispatcher.hpp"
+#include "ktstr/host/shm_drain.hpp"
+
+namespace ktstr::host {
+
+struct RunLimits {
+    std::size_t max_lifecycle_stages = 256;
+    std::size_t max_crashes = 16;
+    std::size_t max_crash_bytes = 64 * 1024;  // per crash text kept (the whole text is printed)
+    std::size_t max_tests = 1024;
+    std::size_t max_test_details = 64;        // per test
+    std::size_t max_text_bytes = 4096;        // a lifecycle reason, a test detail's message
+};
+
+struct LifecycleStage {
+    LifecyclePhase phase = LifecyclePhase::InitStarted;
+    std::string reason;
+    std::chrono::nanoseconds at{0};  // arrival, after the run's start
+    Channel channel = Channel::bulk;
+};
+
+struct SnapshotStats {
+    std::uint64_t requests = 0;         // well-formed SNRQ frames
+    std::uint64_t captured = 0;         // answered OK
+    std::uint64_t errors = 0;           // answered ERR
+    std::uint64_t malformed = 0;        // SNRQ payload not 72 bytes: no id to answer
+    std::uint64_t replies_refused = 0;  // the device did not take a whole reply
+    std::vector<std::string> capture_dirs;  // where captures went, in order
+};
+
+struct RunResult {
+    // EXIT's code if the guest sent one, else EXCX's; none: the guest
+    // never said (power-off without a report, a crash).
+    std::optional<std::int32_t> exit_code;
+    std::optional<std::int32_t> guest_exit;  // the last EXIT
+    std::optional<std::int32_t> exec_exit;   // the last EXCX
+    std::optional<std::int32_t> sched_exit;  // the last SCDX
+    bool stopped_by_sched_exit = false;      // the loop asked the VMM to stop early
+
+    std::uint64_t frames = 0;            // both channels
+    std::uint64_t crc_errors = 0;        // both channels
+    std::uint64_t invalid_payloads = 0;  // CRC ok but the type's layout refused the payload
+    std::map<std::string, std::uint64_t> message_counts;  // by tag ("SOUT"); "unknown" for other types
+
+    BulkChannelStats bulk;
+    bool shm_present = false;
+    ShmDrainStats shm;
+
+    std::optional<std::chrono::nanoseconds> boot_time;  // first SRDY's arrival after the start
+    std::chrono::nanoseconds run_time{0};               // start to the final drain
+    std::vector<LifecycleStage> lifecycle;
+    std::optional<KernAddrs> kern_addrs;  // the last valid KADR
+    std::vector<std::string> crashes;     // CRSH texts
+    std::vector<TestResult> tests;        // TEST verdicts in arrival order
+    std::uint64_t tests_passed = 0;       // counted over every verdict, kept or not
+    std::uint64_t tests_failed = 0;
+    SnapshotStats snapshots;
+
+    // Host-side trouble, none of it fatal to the run.
+    std::uint64_t records_truncated = 0;
+    std::uint64_t handler_errors = 0;
+    std::string last_handler_error;
+    std::uint64_t output_errors = 0;  // stdout/stderr sink writes that failed
+    std::string message_log_error;
+    std::uint64_t loop_errors = 0;    // exceptions that escaped a loop handler
+    std::string last_loop_error;
+
+    nlohmann::ordered_json to_json() const;
+    // to_json() as one line; invalid UTF-8 from the guest becomes U+FFFD.
+    std::string to_json_text() const;
+};
+
+}  // namespace ktstr::host

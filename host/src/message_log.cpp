@@ -1,0 +1,93 @@
+#include "ktstr/host/message_log.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <system_error>
+
+#include "ktstr/common/frame_json.hpp"
+#include "ktstr/common/msg_type.hpp"
+#include "ktstr/host/json_nesting.hpp"
+
+namespace ktstr::host {
+
+std::string frame_json_line(const Frame& frame) {
+    const auto info = find_msg_type(frame.msg_type());
+    const bool json_payload = info && info->payload == PayloadKind::Json;
+    nlohmann::ordered_json j;
+    if (json_payload && !json_nesting_within(frame.payload)) {
+        // Built without the payload so nothing parses it; the keys keep
+        // frame_to_json's order because they already exist.
+        j = frame_to_json(frame.msg_type(), frame.header.length, frame.crc_ok, {});
+        j["payload_hex"] = to_hex(frame.payload);
+        j["fields"] = nlohmann::ordered_json{
+            {"error", "JSON nested deeper than " + std::to_string(max_json_nesting) + " levels"}};
+    } else {
+        j = frame_to_json(frame.msg_type(), frame.header.length, frame.crc_ok, frame.payload);
+    }
+    return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+MessageLog::MessageLog(std::filesystem::path path) : path_(std::move(path)), buffer_(1 << 20) {
+    // "e": O_CLOEXEC, so the log is not inherited by anything the VMM runs.
+    file_.reset(std::fopen(path_.c_str(), "we"));
+    if (!file_)
+        throw std::runtime_error("cannot open message log " + path_.string() + ": " + std::strerror(errno));
+    std::setvbuf(file_.get(), buffer_.data(), _IOFBF, buffer_.size());
+}
+
+void MessageLog::fail(const std::string& what) noexcept {
+    if (!error_.empty())
+        return;
+    try {
+        error_ = what;
+    } catch (...) {
+        error_ = "message log failed";
+    }
+}
+
+void MessageLog::write(const Frame& frame) noexcept {
+    if (!error_.empty())
+        return;
+    try {
+        auto line = frame_json_line(frame);
+        line.push_back('\n');
+        if (std::fwrite(line.data(), 1, line.size(), file_.get()) != line.size()) {
+            fail("cannot write message log " + path_.string() + ": " + std::strerror(errno));
+            return;
+        }
+        ++lines_;
+        bytes_ += line.size();
+    } catch (const std::exception& e) {
+        fail(std::string("message log: ") + e.what());
+    }
+}
+
+bool MessageLog::flush() noexcept {
+    if (!error_.empty())
+        return false;
+    if (std::fflush(file_.get()) != 0) {
+        fail("cannot write message log " + path_.string() + ": " + std::strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+bool MessageLog::copy_to(const std::filesystem::path& dest, std::string& error) noexcept {
+    if (!flush()) {
+        error = error_;
+        return false;
+    }
+    std::error_code ec;
+    std::filesystem::copy_file(path_, dest, std::filesystem::copy_options::overwrite_existing, ec);
+    if (ec) {
+        try {
+            error = "cannot copy message log: " + ec.message();
+        } catch (...) {
+        }
+        return false;
+    }
+    return true;
+}
+
+}  // namespace ktstr::host

@@ -1,0 +1,104 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "ktstr/common/frame.hpp"
+#include "ktstr/common/frame_json.hpp"
+#include "ktstr/common/msg_type.hpp"
+#include "ktstr/common/payloads.hpp"
+#include "ktstr/host/json_nesting.hpp"
+#include "ktstr/host/message_log.hpp"
+#include "temp_dir.hpp"
+
+using namespace ktstr;
+using namespace ktstr::host;
+
+namespace {
+
+Frame make(MsgType t, byte_view payload) {
+    Frame f;
+    f.header = make_frame_header(to_u32(t), payload);
+    f.payload.assign(payload.begin(), payload.end());
+    f.crc_ok = true;
+    return f;
+}
+
+std::string read_all(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+}  // namespace
+
+TEST_CASE("json nesting guard counts brackets outside strings only") {
+    CHECK(json_nesting_within(as_bytes(R"({"a":[1,{"b":[]}]})"), 4));
+    CHECK_FALSE(json_nesting_within(as_bytes(R"({"a":[1,{"b":[]}]})"), 3));
+    CHECK(json_nesting_within(as_bytes(R"({"m":"[[[[[[[[\"[[[["})"), 1));
+    CHECK(json_nesting_within(as_bytes(std::string(64, '[')), 64));
+    CHECK_FALSE(json_nesting_within(as_bytes(std::string(65, '[')), 64));
+    CHECK(json_nesting_within(as_bytes("]]]]}}}"), 0));  // unbalanced closers do not underflow
+}
+
+TEST_CASE("message log: one decode-format line per frame, in order") {
+    test::TempDir dir;
+    const auto path = dir.path() / "messages.jsonl";
+    MessageLog log(path);
+    const auto exit_payload = encode_i32(3);
+    const auto stdout_payload = as_bytes("hello\n");
+    log.write(make(MsgType::Exit, exit_payload));
+    auto bad = make(MsgType::Stdout, stdout_payload);
+    bad.crc_ok = false;
+    log.write(bad);
+    REQUIRE(log.flush());
+    CHECK(log.lines() == 2);
+
+    std::istringstream lines(read_all(path));
+    std::string l1, l2;
+    std::getline(lines, l1);
+    std::getline(lines, l2);
+    CHECK(l1 == frame_to_json(to_u32(MsgType::Exit), 4, true, exit_payload).dump());
+    CHECK(l2 == frame_to_json(to_u32(MsgType::Stdout), 6, false, stdout_payload).dump());
+    CHECK(log.bytes() == l1.size() + l2.size() + 2);
+    CHECK(log.error().empty());
+}
+
+TEST_CASE("message log: a deeply nested JSON payload is logged without being parsed") {
+    // 200 000 '[' would overflow the stack inside nlohmann-json.
+    const std::string deep(200000, '[');
+    const auto line = frame_json_line(make(MsgType::TestResult, as_bytes(deep)));
+    auto j = nlohmann::json::parse(line);
+    CHECK(j["type"] == "TEST");
+    CHECK(j["length"] == deep.size());
+    CHECK(j["fields"]["error"].get<std::string>().find("nested deeper") != std::string::npos);
+    CHECK(j["payload_hex"].get<std::string>().size() == 2 * deep.size());
+
+    // A shallow one is decoded as usual.
+    const auto ok = frame_json_line(make(MsgType::TestResult, as_bytes(R"({"passed":true})")));
+    CHECK(nlohmann::json::parse(ok)["fields"]["passed"] == true);
+}
+
+TEST_CASE("message log: invalid UTF-8 in a crash text is replaced, not thrown") {
+    const std::uint8_t text[] = {'o', 'o', 'p', 's', 0xff, 0xc3};
+    const auto line = frame_json_line(make(MsgType::Crash, text));
+    CHECK(nlohmann::json::parse(line)["type"] == "CRSH");
+}
+
+TEST_CASE("message log: copy_to takes the lines written so far; an unopenable path throws") {
+    test::TempDir dir;
+    MessageLog log(dir.path() / "m.jsonl");
+    log.write(make(MsgType::SysRdy, {}));
+    std::string err;
+    REQUIRE(log.copy_to(dir.path() / "copy.jsonl", err));
+    log.write(make(MsgType::SysRdy, {}));
+    log.flush();
+    CHECK(read_all(dir.path() / "copy.jsonl").size() * 2 == read_all(dir.path() / "m.jsonl").size());
+    CHECK_THROWS_AS(MessageLog(dir.path() / "missing" / "m.jsonl"), std::runtime_error);
+}
