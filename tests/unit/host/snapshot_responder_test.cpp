@@ -1,0 +1,147 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "guest_ram.hpp"
+#include "ktstr/common/frame.hpp"
+#include "ktstr/common/msg_type.hpp"
+#include "ktstr/common/payloads.hpp"
+#include "ktstr/common/shm_ring.hpp"
+#include "ktstr/host/message_log.hpp"
+#include "ktstr/host/snapshot_responder.hpp"
+#include "snapshot_reply.hpp"
+#include "temp_dir.hpp"
+
+using namespace ktstr;
+using namespace ktstr::host;
+using namespace ktstr::host::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+Frame request(std::uint32_t id, std::uint32_t kind, std::string_view tag) {
+    TlvAssembler a;
+    a.feed(snapshot_request_frame(id, kind, tag));
+    return *a.next();
+}
+
+byte_buffer read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return byte_buffer(std::istreambuf_iterator<char>(in), {});
+}
+
+struct Fixture {
+    TempDir dir;
+    GuestRam ram{0x80000000, 4096};
+    std::optional<MessageLog> log{std::in_place, dir.path() / "messages.jsonl"};
+    byte_buffer sent;
+
+    SnapshotResponder responder(std::size_t max_captures = 64, bool with_dir = true) {
+        SharedRegion shm(ram.data(), ram.size());
+        ring_init(shm);
+        return SnapshotResponder({with_dir ? dir.path() : fs::path(), shm, &*log, max_captures}, [this](byte_view b) {
+            sent.insert(sent.end(), b.begin(), b.end());
+            return true;
+        });
+    }
+};
+
+}  // namespace
+
+TEST_CASE("snapshot responder: a capture request gets OK with its id after the capture is on disk") {
+    Fixture fx;
+    auto r = fx.responder();
+    auto req = request(41, 1, "after-step-3");
+    fx.log->write(req);  // the host loop logs the request before answering
+    ring_write(SharedRegion(fx.ram.data(), fx.ram.size()), 0x1234, as_bytes("in the ring"));
+    r.on_request(req);
+
+    auto replies = decode_replies(fx.sent);
+    REQUIRE(replies.size() == 1);
+    CHECK(replies[0].request_id == 41);
+    CHECK(replies[0].status == static_cast<std::uint32_t>(SnapshotStatus::Ok));
+    CHECK(padded_text(replies[0].reason).empty());
+
+    const auto cap = fx.dir.path() / "snapshots" / "41-after-step-3";
+    REQUIRE(fs::is_directory(cap));
+    CHECK(read_file(cap / "shm.bin") == byte_buffer(fx.ram.data(), fx.ram.data() + fx.ram.size()));
+    const auto msgs = read_file(cap / "messages.jsonl");
+    CHECK(std::string(msgs.begin(), msgs.end()).find("\"SNRQ\"") != std::string::npos);
+    CHECK(r.stats().captured == 1);
+    CHECK(r.stats().capture_dirs == std::vector<std::string>{cap.string()});
+}
+
+TEST_CASE("snapshot responder: unknown kinds, kind 0 and watch get ERR with a reason") {
+    Fixture fx;
+    auto r = fx.responder();
+    r.on_request(request(1, 7, "x"));
+    r.on_request(request(2, 0, "x"));
+    r.on_request(request(3, 2, "x"));
+    auto replies = decode_replies(fx.sent);
+    REQUIRE(replies.size() == 3);
+    for (std::uint32_t i = 0; i < 3; ++i) {
+        CHECK(replies[i].request_id == i + 1);
+        CHECK(replies[i].status == static_cast<std::uint32_t>(SnapshotStatus::Err));
+    }
+    CHECK(padded_text(replies[0].reason) == "unknown snapshot kind 7");
+    CHECK(padded_text(replies[1].reason) == "snapshot kind 0 is invalid");
+    CHECK(padded_text(replies[2].reason) == "watch snapshots are not supported");
+    CHECK(r.stats().errors == 3);
+    CHECK_FALSE(fs::exists(fx.dir.path() / "snapshots"));
+}
+
+TEST_CASE("snapshot responder: hostile tags stay inside the snapshots directory; taken names get a suffix") {
+    Fixture fx;
+    auto r = fx.responder();
+    r.on_request(request(5, 1, "../../../etc/passwd"));
+    r.on_request(request(5, 1, "../../../etc/passwd"));
+    r.on_request(request(6, 1, ""));
+    auto replies = decode_replies(fx.sent);
+    REQUIRE(replies.size() == 3);
+    for (const auto& rep : replies)
+        CHECK(rep.status == static_cast<std::uint32_t>(SnapshotStatus::Ok));
+    const auto snaps = fx.dir.path() / "snapshots";
+    CHECK(fs::is_directory(snaps / "5-.._.._.._etc_passwd"));
+    CHECK(fs::is_directory(snaps / "5-.._.._.._etc_passwd.1"));
+    CHECK(fs::is_directory(snaps / "6"));
+    CHECK(snapshot_dir_tag("a/b c\xff") == "a_b_c_");
+}
+
+TEST_CASE("snapshot responder: no output directory, the capture limit, a malformed request") {
+    Fixture fx;
+    SECTION("no output directory") {
+        auto r = fx.responder(64, false);
+        r.on_request(request(9, 1, "t"));
+        auto replies = decode_replies(fx.sent);
+        REQUIRE(replies.size() == 1);
+        CHECK(replies[0].status == static_cast<std::uint32_t>(SnapshotStatus::Err));
+        CHECK(padded_text(replies[0].reason) == "no output directory for captures");
+    }
+    SECTION("limit") {
+        auto r = fx.responder(1);
+        r.on_request(request(1, 1, "a"));
+        r.on_request(request(2, 1, "b"));
+        auto replies = decode_replies(fx.sent);
+        REQUIRE(replies.size() == 2);
+        CHECK(replies[0].status == static_cast<std::uint32_t>(SnapshotStatus::Ok));
+        CHECK(padded_text(replies[1].reason) == "capture limit reached");
+    }
+    SECTION("malformed") {
+        auto r = fx.responder();
+        Frame f;
+        f.header.msg_type = to_u32(MsgType::SnapshotRequest);
+        f.payload = byte_buffer(71, 0);
+        f.crc_ok = true;
+        r.on_request(f);
+        CHECK(fx.sent.empty());
+        CHECK(r.stats().malformed == 1);
+    }
+    SECTION("the device refuses the reply") {
+        SnapshotResponder r({}, [](byte_view) { return false; });
+        r.on_request(request(3, 9, ""));
+        CHECK(r.stats().replies_refused == 1);
+    }
+}
