@@ -1,0 +1,332 @@
+#include "ktstr/host/host_loop.hpp"
+
+#include <csignal>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include <pthread.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "ktstr/common/msg_type.hpp"
+#include "ktstr/common/payloads.hpp"
+#include "ktstr/host/message_log.hpp"
+#include "ktstr/host/run_recorder.hpp"
+#include "ktstr/host/shm_control.hpp"
+#include "ktstr/host/shm_drain.hpp"
+#include "ktstr/host/snapshot_responder.hpp"
+
+namespace ktstr::host {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+// SHM status lines printed with verbose: enough to see a problem, bounded
+// so a guest flipping its header every tick cannot flood stderr.
+constexpr std::uint64_t max_status_reports = 16;
+
+std::optional<SharedRegion> shm_region(const HostLoopConfig& c) {
+    if (c.shm_size == 0)
+        return std::nullopt;
+    auto r = c.memory.region(c.shm_base, c.shm_size);
+    if (!r)
+        throw std::invalid_argument("the SHM region is not inside one guest memory mapping");
+    return r;
+}
+
+std::optional<MessageLog> open_log(const HostLoopConfig& c) {
+    if (!c.output_dir.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(c.output_dir, ec);
+        if (ec)
+            throw std::runtime_error("cannot create output directory " + c.output_dir.string() + ": " + ec.message());
+    }
+    if (!c.messages_path.empty())
+        return std::optional<MessageLog>(std::in_place, c.messages_path);
+    if (!c.output_dir.empty())
+        return std::optional<MessageLog>(std::in_place, c.output_dir / "messages.jsonl");
+    return std::nullopt;
+}
+
+HostLoopConfig with_defaults(HostLoopConfig c) {
+    if (c.shm_poll_interval.count() <= 0)
+        throw std::invalid_argument("the SHM poll interval must be positive");
+    if (!c.stdout_sink)
+        c.stdout_sink = fd_sink(1);
+    if (!c.stderr_sink)
+        c.stderr_sink = fd_sink(2);
+    if (!c.diagnostics)
+        c.diagnostics = fd_sink(2);
+    if (!c.start_time)
+        c.start_time = Clock::now();
+    return c;
+}
+
+}  // namespace
+
+struct HostLoop::Impl {
+    explicit Impl(HostLoopConfig c);
+
+    void subscribe();
+    void run_thread() noexcept;
+    void schedule_tick();
+    void pump_bulk();
+    void drain_shm();
+    void dispatch(Channel ch, const Frame& f) { dispatcher.dispatch(ch, f); }
+    void diag(const std::string& line) { config.diagnostics(as_bytes(line)); }
+    void on_sched_exit();
+    void on_lifecycle(Channel ch, const Frame& f);
+    void final_pass() noexcept;
+    void note_loop_error(const char* what) noexcept;
+
+    HostLoopConfig config;
+    asio::io_context io{1};
+    asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+    asio::steady_timer timer{io};
+
+    std::optional<ShmDrain> shm;
+    std::optional<MessageLog> log;
+    Dispatcher dispatcher;
+    RunRecorder recorder;
+    BulkChannel bulk;
+    SnapshotResponder responder;
+
+    std::thread thread;
+    bool started = false;
+    bool finished = false;
+    bool stop_requested = false;        // loop thread
+    std::uint64_t output_errors = 0;    // loop thread
+    std::uint64_t status_reports = 0;   // loop thread
+    std::uint64_t loop_errors = 0;      // loop thread
+    std::string last_loop_error;        // loop thread
+    RunResult result;                   // written by the final pass
+};
+
+HostLoop::Impl::Impl(HostLoopConfig c)
+    : config(with_defaults(std::move(c))),
+      shm(),
+      log(open_log(config)),
+      recorder(*config.start_time, config.limits),
+      bulk(config.bulk, config.send_to_guest, [this] { asio::post(io, [this] { pump_bulk(); }); }),
+      responder(SnapshotResponderConfig{config.output_dir, shm_region(config), log ? &*log : nullptr,
+                                        config.max_snapshot_captures},
+                [this](byte_view frame) { return bulk.send(frame); }) {
+    if (auto r = shm_region(config)) {
+        shm.emplace(*r);
+        if (config.init_shm_ring)
+            shm->init_ring();
+    }
+    subscribe();
+}
+
+void HostLoop::Impl::subscribe() {
+    if (log)
+        dispatcher.subscribe_all([this](Channel, const Frame& f) { log->write(f); });
+    dispatcher.subscribe_all([this](Channel ch, const Frame& f) { recorder.record(ch, f, Clock::now()); });
+    dispatcher.subscribe(MsgType::Stdout, [this](Channel, const Frame& f) {
+        if (!config.stdout_sink(f.payload))
+            ++output_errors;
+    });
+    dispatcher.subscribe(MsgType::Stderr, [this](Channel, const Frame& f) {
+        if (!config.stderr_sink(f.payload))
+            ++output_errors;
+    });
+    dispatcher.subscribe(MsgType::SchedExit, [this](Channel, const Frame&) { on_sched_exit(); });
+    dispatcher.subscribe(MsgType::Crash, [this](Channel ch, const Frame& f) {
+        diag("ktstr-vmm: guest crash report (" + std::string(to_string(ch)) + "):\n" +
+             std::string(f.payload.begin(), f.payload.end()) + "\n");
+    });
+    dispatcher.subscribe(MsgType::Lifecycle, [this](Channel ch, const Frame& f) { on_lifecycle(ch, f); });
+    dispatcher.subscribe(MsgType::SnapshotRequest, [this](Channel, const Frame& f) { responder.on_request(f); });
+}
+
+void HostLoop::Impl::on_sched_exit() {
+    if (stop_requested)
+        return;
+    stop_requested = true;
+    recorder.result().stopped_by_sched_exit = true;
+    if (config.verbose)
+        diag("ktstr-vmm: scheduler exited in the guest; stopping the VM\n");
+    if (config.stop_vm)
+        config.stop_vm();
+}
+
+void HostLoop::Impl::on_lifecycle(Channel ch, const Frame& f) {
+    auto l = decode_lifecycle(f.payload);
+    if (!l)
+        return;  // counted as invalid by the recorder
+    LifecycleStage stage{l->phase, std::move(l->reason), Clock::now() - *config.start_time, ch};
+    if (config.on_lifecycle) {
+        config.on_lifecycle(stage);
+    } else if (config.verbose) {
+        diag("ktstr-vmm: init stage " + std::string(lifecycle_phase_name(stage.phase)) +
+             (stage.reason.empty() ? "" : ": " + stage.reason) + "\n");
+    }
+}
+
+void HostLoop::Impl::pump_bulk() {
+    bulk.pump([this](Frame&& f) { dispatch(Channel::bulk, f); });
+}
+
+void HostLoop::Impl::drain_shm() {
+    if (!shm)
+        return;
+    auto pass = shm->drain();
+    if (pass.status_changed && config.verbose && status_reports < max_status_reports) {
+        ++status_reports;
+        diag(std::string("ktstr-vmm: SHM ring: ") + to_string(pass.status) + "\n");
+    }
+    for (auto& e : pass.entries) {
+        Frame f;
+        f.header.msg_type = e.msg_type;
+        f.header.length = static_cast<std::uint32_t>(e.payload.size());  // bounded by the ring's capacity
+        f.header.crc32 = e.crc32;
+        f.header.pad = e.pad;
+        f.payload = std::move(e.payload);
+        f.crc_ok = e.crc_ok;
+        dispatch(Channel::shm, f);
+    }
+}
+
+void HostLoop::Impl::schedule_tick() {
+    timer.expires_after(config.shm_poll_interval);
+    timer.async_wait([this](const boost::system::error_code& ec) {
+        if (ec)
+            return;  // cancelled by the final pass
+        drain_shm();
+        schedule_tick();
+    });
+}
+
+void HostLoop::Impl::note_loop_error(const char* what) noexcept {
+    ++loop_errors;
+    try {
+        last_loop_error = what;
+    } catch (...) {
+    }
+}
+
+void HostLoop::Impl::run_thread() noexcept {
+    // Signals belong to the VMM's main thread; blocking them here also
+    // turns a write to a closed stdout pipe into EPIPE instead of SIGPIPE.
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);
+    for (;;) {
+        try {
+            io.run();
+            return;
+        } catch (const std::exception& e) {
+            note_loop_error(e.what());
+        } catch (...) {
+            note_loop_error("unknown exception");
+        }
+    }
+}
+
+void HostLoop::Impl::final_pass() noexcept {
+    try {
+        bulk.close();
+        timer.cancel();
+        pump_bulk();
+        drain_shm();
+    } catch (const std::exception& e) {
+        note_loop_error(e.what());
+    } catch (...) {
+        note_loop_error("unknown exception");
+    }
+    try {
+        recorder.finish(Clock::now());
+        if (log)
+            log->flush();
+        result = recorder.result();
+        result.bulk = bulk.stats();
+        result.shm_present = shm.has_value();
+        if (shm)
+            result.shm = shm->stats();
+        result.snapshots = responder.stats();
+        result.handler_errors = dispatcher.handler_errors();
+        result.last_handler_error = dispatcher.last_handler_error();
+        result.output_errors = output_errors;
+        if (log)
+            result.message_log_error = log->error();
+        result.loop_errors = loop_errors;
+        result.last_loop_error = last_loop_error;
+    } catch (const std::exception& e) {
+        note_loop_error(e.what());
+        result.loop_errors = loop_errors;
+    }
+}
+
+HostLoop::HostLoop(HostLoopConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+
+HostLoop::~HostLoop() {
+    if (impl_->thread.joinable()) {
+        impl_->work.reset();
+        impl_->io.stop();
+        impl_->thread.join();
+    }
+}
+
+Dispatcher& HostLoop::dispatcher() {
+    if (impl_->started)
+        throw std::logic_error("subscribers must be added before the host loop starts");
+    return impl_->dispatcher;
+}
+
+void HostLoop::start() {
+    if (impl_->started)
+        throw std::logic_error("the host loop was already started");
+    if (impl_->finished)
+        throw std::logic_error("the host loop was already stopped");
+    impl_->started = true;
+    if (impl_->shm)
+        impl_->schedule_tick();
+    impl_->thread = std::thread([impl = impl_.get()] { impl->run_thread(); });
+}
+
+bool HostLoop::bulk_transmit(byte_view bytes) noexcept { return impl_->bulk.hand_over(bytes); }
+
+std::size_t HostLoop::bulk_backlog_bytes() const { return impl_->bulk.backlog_bytes(); }
+
+bool HostLoop::signal_guest(std::size_t slot, std::uint8_t value) noexcept {
+    const auto& c = impl_->config;
+    return c.shm_size != 0 && signal_guest_value(c.memory, c.shm_base, slot, value);
+}
+
+bool HostLoop::request_dump() noexcept {
+    const auto& c = impl_->config;
+    return c.shm_size != 0 && host::request_dump(c.memory, c.shm_base);
+}
+
+bool HostLoop::request_stall() noexcept {
+    const auto& c = impl_->config;
+    return c.shm_size != 0 && host::request_stall(c.memory, c.shm_base);
+}
+
+RunResult HostLoop::stop_after_vcpus() {
+    auto& impl = *impl_;
+    if (impl.finished)
+        return impl.result;
+    if (impl.started && std::this_thread::get_id() == impl.thread.get_id())
+        throw std::logic_error("stop_after_vcpus() called from the host loop's own thread");
+    if (impl.started) {
+        asio::post(impl.io, [p = &impl] {
+            p->final_pass();
+            p->work.reset();
+            p->io.stop();
+        });
+        impl.thread.join();
+    } else {
+        impl.final_pass();
+    }
+    impl.finished = true;
+    return impl.result;
+}
+
+}  // namespace ktstr::host

@@ -1,0 +1,392 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "guest_ram.hpp"
+#include "ktstr/common/frame.hpp"
+#include "ktstr/common/msg_type.hpp"
+#include "ktstr/common/payloads.hpp"
+#include "ktstr/common/shm_ring.hpp"
+#include "ktstr/host/host_loop.hpp"
+#include "snapshot_reply.hpp"
+#include "temp_dir.hpp"
+#include "wait_until.hpp"
+
+using namespace ktstr;
+using namespace ktstr::host;
+using namespace ktstr::host::test;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::uint64_t shm_gpa = 0xc0000000;
+constexpr std::size_t shm_bytes = 64 * 1024;
+
+// Bytes collected from the loop thread, read from the test's.
+class Collector {
+public:
+    OutputSink sink() {
+        return [this](byte_view b) {
+            std::lock_guard lock(m_);
+            bytes_.insert(bytes_.end(), b.begin(), b.end());
+            return true;
+        };
+    }
+    SendToGuest device_receive() {
+        return [this](byte_view b) {
+            std::lock_guard lock(m_);
+            bytes_.insert(bytes_.end(), b.begin(), b.end());
+            return b.size();
+        };
+    }
+    std::size_t size() {
+        std::lock_guard lock(m_);
+        return bytes_.size();
+    }
+    byte_buffer bytes() {
+        std::lock_guard lock(m_);
+        return bytes_;
+    }
+    std::string text() {
+        auto b = bytes();
+        return {b.begin(), b.end()};
+    }
+
+private:
+    std::mutex m_;
+    byte_buffer bytes_;
+};
+
+// A guest with RAM below 4 GiB and the SHM region in a mapping of its own,
+// as the VMM's memory slots are laid out, and the host loop's sinks.
+struct Guest {
+    GuestRam ram{0, 1 << 20};
+    GuestRam shm{shm_gpa, shm_bytes};
+    Collector out, err, diag, to_guest;
+    std::atomic<int> stops{0};
+
+    HostLoopConfig config() {
+        HostLoopConfig c;
+        c.memory = GuestMemory({ram.region(), shm.region()});
+        c.shm_base = shm_gpa;
+        c.shm_size = shm_bytes;
+        c.send_to_guest = to_guest.device_receive();
+        c.stop_vm = [this] { ++stops; };
+        c.stdout_sink = out.sink();
+        c.stderr_sink = err.sink();
+        c.diagnostics = diag.sink();
+        return c;
+    }
+    SharedRegion ring() { return SharedRegion(shm.data(), shm.size()); }
+};
+
+byte_buffer random_bytes(std::size_t n, std::uint32_t seed) {
+    std::mt19937 rng(seed);
+    byte_buffer b(n);
+    for (auto& x : b)
+        x = static_cast<std::uint8_t>(rng());
+    return b;
+}
+
+// Hands `stream` to the loop in random-size pieces, as virtqueue buffers arrive.
+void hand_over_in_pieces(HostLoop& loop, byte_view stream, std::uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<std::size_t> size(1, 20000);
+    for (std::size_t off = 0; off < stream.size();) {
+        const auto n = std::min(size(rng), stream.size() - off);
+        loop.bulk_transmit(stream.subspan(off, n));
+        off += n;
+    }
+}
+
+}  // namespace
+
+TEST_CASE("host loop: stdout and stderr bytes stream byte-exact, in order, from a device thread") {
+    Guest g;
+    auto cfg = g.config();
+    HostLoop loop(std::move(cfg));
+    loop.start();
+
+    const auto out = random_bytes(8 << 20, 1);
+    const auto err = random_bytes(300000, 2);
+    // Stdout in 4 KiB chunks; every 16th chunk followed by the next 64
+    // bytes of stderr.
+    byte_buffer stream;
+    std::size_t chunks = 0, err_off = 0;
+    for (std::size_t off = 0; off < out.size(); off += 4096, ++chunks) {
+        auto f = encode_frame(to_u32(MsgType::Stdout),
+                              byte_view(out).subspan(off, std::min<std::size_t>(4096, out.size() - off)));
+        stream.insert(stream.end(), f.begin(), f.end());
+        if (chunks % 16 == 0 && err_off < err.size()) {
+            const auto n = std::min<std::size_t>(64, err.size() - err_off);
+            auto e = encode_frame(to_u32(MsgType::Stderr), byte_view(err).subspan(err_off, n));
+            stream.insert(stream.end(), e.begin(), e.end());
+            err_off += n;
+        }
+    }
+    std::thread device([&] { hand_over_in_pieces(loop, stream, 3); });
+    device.join();
+    REQUIRE(wait_until([&] { return g.out.size() == out.size(); }));
+    CHECK(g.out.bytes() == out);
+
+    auto res = loop.stop_after_vcpus();
+    CHECK(res.bulk.handover_dropped_bytes == 0);
+    CHECK(res.crc_errors == 0);
+    CHECK(res.message_counts.at("SOUT") == chunks);
+    CHECK(g.err.bytes() == byte_buffer(err.begin(), err.begin() + static_cast<std::ptrdiff_t>(err_off)));
+    CHECK(res.message_counts.at("SERR") == (chunks + 15) / 16);
+}
+
+TEST_CASE("host loop: a snapshot request gets SNRP OK with its id and a capture directory; an unknown kind gets ERR") {
+    TempDir dir;
+    Guest g;
+    auto cfg = g.config();
+    cfg.output_dir = dir.path() / "run";
+    HostLoop loop(std::move(cfg));
+    loop.start();
+
+    loop.bulk_transmit(snapshot_request_frame(77, 1, "mid-run"));
+    REQUIRE(wait_until([&] { return decode_replies(g.to_guest.bytes()).size() == 1; }));
+    loop.bulk_transmit(snapshot_request_frame(78, 42, "bogus"));
+    REQUIRE(wait_until([&] { return decode_replies(g.to_guest.bytes()).size() == 2; }));
+
+    const auto replies = decode_replies(g.to_guest.bytes());
+    CHECK(replies[0].request_id == 77);
+    CHECK(replies[0].status == static_cast<std::uint32_t>(SnapshotStatus::Ok));
+    CHECK(replies[1].request_id == 78);
+    CHECK(replies[1].status == static_cast<std::uint32_t>(SnapshotStatus::Err));
+    CHECK(padded_text(replies[1].reason) == "unknown snapshot kind 42");
+
+    const auto cap = dir.path() / "run" / "snapshots" / "77-mid-run";
+    CHECK(fs::file_size(cap / "shm.bin") == shm_bytes);
+    CHECK(fs::file_size(cap / "messages.jsonl") > 0);
+
+    auto res = loop.stop_after_vcpus();
+    CHECK(res.snapshots.requests == 2);
+    CHECK(res.snapshots.captured == 1);
+    CHECK(res.snapshots.errors == 1);
+    CHECK(res.bulk.sent_bytes == 2 * (16 + 72));
+    // The default message log went to the output directory, one line a frame.
+    std::ifstream log(dir.path() / "run" / "messages.jsonl");
+    std::string line;
+    int lines = 0;
+    while (std::getline(log, line))
+        ++lines;
+    CHECK(lines == 2);
+}
+
+TEST_CASE("host loop: SchedExit on either channel stops the VM once") {
+    Guest g;
+    auto cfg = g.config();
+    HostLoop loop(std::move(cfg));
+    loop.start();
+    REQUIRE(ring_write(g.ring(), to_u32(MsgType::SchedExit), encode_i32(-9)) == RingWriteStatus::written);
+    REQUIRE(wait_until([&] { return g.stops.load() == 1; }));
+    loop.bulk_transmit(encode_frame(to_u32(MsgType::SchedExit), encode_i32(-9)));
+    auto res = loop.stop_after_vcpus();
+    CHECK(g.stops.load() == 1);
+    CHECK(res.stopped_by_sched_exit);
+    CHECK(res.sched_exit == std::optional<std::int32_t>(-9));
+    CHECK(res.message_counts.at("SCDX") == 2);
+}
+
+TEST_CASE("host loop: the final drain after the vCPUs stop catches frames written after the last tick") {
+    Guest g;
+    auto cfg = g.config();
+    cfg.shm_poll_interval = std::chrono::hours(1);  // no tick comes during the test
+    HostLoop loop(std::move(cfg));
+    loop.start();
+
+    for (int i = 0; i < 10; ++i)
+        REQUIRE(ring_write(g.ring(), to_u32(MsgType::Stdout), as_bytes("shm line\n")) == RingWriteStatus::written);
+    REQUIRE(ring_write(g.ring(), to_u32(MsgType::Exit), encode_i32(3)) == RingWriteStatus::written);
+    // The guest's last bulk bytes, handed over just before power-off.
+    loop.bulk_transmit(encode_frame(to_u32(MsgType::TestResult), encode_json(TestResult{true, {}})));
+
+    auto res = loop.stop_after_vcpus();
+    CHECK(res.shm.passes == 1);  // only the final one
+    CHECK(res.shm.entries == 11);
+    CHECK(res.exit_code == std::optional<std::int32_t>(3));
+    CHECK(res.tests_passed == 1);
+    std::string expect;
+    for (int i = 0; i < 10; ++i)
+        expect += "shm line\n";
+    CHECK(g.out.text() == expect);
+    CHECK(ring_read_header(g.ring()).read_ptr == ring_read_header(g.ring()).write_ptr);
+    // Later hand-overs are refused and counted.
+    CHECK_FALSE(loop.bulk_transmit(as_bytes("late")));
+    // A second call returns the same result.
+    CHECK(loop.stop_after_vcpus().shm.entries == 11);
+}
+
+TEST_CASE("host loop: garbage frames, huge lengths and a torn ring header are counted and the loop keeps going") {
+    Guest g;
+    auto cfg = g.config();
+    cfg.bulk.max_payload = 4096;  // so "twice the cap" of garbage is quick to send
+    cfg.verbose = true;
+    HostLoop loop(std::move(cfg));
+    loop.start();
+
+    // Bulk: a header announcing 4 GiB followed by more than twice the cap.
+    std::array<std::uint8_t, 16> huge{};
+    encode_frame_header(FrameHeader{to_u32(MsgType::Stdout), 0xffffffff, 0, 0}, huge);
+    loop.bulk_transmit(huge);
+    loop.bulk_transmit(random_bytes(9000, 4));
+    // The assembler drops everything it holds when it gives up on a huge
+    // length, so the frames below must not share its batch: wait until the
+    // loop has taken the garbage.
+    REQUIRE(wait_until([&] { return loop.bulk_backlog_bytes() == 0; }));
+    // A frame with a bad CRC, then a good one.
+    auto bad = encode_frame(to_u32(MsgType::Exit), encode_i32(1));
+    bad.back() ^= 0x80;
+    loop.bulk_transmit(bad);
+    loop.bulk_transmit(encode_frame(to_u32(MsgType::Stdout), as_bytes("still alive\n")));
+    REQUIRE(wait_until([&] { return g.out.text() == "still alive\n"; }));
+
+    // SHM: tear the header (read_ptr ahead of write_ptr), let the loop see
+    // it, then repair it and write a frame.
+    REQUIRE(ring_write(g.ring(), to_u32(MsgType::Stdout), as_bytes("before tear\n")) == RingWriteStatus::written);
+    REQUIRE(wait_until([&] { return g.out.text() == "still alive\nbefore tear\n"; }));
+    const auto h = ring_read_header(g.ring());
+    store_le<std::uint64_t>(g.shm.data() + shm::off_read_ptr, h.write_ptr + 12345);
+    REQUIRE(wait_until([&] { return g.diag.text().find("torn header") != std::string::npos; }));
+    store_le<std::uint64_t>(g.shm.data() + shm::off_read_ptr, h.write_ptr);
+    REQUIRE(ring_write(g.ring(), to_u32(MsgType::Stdout), as_bytes("after repair\n")) == RingWriteStatus::written);
+    REQUIRE(wait_until([&] { return g.out.text() == "still alive\nbefore tear\nafter repair\n"; }));
+
+    auto res = loop.stop_after_vcpus();
+    CHECK(res.bulk.assembler.overflow_resets == 1);
+    CHECK(res.crc_errors == 1);
+    CHECK_FALSE(res.exit_code.has_value());  // the corrupted EXIT was not believed
+    CHECK(res.shm.bad_header_passes >= 1);
+    CHECK(res.shm.last_error == RingDrainStatus::used_exceeds_capacity);
+    CHECK(res.shm.last_status == RingDrainStatus::ok);
+    CHECK(res.loop_errors == 0);
+}
+
+TEST_CASE("host loop: the timer drains a guest writing on another thread, every frame in order") {
+    Guest g;
+    auto cfg = g.config();
+    HostLoop loop(std::move(cfg));
+    std::atomic<std::uint32_t> next{0};
+    std::atomic<bool> in_order{true};
+    loop.dispatcher().subscribe(MsgType::Stimulus, [&](Channel ch, const Frame& f) {
+        auto s = decode_stimulus(f.payload);
+        if (ch != Channel::shm || !s || s->total_iterations != next.load())
+            in_order = false;
+        next.fetch_add(1);
+    });
+    loop.start();
+    CHECK_THROWS_AS(loop.dispatcher(), std::logic_error);
+
+    constexpr std::uint32_t total = 20000;
+    std::thread guest([&] {
+        for (std::uint32_t i = 0; i < total;) {
+            StimulusPayload s;
+            s.total_iterations = i;
+            if (ring_write(g.ring(), to_u32(MsgType::Stimulus), encode(s)) == RingWriteStatus::written)
+                ++i;
+            else
+                std::this_thread::yield();  // ring full: wait for the host to drain
+        }
+    });
+    guest.join();
+    auto res = loop.stop_after_vcpus();
+    CHECK(next.load() == total);
+    CHECK(in_order.load());
+    CHECK(res.shm.entries == total);
+    CHECK(res.shm.passes > 1);  // the timer drained while the guest wrote (it waited on a full ring)
+}
+
+TEST_CASE("host loop: lifecycle stages, crash reports, boot time and the message log file") {
+    TempDir dir;
+    Guest g;
+    auto cfg = g.config();
+    cfg.messages_path = dir.path() / "m.jsonl";
+    std::mutex m;
+    std::vector<LifecycleStage> stages;
+    cfg.on_lifecycle = [&](const LifecycleStage& s) {
+        std::lock_guard lock(m);
+        stages.push_back(s);
+    };
+    HostLoop loop(std::move(cfg));
+    loop.start();
+    loop.bulk_transmit(encode_frame(to_u32(MsgType::Lifecycle), encode_lifecycle(LifecyclePhase::InitStarted, "")));
+    loop.bulk_transmit(encode_frame(to_u32(MsgType::SysRdy), {}));
+    loop.bulk_transmit(encode_frame(to_u32(MsgType::Lifecycle), encode_lifecycle(LifecyclePhase::PayloadStarting, "selftest")));
+    REQUIRE(ring_write(g.ring(), to_u32(MsgType::Crash), as_bytes("BUG: oops")) == RingWriteStatus::written);
+    REQUIRE(wait_until([&] { return g.diag.text().find("BUG: oops") != std::string::npos; }));
+    auto res = loop.stop_after_vcpus();
+
+    REQUIRE(stages.size() == 2);
+    CHECK(stages[0].phase == LifecyclePhase::InitStarted);
+    CHECK(stages[1].reason == "selftest");
+    CHECK(res.lifecycle.size() == 2);
+    CHECK(res.boot_time.has_value());
+    CHECK(res.crashes == std::vector<std::string>{"BUG: oops"});
+    std::ifstream log(dir.path() / "m.jsonl");
+    std::string line;
+    std::uint64_t lines = 0;
+    while (std::getline(log, line))
+        ++lines;
+    CHECK(lines == res.frames);
+    CHECK(lines == 4);
+}
+
+TEST_CASE("host loop: the SHM ring is initialised at construction and control bytes reach it") {
+    Guest g;
+    auto cfg = g.config();
+    HostLoop loop(std::move(cfg));
+    const auto h = ring_read_header(g.ring());
+    CHECK(h.magic == shm::magic);
+    CHECK(h.capacity == shm_bytes - shm::header_size);
+    CHECK(loop.signal_guest(0, shm::signal_shutdown_req));
+    CHECK(loop.request_dump());
+    CHECK(loop.request_stall());
+    CHECK_FALSE(loop.signal_guest(2, 1));
+    CHECK(g.shm.data()[shm::signal_slot_base] == shm::signal_shutdown_req);
+    CHECK(g.shm.data()[shm::dump_req_offset] == 'D');
+    CHECK(g.shm.data()[shm::stall_req_offset] == 'S');
+    // Never started: the final pass runs on this thread.
+    REQUIRE(ring_write(g.ring(), to_u32(MsgType::SysRdy), {}) == RingWriteStatus::written);
+    CHECK(loop.stop_after_vcpus().message_counts.at("SRDY") == 1);
+}
+
+TEST_CASE("host loop: configuration errors are reported at construction") {
+    Guest g;
+    SECTION("SHM outside every mapping") {
+        auto cfg = g.config();
+        cfg.shm_base = 0x100000000;
+        CHECK_THROWS_AS(HostLoop(std::move(cfg)), std::invalid_argument);
+    }
+    SECTION("SHM straddling its mapping's end") {
+        auto cfg = g.config();
+        cfg.shm_base = shm_gpa + 4096;
+        CHECK_THROWS_AS(HostLoop(std::move(cfg)), std::invalid_argument);
+    }
+    SECTION("zero interval") {
+        auto cfg = g.config();
+        cfg.shm_poll_interval = std::chrono::microseconds(0);
+        CHECK_THROWS_AS(HostLoop(std::move(cfg)), std::invalid_argument);
+    }
+    SECTION("unwritable message log") {
+        auto cfg = g.config();
+        cfg.messages_path = "/nonexistent-dir/m.jsonl";
+        CHECK_THROWS_AS(HostLoop(std::move(cfg)), std::runtime_error);
+    }
+    SECTION("destroyed while running, without stop_after_vcpus") {
+        auto cfg = g.config();
+        HostLoop loop(std::move(cfg));
+        loop.start();
+        loop.bulk_transmit(encode_frame(to_u32(MsgType::SysRdy), {}));
+    }
+}
