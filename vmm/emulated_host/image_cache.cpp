@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <stdexcept>
 #include <vector>
 
@@ -84,23 +83,6 @@ fs::path cached_file(const std::string& name, const std::function<void(const fs:
         throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", target.string(), ec.message()));
     }
     return target;
-}
-
-void cached_file_replace(const fs::path& path, std::string_view content) {
-    std::error_code ec;
-    fs::create_directories(path.parent_path(), ec);
-    const fs::path temp = path.parent_path() / fmt::format(".{}.{}.tmp", path.filename().string(), ::getpid());
-    {
-        std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-        out << content;
-        if (!out)
-            throw std::runtime_error(fmt::format("{}: cannot write", temp.string()));
-    }
-    fs::rename(temp, path, ec);
-    if (ec) {
-        fs::remove(temp, ec);
-        throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", path.string(), ec.message()));
-    }
 }
 
 void prune_cache(std::string_view prefix, std::size_t keep) {

@@ -36,10 +36,6 @@ std::filesystem::path emulated_host_cache_dir();
 std::filesystem::path cached_file(const std::string& name,
                                   const std::function<void(const std::filesystem::path&)>& make);
 
-// Writes `content` to `path` atomically (a temporary file renamed over
-// it). Throws std::runtime_error.
-void cached_file_replace(const std::filesystem::path& path, std::string_view content);
-
 // Removes all but the `keep` newest files whose names start with `prefix`.
 void prune_cache(std::string_view prefix, std::size_t keep);
 

@@ -1,13 +1,11 @@
 #include "emulated_host/outer_kernel.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <fstream>
 #include <stdexcept>
 
 #include <fmt/core.h>
 
-#include "emulated_host/image_cache.hpp"
 #include "kernel/kernel_supply.hpp"
 
 namespace ktstr::vmm::emulated_host {
@@ -22,24 +20,10 @@ std::string canonical_module_name(std::string s) {
 }  // namespace
 
 OuterKernel find_outer_kernel() {
-    // kernel::resolve("default") asks apt-cache which package the default
-    // currently is, about a second per call; its answer is remembered here
-    // for a day, as long as that kernel stays in the cache.
-    const fs::path memo = emulated_host_cache_dir() / "default-kernel";
-    std::error_code ec;
-    const auto age = fs::file_time_type::clock::now() - fs::last_write_time(memo, ec);
-    if (!ec && age < std::chrono::hours(24)) {
-        std::ifstream in(memo);
-        std::string release;
-        if (std::getline(in, release) && !release.empty())
-            for (const auto& k : kernel::list_cached())
-                if (k.release == release && k.modules_dir)
-                    return {k.bzimage, *k.modules_dir};
-    }
+    // The cached default (no apt involved), fetched when there is none.
     const auto k = kernel::resolve("default");
     if (!k.modules_dir)
         throw std::runtime_error(fmt::format("the default kernel {} has no modules directory", k.bzimage.string()));
-    cached_file_replace(memo, k.release + "\n");
     return {k.bzimage, *k.modules_dir};
 }
 
