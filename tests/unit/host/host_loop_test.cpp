@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include "guest_ram.hpp"
 #include "ktstr/common/frame.hpp"
 #include "ktstr/common/msg_type.hpp"
@@ -362,6 +364,23 @@ TEST_CASE("host loop: the SHM ring is initialised at construction and control by
     // Never started: the final pass runs on this thread.
     REQUIRE(ring_write(g.ring(), to_u32(MsgType::SysRdy), {}) == RingWriteStatus::written);
     CHECK(loop.stop_after_vcpus().message_counts.at("SRDY") == 1);
+}
+
+TEST_CASE("host loop: a stdout whose reader went away is counted, not fatal") {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    ::close(fds[0]);  // no reader: a write raises SIGPIPE unless the thread blocks it
+    Guest g;
+    auto cfg = g.config();
+    cfg.stdout_sink = fd_sink(fds[1]);
+    HostLoop loop(std::move(cfg));
+    loop.start();
+    loop.bulk_transmit(encode_frame(to_u32(MsgType::Stdout), as_bytes("nobody reads this\n")));
+    loop.bulk_transmit(encode_frame(to_u32(MsgType::Stdout), as_bytes("nor this\n")));
+    auto res = loop.stop_after_vcpus();
+    ::close(fds[1]);
+    CHECK(res.output_errors == 2);
+    CHECK(res.message_counts.at("SOUT") == 2);
 }
 
 TEST_CASE("host loop: configuration errors are reported at construction") {
