@@ -55,8 +55,11 @@ bool on_path(const std::string& program) {
 }
 
 CommandResult run_host_command(const std::vector<std::string>& argv, const std::filesystem::path& cwd) {
-    if (argv.empty() || !on_path(argv[0]))
-        throw std::runtime_error(fmt::format("{}: not found on PATH (is it installed?)", argv.empty() ? "" : argv[0]));
+    const bool runnable = !argv.empty() && (argv[0].find('/') != std::string::npos
+                                                 ? ::access(argv[0].c_str(), X_OK) == 0
+                                                 : on_path(argv[0]));
+    if (!runnable)
+        throw std::runtime_error(fmt::format("{}: not found (is it installed?)", argv.empty() ? "" : argv[0]));
     Pipe out;
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);

@@ -1,5 +1,5 @@
-// Runs a host program (apt-cache, apt-get, dpkg-deb) and collects what it
-// printed. Used only for kernel supply, where the output is small.
+// Runs a host program (apt-cache, apt-get, dpkg-deb, busybox --list) and
+// collects what it printed; for commands whose output is small.
 #pragma once
 
 #include <filesystem>
@@ -13,8 +13,9 @@ struct CommandResult {
     std::string output;   // stdout and stderr interleaved, capped at 1 MiB
 };
 
-// Throws std::runtime_error when the program cannot be started (not
-// installed); a program that runs and fails returns its status.
+// argv[0] is looked up on PATH unless it contains '/'. Throws
+// std::runtime_error when the program cannot be started (not installed);
+// a program that runs and fails returns its status.
 CommandResult run_host_command(const std::vector<std::string>& argv, const std::filesystem::path& cwd = {});
 
 // Whether `program` is on PATH.

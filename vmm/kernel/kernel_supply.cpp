@@ -4,8 +4,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <map>
 #include <regex>
 #include <stdexcept>
 
@@ -16,6 +14,7 @@
 #include <fmt/core.h>
 
 #include "kernel/host_command.hpp"
+#include "kernel/kernel_config.hpp"
 
 namespace ktstr::vmm::kernel {
 namespace fs = std::filesystem;
@@ -282,16 +281,7 @@ KernelImage resolve(const std::string& spec, const std::optional<fs::path>& modu
 }
 
 std::vector<std::string> missing_config(const fs::path& config, bool for_kvm_host) {
-    std::ifstream in(config);
-    if (!in)
-        throw error(fmt::format("{}: cannot read", config.string()));
-    std::map<std::string, std::string> values;
-    std::string line;
-    while (std::getline(in, line)) {
-        auto eq = line.find('=');
-        if (line.starts_with("CONFIG_") && eq != std::string::npos)
-            values[line.substr(0, eq)] = line.substr(eq + 1);
-    }
+    const auto values = KernelConfig::read(config);
     std::vector<std::pair<std::string, std::string>> wanted = {
         {"CONFIG_VIRTIO_CONSOLE", "the bulk port"},
         {"CONFIG_VIRTIO_MMIO", "virtio devices without PCI"},
@@ -305,11 +295,9 @@ std::vector<std::string> missing_config(const fs::path& config, bool for_kvm_hos
         wanted.emplace_back("CONFIG_KVM_AMD", "KVM on the emulated host's AMD-style CPU");
     }
     std::vector<std::string> missing;
-    for (const auto& [name, why] : wanted) {
-        auto it = values.find(name);
-        if (it == values.end() || (it->second != "y" && it->second != "m"))
+    for (const auto& [name, why] : wanted)
+        if (!values.enabled(name))
             missing.push_back(fmt::format("{} ({})", name, why));
-    }
     return missing;
 }
 
