@@ -1,0 +1,85 @@
+#include "initramfs/guest_programs.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <stdexcept>
+
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+#include "kernel/host_command.hpp"
+
+namespace ktstr::vmm::initramfs {
+namespace fs = std::filesystem;
+
+std::vector<fs::path> guest_program_candidates(const std::string& name) {
+    std::vector<fs::path> out;
+    if (const char* dir = std::getenv(guest_bin_dir_variable); dir && *dir)
+        out.push_back(fs::path(dir) / name);
+    std::error_code ec;
+    const auto self = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const auto bin = self.parent_path();
+        const std::string sub = name == "ktstr-init" ? "init" : name == "ktstr-selftest" ? "selftest" : name;
+        out.push_back((bin / ".." / "guest" / sub / name).lexically_normal());
+        out.push_back((bin / ".." / "libexec" / "ktstr" / name).lexically_normal());
+    }
+    return out;
+}
+
+std::optional<fs::path> find_guest_program(const std::string& name) {
+    std::error_code ec;
+    for (const auto& c : guest_program_candidates(name))
+        if (fs::is_regular_file(c, ec) && ::access(c.c_str(), X_OK) == 0)
+            return c;
+    return std::nullopt;
+}
+
+fs::path guest_program(const std::string& name) {
+    if (auto p = find_guest_program(name))
+        return *p;
+    std::string where;
+    for (const auto& c : guest_program_candidates(name))
+        where += (where.empty() ? "" : ", ") + c.string();
+    throw std::runtime_error(fmt::format("{} not found (looked at {}); build the target {} or set {}", name,
+                                         where.empty() ? "nothing" : where, name, guest_bin_dir_variable));
+}
+
+std::vector<std::string> required_applets() {
+    return {"sh", "true", "false", "nproc", "cat", "echo", "ls", "mount", "dmesg", "sleep"};
+}
+
+std::vector<std::string> busybox_applets(const fs::path& busybox) {
+    kernel::CommandResult r;
+    try {
+        r = kernel::run_host_command({busybox.string(), "--list"});
+    } catch (const std::runtime_error& e) {
+        throw std::runtime_error(fmt::format("{}: cannot run: {} (install busybox-static)", busybox.string(), e.what()));
+    }
+    if (r.status != 0)
+        throw std::runtime_error(fmt::format("{} --list failed with status {}", busybox.string(), r.status));
+    std::vector<std::string> applets;
+    std::size_t pos = 0;
+    while (pos < r.output.size()) {
+        auto end = r.output.find('\n', pos);
+        if (end == std::string::npos)
+            end = r.output.size();
+        auto name = r.output.substr(pos, end - pos);
+        pos = end + 1;
+        // Plain names only: a name with '/' or a leading '.' would escape
+        // /bin.
+        if (name.empty() || name == "init" || name == "linuxrc" || name.find('/') != std::string::npos ||
+            name.starts_with('.'))
+            continue;
+        applets.push_back(std::move(name));
+    }
+    std::sort(applets.begin(), applets.end());
+    applets.erase(std::unique(applets.begin(), applets.end()), applets.end());
+    for (const auto& a : required_applets())
+        if (!std::binary_search(applets.begin(), applets.end(), a))
+            throw std::runtime_error(fmt::format("{} has no '{}' applet", busybox.string(), a));
+    return applets;
+}
+
+}  // namespace ktstr::vmm::initramfs

@@ -1,0 +1,44 @@
+// Where the programs every image carries come from: ktstr-init and
+// ktstr-selftest (static, built with this project), and Debian's static
+// busybox (package busybox-static) for a small userland.
+//
+// The guest programs are looked up, first found wins:
+//   1. $KTSTR_GUEST_BIN_DIR/<name>
+//   2. relative to the running ktstr-vmm (/proc/self/exe):
+//      ../guest/init/ktstr-init, ../guest/selftest/ktstr-selftest (the
+//      build tree), ../libexec/ktstr/<name> (an installed layout)
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ktstr::vmm::initramfs {
+
+inline constexpr const char* guest_bin_dir_variable = "KTSTR_GUEST_BIN_DIR";
+
+// Where guest program `name` ("ktstr-init", "ktstr-selftest") would be,
+// in search order (for messages).
+std::vector<std::filesystem::path> guest_program_candidates(const std::string& name);
+
+// The first candidate that is an executable file, or nullopt.
+std::optional<std::filesystem::path> find_guest_program(const std::string& name);
+
+// As find_guest_program, or std::runtime_error naming the places looked
+// at and how to get the program.
+std::filesystem::path guest_program(const std::string& name);
+
+// Debian's busybox-static installs /bin/busybox.
+inline constexpr const char* default_busybox = "/bin/busybox";
+
+// The applets every image must have on PATH (commands and tests use them);
+// busybox_applets() refuses a busybox without them.
+std::vector<std::string> required_applets();
+
+// The applets a busybox binary provides ("busybox --list"), without init
+// and linuxrc (/init is ktstr-init). Throws std::runtime_error when the
+// binary does not run or lacks a required applet.
+std::vector<std::string> busybox_applets(const std::filesystem::path& busybox);
+
+}  // namespace ktstr::vmm::initramfs
