@@ -28,6 +28,7 @@ inline constexpr int exit_usage = 2;
 Command add_decode_command(CLI::App& root);
 Command add_dtb_command(CLI::App& root);
 Command add_kernel_command(CLI::App& root);
+Command add_initramfs_command(CLI::App& root);
 // `arguments` is the whole command line (argv), kept by main for commands
 // that may re-run themselves inside the emulated KVM host.
 Command add_kvm_check_command(CLI::App& root, const std::vector<std::string>& arguments);

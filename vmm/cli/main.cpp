@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
         add_decode_command(app),
         add_dtb_command(app),
         add_kernel_command(app),
+        add_initramfs_command(app),
         add_kvm_check_command(app, arguments),
         add_emulated_host_inside_command(app),
     };
