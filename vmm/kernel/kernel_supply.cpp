@@ -4,7 +4,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <regex>
+#include <sstream>
 #include <stdexcept>
 
 #include <fcntl.h>
@@ -74,8 +74,11 @@ private:
 // Package names as Debian allows them; anything else (an option such as
 // "-o...", a path) never reaches apt.
 bool valid_package_name(const std::string& package) {
-    static const std::regex name(R"([a-z0-9][a-z0-9.+-]+)");
-    return std::regex_match(package, name);
+    auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+    if (package.size() < 2 || !lower_or_digit(package.front()))
+        return false;
+    return std::all_of(package.begin(), package.end(),
+                       [&](char c) { return lower_or_digit(c) || c == '.' || c == '+' || c == '-'; });
 }
 
 // The kernel image package `package` depends on directly, if any: a
@@ -85,14 +88,23 @@ std::optional<std::string> image_dependency(const std::string& package) {
     auto r = run_host_command({"apt-cache", "depends", "--no-recommends", "--no-suggests", "--no-enhances", package});
     if (r.status != 0)
         return std::nullopt;
-    static const std::regex dep(R"(\n\s*Depends:\s*(linux-image-[^\s<>]+))");
-    std::smatch m;
-    std::string out = r.output;
-    while (std::regex_search(out, m, dep)) {
-        std::string name = m[1];
+    // Lines look like "  Depends: linux-image-6.1.0-56-cloud-amd64"; a
+    // virtual or alternative dependency ("<...>", "|Depends") is not an image.
+    std::istringstream lines(r.output);
+    std::string line;
+    while (std::getline(lines, line)) {
+        auto start = line.find_first_not_of(" \t");
+        if (start == std::string::npos || line.compare(start, 8, "Depends:") != 0)
+            continue;
+        auto name_start = line.find_first_not_of(" \t", start + 8);
+        if (name_start == std::string::npos)
+            continue;
+        auto name_end = line.find_first_of(" \t<>", name_start);
+        std::string name = line.substr(name_start, name_end == std::string::npos ? std::string::npos : name_end - name_start);
+        if (!name.starts_with("linux-image-") || name.size() == 12)
+            continue;
         if (!name.ends_with("-unsigned") && !name.ends_with("-dbg"))
             return name;
-        out = m.suffix();
     }
     return std::nullopt;
 }
