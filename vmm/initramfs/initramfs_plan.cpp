@@ -255,12 +255,16 @@ void plan_modules(const InitramfsSpec& spec, Planner& p) {
 Placement parse_placement(const std::string& text) {
     Placement p;
     std::string host = text;
-    for (auto colon = text.rfind(':'); colon != std::string::npos && colon > 0; colon = text.rfind(':', colon - 1)) {
+    for (std::size_t end = text.size(); end > 0;) {
+        const auto colon = text.rfind(':', end - 1);
+        if (colon == std::string::npos)
+            break;
         if (colon + 1 < text.size() && text[colon + 1] == '/') {
             host = text.substr(0, colon);
             p.guest = text.substr(colon + 1);
             break;
         }
+        end = colon;
     }
     if (host.empty())
         throw std::invalid_argument(fmt::format("'{}': empty host path", text));
