@@ -10,15 +10,10 @@
 
 #include <fmt/core.h>
 
-#include "emulated_host/guest_side.hpp"
 #include "emulated_host/input_paths.hpp"
 #include "emulated_host/outer_initramfs.hpp"
 #include "emulated_host/outer_kernel.hpp"
 #include "emulated_host/qemu_process.hpp"
-
-#ifndef KTSTR_INIT_BINARY
-#error "KTSTR_INIT_BINARY: the path of the built ktstr-init"
-#endif
 
 namespace ktstr::vmm::emulated_host {
 namespace fs = std::filesystem;
@@ -83,10 +78,10 @@ std::string describe_wait_status(int st) {
 
 }  // namespace
 
-std::uint64_t outer_memory_mib(std::uint64_t inner_memory_mib, std::uint64_t payload_bytes) {
+std::uint64_t outer_memory_mib(std::uint64_t inner_memory_mib, std::uint64_t image_bytes) {
     // 512 MiB runs the outer kernel, ktstr-init and the inner VMM with
     // room to spare; the initramfs is held twice while it unpacks.
-    return 512 + inner_memory_mib + (2 * payload_bytes + mib - 1) / mib;
+    return 512 + inner_memory_mib + (2 * image_bytes + mib - 1) / mib;
 }
 
 int run_in_emulated_host(const Request& request) {
@@ -111,23 +106,18 @@ int run_in_emulated_host(const Request& request) {
         return exit_host_failure;
     }
 
-    OuterKernel kernel;
+    kernel::KernelImage kernel;
     OuterInitramfs image;
     try {
         kernel = find_outer_kernel();
-        // Every host path sits under host_files_root in the image; the
-        // guest side bind-mounts each at its own path (guest_side.hpp).
-        const fs::path root = host_files_root;
-        auto staged = [&](const fs::path& p) { return root / p.relative_path(); };
         OuterInitramfsSpec spec;
-        spec.init = KTSTR_INIT_BINARY;
-        spec.programs = {{self, staged(self)}};
-        for (const auto& f : files)
-            spec.files.push_back({f, staged(f)});
-        for (const auto& name : outer_module_names())
-            if (auto m = find_module(kernel.modules_dir, name))
-                spec.modules.push_back(*m);
-        spec.command = {staged(self).string(), "emulated-host-inside", "--cwd", cwd.string()};
+        spec.ktstr_vmm = self;
+        spec.inputs = files;
+        spec.modules_dir = *kernel.modules_dir;
+        spec.kernel_config = kernel.config;
+        // The guest side runs from the image, then makes every host path
+        // (ktstr-vmm's own included) visible at its real place.
+        spec.command = {staged_path(self).string(), "emulated-host-inside", "--cwd", cwd.string()};
         for (const auto& o : outputs) {
             spec.command.push_back("--output");
             spec.command.push_back(o.string());
@@ -157,13 +147,13 @@ int run_in_emulated_host(const Request& request) {
     if (const char* extra = std::getenv("KTSTR_EMULATED_HOST_APPEND"); extra && *extra)
         run.plan.cmdline += std::string(" ") + extra;
     run.plan.cpus = request.cpus;
-    run.plan.memory_mib = outer_memory_mib(request.inner_memory_mib, image.payload_bytes);
+    run.plan.memory_mib = outer_memory_mib(request.inner_memory_mib, image.image_bytes);
     run.timeout = request.timeout;
     run.verbose = request.verbose;
     run.outputs = outputs;
     if (request.verbose)
         say(fmt::format("{} cpus, {} MiB, kernel {}, initramfs {} ({} MiB of files)", run.plan.cpus,
-                        run.plan.memory_mib, kernel.bzimage.string(), image.path.string(), image.payload_bytes / mib));
+                        run.plan.memory_mib, kernel.bzimage.string(), image.path.string(), image.image_bytes / mib));
 
     QemuRunResult r = run_qemu(run);
     if (r.timed_out) {

@@ -44,8 +44,8 @@ struct Request {
 // (e.g. an input that does not exist).
 int run_in_emulated_host(const Request& request);
 
-// The outer guest's RAM for a request whose initramfs holds
-// `payload_bytes` of files.
-std::uint64_t outer_memory_mib(std::uint64_t inner_memory_mib, std::uint64_t payload_bytes);
+// The outer guest's RAM for a request whose uncompressed initramfs is
+// `image_bytes` long.
+std::uint64_t outer_memory_mib(std::uint64_t inner_memory_mib, std::uint64_t image_bytes);
 
 }  // namespace ktstr::vmm::emulated_host
