@@ -1,6 +1,11 @@
 #include "kvm/kvm_system.hpp"
+#include "kvm/kvm_abi.hpp"
 
 #include <cerrno>
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
 
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -50,6 +55,27 @@ KvmVm KvmSystem::create_vm() const {
         throw KvmError("KVM_CREATE_VM", errno);
     UniqueFd vm(fd);
     return KvmVm(std::move(vm), vcpu_mmap_size());
+}
+
+std::vector<kvm_cpuid_entry2> KvmSystem::supported_cpuid() const {
+    // The kernel says E2BIG until the buffer holds every entry. Start at
+    // KVM's own limit (KVM_MAX_CPUID_ENTRIES, 256 since Linux 5.x).
+    for (std::uint32_t n = 256; n <= 4096; n *= 2) {
+        std::vector<std::uint64_t> buf((sizeof(CpuidHeader) + n * sizeof(kvm_cpuid_entry2) + 7) / 8, 0);
+        CpuidHeader h{n, 0};
+        std::memcpy(buf.data(), &h, sizeof h);
+        if (::ioctl(fd_.get(), ioctl_get_supported_cpuid, buf.data()) == 0) {
+            std::memcpy(&h, buf.data(), sizeof h);
+            const std::uint32_t count = std::min(h.nent, n);
+            std::vector<kvm_cpuid_entry2> entries(count);
+            std::memcpy(entries.data(), reinterpret_cast<const std::byte*>(buf.data()) + sizeof h,
+                        count * sizeof(kvm_cpuid_entry2));
+            return entries;
+        }
+        if (errno != E2BIG)
+            throw KvmError("KVM_GET_SUPPORTED_CPUID", errno);
+    }
+    throw KvmError("KVM_GET_SUPPORTED_CPUID: more than 4096 entries", E2BIG);
 }
 
 }  // namespace ktstr::vmm::kvm

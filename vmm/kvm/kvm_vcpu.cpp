@@ -1,10 +1,16 @@
 #include "kvm/kvm_vcpu.hpp"
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <sys/ioctl.h>
 
+#include "kvm/kvm_abi.hpp"
 #include "kvm/kvm_error.hpp"
 
 namespace ktstr::vmm::kvm {
@@ -33,6 +39,79 @@ void KvmVcpu::set_sregs(const kvm_sregs& s) const {
         throw KvmError("KVM_SET_SREGS", errno);
 }
 
+namespace {
+
+// A header and its entries in one zeroed, suitably aligned buffer, laid
+// out as the kernel reads it (kvm_abi.hpp).
+template <typename Header, typename Entry>
+std::vector<std::uint64_t> header_and_entries(std::uint32_t count, std::span<const Entry> entries) {
+    const std::size_t bytes = sizeof(Header) + entries.size_bytes();
+    std::vector<std::uint64_t> buf((bytes + 7) / 8, 0);
+    Header h{};
+    std::memcpy(&h, &count, sizeof count);  // the count is the first field of each header
+    std::memcpy(buf.data(), &h, sizeof h);
+    if (!entries.empty())
+        std::memcpy(reinterpret_cast<std::byte*>(buf.data()) + sizeof(Header), entries.data(), entries.size_bytes());
+    return buf;
+}
+
+}  // namespace
+
+void KvmVcpu::set_cpuid2(std::span<const kvm_cpuid_entry2> entries) const {
+    auto buf = header_and_entries<CpuidHeader>(static_cast<std::uint32_t>(entries.size()), entries);
+    if (::ioctl(fd_.get(), ioctl_set_cpuid2, buf.data()) < 0)
+        throw KvmError("KVM_SET_CPUID2", errno);
+}
+
+void KvmVcpu::set_msrs(std::span<const kvm_msr_entry> entries) const {
+    auto buf = header_and_entries<MsrsHeader>(static_cast<std::uint32_t>(entries.size()), entries);
+    const int n = ::ioctl(fd_.get(), ioctl_set_msrs, buf.data());
+    if (n < 0)
+        throw KvmError("KVM_SET_MSRS", errno);
+    // KVM stops at the first MSR it refuses and returns how many it set.
+    if (static_cast<std::size_t>(n) < entries.size()) {
+        char msr[16];
+        std::snprintf(msr, sizeof msr, "%#x", entries[static_cast<std::size_t>(n)].index);
+        throw KvmError(std::string("KVM_SET_MSRS: KVM refused MSR ") + msr, 0);
+    }
+}
+
+kvm_lapic_state KvmVcpu::lapic() const {
+    kvm_lapic_state s{};
+    if (::ioctl(fd_.get(), KVM_GET_LAPIC, &s) < 0)
+        throw KvmError("KVM_GET_LAPIC", errno);
+    return s;
+}
+
+void KvmVcpu::set_lapic(const kvm_lapic_state& s) const {
+    if (::ioctl(fd_.get(), KVM_SET_LAPIC, &s) < 0)
+        throw KvmError("KVM_SET_LAPIC", errno);
+}
+
+kvm_fpu KvmVcpu::fpu() const {
+    kvm_fpu f{};
+    if (::ioctl(fd_.get(), KVM_GET_FPU, &f) < 0)
+        throw KvmError("KVM_GET_FPU", errno);
+    return f;
+}
+
+void KvmVcpu::set_fpu(const kvm_fpu& f) const {
+    if (::ioctl(fd_.get(), KVM_SET_FPU, &f) < 0)
+        throw KvmError("KVM_SET_FPU", errno);
+}
+
+kvm_mp_state KvmVcpu::mp_state() const {
+    kvm_mp_state s{};
+    if (::ioctl(fd_.get(), KVM_GET_MP_STATE, &s) < 0)
+        throw KvmError("KVM_GET_MP_STATE", errno);
+    return s;
+}
+
+void KvmVcpu::set_mp_state(const kvm_mp_state& s) const {
+    if (::ioctl(fd_.get(), KVM_SET_MP_STATE, &s) < 0)
+        throw KvmError("KVM_SET_MP_STATE", errno);
+}
+
 std::uint32_t KvmVcpu::run() {
     if (::ioctl(fd_.get(), KVM_RUN, 0) < 0) {
         if (errno == EINTR || errno == EAGAIN)
@@ -59,6 +138,20 @@ IoExit KvmVcpu::io() const {
     io.count = r.io.count;
     io.data = {static_cast<std::uint8_t*>(run_.data()) + offset, static_cast<std::size_t>(bytes)};
     return io;
+}
+
+MmioExit KvmVcpu::mmio() const {
+    kvm_run& r = state();
+    if (r.exit_reason != KVM_EXIT_MMIO)
+        throw KvmError(std::string("mmio(): the last exit was ") + exit_reason_name(r.exit_reason) + ", not MMIO", 0);
+    const std::size_t len = r.mmio.len;
+    if (len == 0 || len > sizeof r.mmio.data)
+        throw KvmError("KVM_EXIT_MMIO: length " + std::to_string(len) + " outside 1..8", 0);
+    MmioExit m;
+    m.write = r.mmio.is_write != 0;
+    m.address = r.mmio.phys_addr;
+    m.data = {r.mmio.data, len};
+    return m;
 }
 
 const char* exit_reason_name(std::uint32_t reason) noexcept {

@@ -13,6 +13,16 @@
 
 namespace ktstr::vmm::kvm {
 
+// An MMIO exit (KVM_EXIT_MMIO): a guest access to an address no memory
+// slot covers.
+struct MmioExit {
+    bool write = false;
+    std::uint64_t address = 0;
+    // `len` bytes (1..8): what the guest wrote, or where to put what it
+    // reads before the next run().
+    std::span<std::uint8_t> data;
+};
+
 // A port I/O exit (KVM_EXIT_IO), its data bounded to the kvm_run mapping.
 struct IoExit {
     bool out = false;          // true: the guest wrote (OUT); false: it reads (IN)
@@ -33,6 +43,17 @@ public:
     kvm_sregs sregs() const;               // KVM_GET_SREGS
     void set_sregs(const kvm_sregs& s) const;
 
+    // x86 setup before the first run.
+    void set_cpuid2(std::span<const kvm_cpuid_entry2> entries) const;  // KVM_SET_CPUID2
+    // KVM_SET_MSRS; throws KvmError naming the first MSR KVM refused.
+    void set_msrs(std::span<const kvm_msr_entry> entries) const;
+    kvm_lapic_state lapic() const;                // KVM_GET_LAPIC
+    void set_lapic(const kvm_lapic_state& s) const;
+    kvm_fpu fpu() const;                          // KVM_GET_FPU
+    void set_fpu(const kvm_fpu& f) const;
+    kvm_mp_state mp_state() const;                // KVM_GET_MP_STATE
+    void set_mp_state(const kvm_mp_state& s) const;
+
     // KVM_RUN until the next exit; returns kvm_run's exit_reason. A signal
     // that interrupts the run returns KVM_EXIT_INTR, so a caller can check
     // a deadline and run again. Throws KvmError for any other failure.
@@ -43,6 +64,8 @@ public:
     // mapping.
     kvm_run& state() const noexcept { return *static_cast<kvm_run*>(run_.data()); }
     IoExit io() const;
+    // Same for KVM_EXIT_MMIO (len bounded to the 8-byte data field).
+    MmioExit mmio() const;
 
     int fd() const noexcept { return fd_.get(); }
 

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <utility>
 
@@ -23,6 +24,48 @@ int KvmVm::check_extension(unsigned cap) const {
 void KvmVm::set_tss_addr(std::uint64_t guest_phys) const {
     if (::ioctl(fd_.get(), KVM_SET_TSS_ADDR, static_cast<unsigned long>(guest_phys)) < 0)
         throw KvmError("KVM_SET_TSS_ADDR", errno);
+}
+
+void KvmVm::set_identity_map_addr(std::uint64_t guest_phys) const {
+    __u64 addr = guest_phys;
+    if (::ioctl(fd_.get(), KVM_SET_IDENTITY_MAP_ADDR, &addr) < 0)
+        throw KvmError("KVM_SET_IDENTITY_MAP_ADDR", errno);
+}
+
+void KvmVm::create_irqchip() const {
+    if (::ioctl(fd_.get(), KVM_CREATE_IRQCHIP, 0) < 0)
+        throw KvmError("KVM_CREATE_IRQCHIP", errno);
+}
+
+void KvmVm::create_pit2() const {
+    kvm_pit_config config{};
+    config.flags = KVM_PIT_SPEAKER_DUMMY;
+    if (::ioctl(fd_.get(), KVM_CREATE_PIT2, &config) < 0)
+        throw KvmError("KVM_CREATE_PIT2", errno);
+}
+
+void KvmVm::irqfd(int eventfd, std::uint32_t gsi, bool deassign) const {
+    kvm_irqfd r{};
+    r.fd = static_cast<__u32>(eventfd);
+    r.gsi = gsi;
+    r.flags = deassign ? KVM_IRQFD_FLAG_DEASSIGN : 0u;
+    if (::ioctl(fd_.get(), KVM_IRQFD, &r) < 0)
+        throw KvmError("KVM_IRQFD for GSI " + std::to_string(gsi), errno);
+}
+
+void KvmVm::ioeventfd(int eventfd, const IoEventSpec& spec, bool deassign) const {
+    kvm_ioeventfd r{};
+    r.addr = spec.address;
+    r.len = spec.length;
+    r.fd = eventfd;
+    r.datamatch = spec.data;
+    r.flags = (spec.pio ? KVM_IOEVENTFD_FLAG_PIO : 0u) | (spec.match_data ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0u) |
+              (deassign ? KVM_IOEVENTFD_FLAG_DEASSIGN : 0u);
+    if (::ioctl(fd_.get(), KVM_IOEVENTFD, &r) < 0) {
+        char where[32];
+        std::snprintf(where, sizeof where, "%#llx", static_cast<unsigned long long>(spec.address));
+        throw KvmError(std::string("KVM_IOEVENTFD at ") + where, errno);
+    }
 }
 
 KvmVcpu KvmVm::create_vcpu(std::uint32_t id) const {

@@ -23,6 +23,36 @@ public:
     // guest support. Must lie outside every memory slot.
     void set_tss_addr(std::uint64_t guest_phys) const;
 
+    // KVM_SET_IDENTITY_MAP_ADDR (x86): the one page KVM uses for its EPT
+    // identity map on Intel hosts; outside every memory slot, before the
+    // first vCPU is created.
+    void set_identity_map_addr(std::uint64_t guest_phys) const;
+
+    // KVM_CREATE_IRQCHIP (x86): the in-kernel 8259 pair, IOAPIC and local
+    // APICs, with the default GSI routing (0-15 to the PICs and the IOAPIC,
+    // 16-23 to the IOAPIC). Before the first vCPU.
+    void create_irqchip() const;
+    // KVM_CREATE_PIT2 (x86): the in-kernel 8254 timer at ports 0x40-0x43,
+    // with port 0x61 answered by a dummy speaker.
+    void create_pit2() const;
+
+    // KVM_IRQFD: a write to `eventfd` raises GSI `gsi` (an edge: the line
+    // goes up and down). deassign removes the binding.
+    void irqfd(int eventfd, std::uint32_t gsi, bool deassign = false) const;
+
+    // KVM_IOEVENTFD: a guest write of `length` bytes to `address` (MMIO,
+    // or a port when `pio`) signals `eventfd` instead of exiting to user
+    // space; with a datamatch only writes of that value do. deassign
+    // removes the binding (the other fields must match).
+    struct IoEventSpec {
+        std::uint64_t address = 0;
+        std::uint32_t length = 4;
+        bool pio = false;
+        bool match_data = false;
+        std::uint64_t data = 0;
+    };
+    void ioeventfd(int eventfd, const IoEventSpec& spec, bool deassign = false) const;
+
     // KVM_CREATE_VCPU with the given id (the APIC id on x86), its kvm_run
     // structure mapped.
     KvmVcpu create_vcpu(std::uint32_t id) const;
