@@ -28,7 +28,11 @@ std::optional<std::string> kvm_unusable_reason(const std::string& device) {
         const int v = kvm.api_version();
         if (v != vmm::kvm::expected_api_version)
             return fmt::format("{}: KVM API version {}, expected {}", device, v, vmm::kvm::expected_api_version);
+        // What every run needs beyond a VM: some KVM devices (seen in
+        // sandboxes) create VMs yet refuse these with EINVAL.
+        (void)kvm.supported_cpuid();
         auto vm = kvm.create_vm();
+        vm.create_irqchip();
     } catch (const vmm::kvm::KvmError& e) {
         return std::string(e.what());
     }
