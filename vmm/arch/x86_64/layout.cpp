@@ -98,8 +98,8 @@ GuestRange place_initrd(const LayoutRequest& req, const MemoryMap& map) {
                                   size, limit));
 }
 
-// The caller's part must not carry what the VMM owns: the guest takes the
-// first KTSTR_SHM_BASE it finds.
+// The caller's part must not carry what the VMM owns (KTSTR_GUEST,
+// KTSTR_SHM_BASE, KTSTR_SHM_SIZE): the guest takes the first it finds.
 void check_cmdline_extra(std::string_view extra) {
     if (extra.find('\0') != std::string_view::npos)
         throw LayoutError("kernel command line contains a NUL byte");
@@ -111,7 +111,10 @@ void check_cmdline_extra(std::string_view extra) {
         while (i < extra.size() && !std::isspace(static_cast<unsigned char>(extra[i])))
             ++i;
         const auto word = extra.substr(start, i - start);
-        if (word.starts_with("KTSTR_"))
+        // Only the VMM's own parameters: the guest init's KTSTR_INIT_*
+        // options are the caller's to set.
+        const auto key = word.substr(0, word.find('='));
+        if (key == "KTSTR_GUEST" || key == "KTSTR_SHM_BASE" || key == "KTSTR_SHM_SIZE")
             throw LayoutError(fmt::format("kernel command line must not set {}: the VMM adds the KTSTR_* parameters",
                                           word));
     }

@@ -132,7 +132,8 @@ struct LayoutRequest {
     // virtio-mmio windows, named virtio-mmio.0, virtio-mmio.1, ...
     std::uint32_t virtio_devices = 1;
     // Appended to the base command line (see base_cmdline); must not set
-    // KTSTR_* itself.
+    // KTSTR_GUEST, KTSTR_SHM_BASE or KTSTR_SHM_SIZE itself (ktstr-init's
+    // KTSTR_INIT_* options are fine).
     std::string cmdline_extra;
     // 0: no initrd.
     std::uint64_t initrd_bytes = 0;
@@ -164,7 +165,7 @@ inline constexpr const char* base_cmdline = "console=ttyS0 panic=-1 pci=off rebo
 // min_memory or above max_memory or not page-sized, SHM not a non-zero page
 // multiple, not smaller than memory or too big for the RAM below 3 GiB,
 // too many virtio devices, an initrd that does not fit, a command line
-// with a NUL or its own KTSTR_* parameter.
+// with a NUL or one of the VMM's own KTSTR_* parameters.
 //
 // The result: ram sorted and disjoint, the SHM region starting at the
 // 64 MiB-aligned end of a RAM range and overlapping no RAM, the virtio
