@@ -33,5 +33,6 @@ Command add_initramfs_command(CLI::App& root);
 // that may re-run themselves inside the emulated KVM host.
 Command add_kvm_check_command(CLI::App& root, const std::vector<std::string>& arguments);
 Command add_emulated_host_inside_command(CLI::App& root);
+Command add_run_command(CLI::App& root);
 
 }  // namespace ktstr::cli

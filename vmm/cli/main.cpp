@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
         add_initramfs_command(app),
         add_kvm_check_command(app, arguments),
         add_emulated_host_inside_command(app),
+        add_run_command(app),
     };
 
     try {

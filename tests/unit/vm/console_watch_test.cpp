@@ -1,0 +1,65 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "vm/console_watch.hpp"
+
+using namespace ktstr;
+using namespace ktstr::vmm;
+using namespace ktstr::vmm::vm;
+
+namespace {
+void feed_bytewise(ConsoleWatch& w, std::string_view s) {
+    for (char c : s) {
+        const auto b = static_cast<std::uint8_t>(c);
+        w.feed(byte_view(&b, 1));
+    }
+}
+}  // namespace
+
+TEST_CASE("a kernel panic is recognised as soon as its marker is complete, then kept whole") {
+    int calls = 0;
+    std::string seen;
+    ConsoleWatch w({}, false, [&](std::string_view l) {
+        ++calls;
+        seen = l;
+    });
+    feed_bytewise(w, "[    1.0] booting\r\n[    2.0] Kernel panic - not syncing");
+    CHECK(calls == 1);
+    CHECK(seen == "Kernel panic - not syncing");
+    feed_bytewise(w, ": sysrq triggered crash\r\n[    2.1] ---[ end Kernel panic - not syncing: sysrq ]---\r\n");
+    CHECK(calls == 1);
+    CHECK(w.panic_line() == "Kernel panic - not syncing: sysrq triggered crash");
+    const auto last = w.last_lines(2);
+    REQUIRE(last.size() == 2);
+    CHECK(last[0] == "[    2.0] Kernel panic - not syncing: sysrq triggered crash");
+}
+
+TEST_CASE("no panic, lines kept up to the limit, long lines cut") {
+    ConsoleWatch w({}, false);
+    for (int i = 0; i < 100; ++i)
+        w.feed(as_bytes("line " + std::to_string(i) + "\n"));
+    CHECK_FALSE(w.panic_line());
+    auto last = w.last_lines(1000);
+    CHECK(last.size() == ConsoleWatch::kept_lines);
+    CHECK(last.back() == "line 99");
+    w.feed(as_bytes(std::string(10000, 'x') + "\n"));
+    CHECK(w.last_lines(1).at(0).size() == ConsoleWatch::max_line);
+}
+
+TEST_CASE("the console is copied to the log descriptor byte for byte") {
+    int p[2];
+    REQUIRE(::pipe(p) == 0);
+    UniqueFd rd(p[0]);
+    {
+        ConsoleWatch w(UniqueFd(p[1]), false);
+        w.feed(as_bytes("abc\r\n"));
+        w.feed(as_bytes("def"));
+    }
+    char buf[32];
+    const auto n = ::read(rd.get(), buf, sizeof buf);
+    CHECK(std::string(buf, static_cast<std::size_t>(n)) == "abc\r\ndef");
+}

@@ -1,0 +1,325 @@
+// `ktstr-vmm run`: boot a kernel in a fresh KVM VM, run one command inside,
+// exit with its status (docs/run.md). Without a usable /dev/kvm (--kvm
+// auto), the same run happens inside the emulated KVM host; the kernel and
+// the initramfs are prepared here first, so the inner run only boots.
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+#include "arch/x86_64/bzimage.hpp"
+#include "arch/x86_64/layout.hpp"
+#include "cli/command.hpp"
+#include "cli/kvm_option.hpp"
+#include "emulated_host/emulated_host.hpp"
+#include "initramfs/guest_programs.hpp"
+#include "initramfs/initramfs_builder.hpp"
+#include "kernel/kernel_supply.hpp"
+#include "kvm/kvm_error.hpp"
+#include "vm/guest_run.hpp"
+#include "vm/run_verdict.hpp"
+
+namespace ktstr::cli {
+namespace {
+
+namespace fs = std::filesystem;
+namespace x86 = vmm::x86_64;
+namespace ir = vmm::initramfs;
+
+// Modules that give the guest its virtio-mmio console (with their
+// dependencies, found by module_order).
+const std::vector<std::string> guest_modules{"virtio_mmio", "virtio_console"};
+
+// The emulated host's own boot and the inner VMM's start, on top of the
+// inner --timeout.
+constexpr unsigned emulated_host_margin_s = 120;
+
+struct RunOptions {
+    std::string kernel = "default";
+    std::string modules;
+    std::uint32_t cpus = 2;
+    std::uint64_t memory_mib = 256;
+    std::string shm_size = "1M";
+    unsigned timeout_s = 60;
+    KvmMode mode = KvmMode::automatic;
+    std::vector<std::string> includes;
+    std::string console_log;
+    bool verbose = false;
+    std::string append;
+    std::vector<std::string> command;
+    // Hidden: a ready initramfs (the emulated host's inner run gets one).
+    std::string initramfs;
+};
+
+// "4096", "0x1000", "64K", "1M", "2G" -> bytes.
+std::uint64_t parse_size(const std::string& text) {
+    std::string_view s = text;
+    int base = 10;
+    if (s.starts_with("0x") || s.starts_with("0X")) {
+        s.remove_prefix(2);
+        base = 16;
+    }
+    std::uint64_t v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+    if (ec != std::errc() || end == s.data())
+        throw UsageError(fmt::format("run: --shm-size '{}' is not a size (BYTES, or with a K, M or G suffix)", text));
+    std::string_view suffix(end, static_cast<std::size_t>(s.data() + s.size() - end));
+    unsigned shift = 0;
+    if (suffix == "K" || suffix == "k" || suffix == "KiB")
+        shift = 10;
+    else if (suffix == "M" || suffix == "m" || suffix == "MiB")
+        shift = 20;
+    else if (suffix == "G" || suffix == "g" || suffix == "GiB")
+        shift = 30;
+    else if (!suffix.empty())
+        throw UsageError(fmt::format("run: --shm-size '{}' is not a size (BYTES, or with a K, M or G suffix)", text));
+    if (v > (UINT64_MAX >> shift))
+        throw UsageError(fmt::format("run: --shm-size '{}' is too large", text));
+    return v << shift;
+}
+
+// The kernel to boot (kernel supply: "default" is the cache's default
+// link, fetched once if missing).
+vmm::kernel::KernelImage resolve_kernel(const RunOptions& o) {
+    std::optional<fs::path> modules;
+    if (!o.modules.empty())
+        modules = o.modules;
+    try {
+        return vmm::kernel::resolve(o.kernel, modules);
+    } catch (const std::exception& e) {
+        throw UsageError(fmt::format("run: kernel: {}", e.what()));
+    }
+}
+
+byte_buffer read_file(const std::string& path, std::uint64_t limit) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f)
+        throw UsageError(fmt::format("run: {}: cannot open: {}", path, std::strerror(errno)));
+    f.seekg(0, std::ios::end);
+    const auto size = static_cast<std::uint64_t>(f.tellg());
+    if (size > limit)
+        throw UsageError(fmt::format("run: {}: larger than {} MiB", path, limit >> 20));
+    f.seekg(0);
+    byte_buffer b(static_cast<std::size_t>(size));
+    if (!f.read(reinterpret_cast<char*>(b.data()), static_cast<std::streamsize>(size)))
+        throw UsageError(fmt::format("run: {}: read failed", path));
+    return b;
+}
+
+// Files --include puts nowhere in particular land here, on the command's PATH.
+constexpr const char* include_dir = "/include";
+
+// The guest image (through the initramfs cache: a repeated run does not
+// rebuild it).
+fs::path build_initramfs(const RunOptions& o, const vmm::kernel::KernelImage& k) {
+    ir::InitramfsSpec spec;
+    try {
+        spec.init = ir::guest_program("ktstr-init");
+        spec.programs.push_back(ir::guest_program("ktstr-selftest"));
+    } catch (const std::runtime_error& e) {
+        throw UsageError(fmt::format("run: {}", e.what()));
+    }
+    if (::access(ir::default_busybox, X_OK) != 0)
+        throw UsageError(fmt::format("run: {} not found: install Debian's busybox-static", ir::default_busybox));
+    spec.busybox = ir::default_busybox;
+    spec.modules_dir = k.modules_dir;
+    spec.kernel_config = k.config;
+    if (k.modules_dir)
+        for (const auto& m : guest_modules)
+            spec.modules.push_back({m, ""});
+    for (const auto& inc : o.includes) {
+        ir::Placement p;
+        try {
+            p = ir::parse_placement(inc);
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(fmt::format("run: --include {}", e.what()));
+        }
+        std::error_code ec;
+        if (!fs::exists(p.host, ec))
+            throw UsageError(fmt::format("run: --include {}: no such file", p.host.string()));
+        if (p.guest.empty())
+            p.guest = fs::path(include_dir) / p.host.filename();
+        spec.files.push_back(std::move(p));
+    }
+    spec.command = o.command;
+    spec.environment = {fmt::format("PATH={}:/bin:/sbin:/usr/bin:/usr/sbin", include_dir), "HOME=/root",
+                        "TERM=dumb"};
+    try {
+        return ir::build_initramfs(spec).path;
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(fmt::format("run: initramfs: {}", e.what()));
+    } catch (const std::runtime_error& e) {
+        throw UsageError(fmt::format("run: initramfs: {}", e.what()));
+    }
+}
+
+// Sizes and counts the layout would refuse, as usage errors before
+// anything is built.
+void check_layout(const RunOptions& o, std::uint64_t shm_bytes) {
+    if (o.memory_mib > (x86::max_memory >> 20))
+        throw UsageError(fmt::format("run: --memory {} MiB is above the maximum of {} MiB", o.memory_mib,
+                                     x86::max_memory >> 20));
+    x86::LayoutRequest req;
+    req.cpus = o.cpus;
+    req.memory_bytes = o.memory_mib << 20;
+    req.shm_bytes = shm_bytes;
+    req.cmdline_extra = o.append;
+    try {
+        (void)x86::layout_x86_64(req);
+    } catch (const x86::LayoutError& e) {
+        throw UsageError(fmt::format("run: {}", e.what()));
+    }
+}
+
+vmm::UniqueFd open_console_log(const std::string& path) {
+    if (path.empty())
+        return {};
+    vmm::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd)
+        throw UsageError(fmt::format("run: --console-log {}: cannot write: {}", path, std::strerror(errno)));
+    return fd;
+}
+
+// The kernel command line beyond the base line and KTSTR_*: quiet unless
+// the user watches the console, since every console byte is a vCPU exit;
+// ktstr-init's echo of the command's output likewise only with --verbose
+// (the output arrives on the bulk port anyway).
+std::string cmdline_extra(const RunOptions& o) {
+    std::string s = o.verbose ? "KTSTR_INIT_ECHO=1" : "quiet KTSTR_INIT_ECHO=0";
+    if (!o.append.empty())
+        s += " " + o.append;
+    return s;
+}
+
+int run_here(const RunOptions& o, const vmm::kernel::KernelImage& k, const byte_buffer& initrd,
+             std::uint64_t shm_bytes) {
+    x86::BzImage kernel = [&] {
+        try {
+            return x86::BzImage::read(k.bzimage);
+        } catch (const x86::BzImageError& e) {
+            throw UsageError(fmt::format("run: {}", e.what()));
+        }
+    }();
+    vmm::vm::GuestRunOptions g;
+    g.machine.cpus = o.cpus;
+    g.machine.memory_bytes = o.memory_mib << 20;
+    g.machine.shm_bytes = shm_bytes;
+    g.machine.cmdline_extra = cmdline_extra(o);
+    g.timeout = std::chrono::seconds(o.timeout_s);
+    g.console_log = open_console_log(o.console_log);
+    g.verbose = o.verbose;
+    try {
+        return vmm::vm::run_guest(std::move(g), kernel, initrd);
+    } catch (const std::invalid_argument& e) {
+        // The layout or the boot plan refused the pieces (an initrd too
+        // large for the memory, a command line too long for the kernel).
+        throw UsageError(fmt::format("run: {}", e.what()));
+    } catch (const vmm::kvm::KvmError& e) {
+        fmt::print(stderr, "ktstr-vmm: VMM failure: KVM: {} (exit status {})\n", e.what(),
+                   vmm::vm::exit_vmm_failure);
+        return vmm::vm::exit_vmm_failure;
+    }
+}
+
+int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const fs::path& image) {
+    // The inner run, spelt out from the parsed options: the kernel as a
+    // path and the ready initramfs (both travel into the outer guest as
+    // files named by the arguments); --include is already inside.
+    std::vector<std::string> args{"run", "--kvm", "host", "--kernel", k.bzimage.string(), "--initramfs",
+                                  image.string(), "--cpus", std::to_string(o.cpus), "--memory",
+                                  std::to_string(o.memory_mib), "--shm-size", o.shm_size, "--timeout",
+                                  std::to_string(o.timeout_s)};
+    if (!o.console_log.empty()) {
+        args.push_back("--console-log");
+        args.push_back(fs::absolute(o.console_log).string());
+    }
+    if (!o.append.empty()) {
+        args.push_back("--append");
+        args.push_back(o.append);
+    }
+    if (o.verbose)
+        args.push_back("--verbose");
+    args.push_back("--");
+    args.insert(args.end(), o.command.begin(), o.command.end());
+
+    vmm::emulated_host::Request req;
+    req.arguments = std::move(args);
+    if (!o.console_log.empty())
+        req.outputs.push_back(fs::absolute(o.console_log));
+    req.inner_memory_mib = o.memory_mib;
+    req.timeout = std::chrono::seconds(o.timeout_s + emulated_host_margin_s);
+    req.verbose = o.verbose;
+    return vmm::emulated_host::run_in_emulated_host(req);
+}
+
+int run(const RunOptions& o) {
+    if (o.command.empty())
+        throw UsageError("run: no command given (ktstr-vmm run [OPTIONS] -- CMD ARGS...)");
+    if (o.cpus == 0)
+        throw UsageError("run: --cpus must be at least 1");
+    const std::uint64_t shm_bytes = parse_size(o.shm_size);
+    check_layout(o, shm_bytes);
+    if (!o.console_log.empty()) {
+        const auto parent = fs::absolute(o.console_log).parent_path();
+        if (!fs::is_directory(parent))
+            throw UsageError(fmt::format("run: --console-log {}: no directory {}", o.console_log, parent.string()));
+    }
+
+    const auto k = resolve_kernel(o);
+    const auto placement = place_kvm(o.mode, "run");
+    if (!o.initramfs.empty()) {
+        const auto initrd = read_file(o.initramfs, 1ull << 30);
+        if (placement != KvmPlacement::host)
+            throw UsageError("run: --initramfs is for the emulated host's inner run, with --kvm host");
+        return run_here(o, k, initrd, shm_bytes);
+    }
+    const auto image = build_initramfs(o, k);
+    if (placement == KvmPlacement::host)
+        return run_here(o, k, read_file(image.string(), 1ull << 30), shm_bytes);
+    return run_emulated(o, k, image);
+}
+
+}  // namespace
+
+Command add_run_command(CLI::App& root) {
+    auto opts = std::make_shared<RunOptions>();
+    auto* app = root.add_subcommand(
+        "run", "Boot a kernel in a fresh KVM VM, run CMD inside, and exit with its status (docs/run.md)");
+    app->add_option("--kernel", opts->kernel, "default (Debian's cloud kernel, fetched if needed) or a bzImage path")
+        ->capture_default_str();
+    app->add_option("--modules", opts->modules, "The kernel's lib/modules/<release> directory (default: next to it)");
+    app->add_option("--cpus", opts->cpus, "vCPUs")->check(CLI::Range(1u, x86::max_cpus))->capture_default_str();
+    app->add_option("--memory", opts->memory_mib, "Guest memory in MiB, the SHM region included")
+        ->check(CLI::Range(std::uint64_t{1}, x86::max_memory >> 20))
+        ->capture_default_str();
+    app->add_option("--shm-size", opts->shm_size, "SHM ring region: BYTES, or with a K, M or G suffix")
+        ->capture_default_str();
+    app->add_option("--timeout", opts->timeout_s, "Stop the guest after this many seconds (exit status 240)")
+        ->check(CLI::Range(1u, 86400u))
+        ->capture_default_str();
+    add_kvm_option(*app, opts->mode);
+    app->add_option("--include", opts->includes,
+                    "Copy a host file into the guest: HOST[:GUEST]; without GUEST it goes to /include/<name>, "
+                    "which is on the command's PATH")
+        ->type_name("HOST[:GUEST]");
+    app->add_option("--console-log", opts->console_log, "Write the kernel console (COM1) to FILE");
+    app->add_flag("-v,--verbose", opts->verbose, "The kernel console on stderr (not quiet), and what the VMM does");
+    app->add_option("--append", opts->append, "More kernel command-line parameters");
+    app->add_option("--initramfs", opts->initramfs, "")->group("");
+    app->add_option("command", opts->command, "The command to run in the guest, after --")->type_name("CMD ARGS...");
+    app->footer("Exit status: the command's; 240 timeout, 241 kernel panic, 242 boot failure, 243 VMM failure, "
+                "2 bad arguments (docs/run.md).");
+    return {app, [opts] { return run(*opts); }};
+}
+
+}  // namespace ktstr::cli

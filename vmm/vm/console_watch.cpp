@@ -1,0 +1,80 @@
+#include "vm/console_watch.hpp"
+
+#include <cerrno>
+
+#include <unistd.h>
+
+namespace ktstr::vmm::vm {
+namespace {
+
+// Best effort: a console copy that cannot be written must not stop the VM.
+bool write_all(int fd, byte_view bytes) noexcept {
+    while (!bytes.empty()) {
+        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        bytes = bytes.subspan(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+}  // namespace
+
+ConsoleWatch::ConsoleWatch(UniqueFd log, bool echo, std::function<void(std::string_view)> on_panic)
+    : log_(std::move(log)), echo_(echo), on_panic_(std::move(on_panic)) {}
+
+void ConsoleWatch::feed(byte_view bytes) {
+    std::optional<std::string> new_panic;
+    {
+        std::lock_guard lock(mutex_);
+        if (log_ && !log_failed_ && !write_all(log_.get(), bytes))
+            log_failed_ = true;
+        if (echo_)
+            write_all(STDERR_FILENO, bytes);
+        const bool had_panic = panic_.has_value();
+        for (std::uint8_t b : bytes) {
+            if (b == '\n')
+                line_done();
+            else if (b != '\r' && line_.size() < max_line)
+                line_.push_back(static_cast<char>(b));
+        }
+        // A panic line is recognised before its newline arrives: the reset
+        // may follow at once.
+        if (!panic_ && line_.ends_with(kernel_panic_marker.back()))
+            if (auto pos = line_.find(kernel_panic_marker); pos != std::string::npos)
+                panic_ = line_.substr(pos);
+        if (!had_panic && panic_)
+            new_panic = panic_;
+    }
+    if (new_panic && on_panic_)
+        on_panic_(*new_panic);
+}
+
+void ConsoleWatch::line_done() {
+    if (!panic_) {
+        if (auto pos = line_.find(kernel_panic_marker); pos != std::string::npos)
+            panic_ = line_.substr(pos);
+    } else if (panic_->size() < line_.size() && line_.find(*panic_) != std::string::npos) {
+        // The line grew after the marker was first seen: keep all of it.
+        panic_ = line_.substr(line_.find(kernel_panic_marker));
+    }
+    lines_.push_back(std::move(line_));
+    line_.clear();
+    if (lines_.size() > kept_lines)
+        lines_.pop_front();
+}
+
+std::optional<std::string> ConsoleWatch::panic_line() const {
+    std::lock_guard lock(mutex_);
+    return panic_;
+}
+
+std::vector<std::string> ConsoleWatch::last_lines(std::size_t count) const {
+    std::lock_guard lock(mutex_);
+    const std::size_t n = std::min(count, lines_.size());
+    return {lines_.end() - static_cast<std::ptrdiff_t>(n), lines_.end()};
+}
+
+}  // namespace ktstr::vmm::vm

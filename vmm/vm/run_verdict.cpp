@@ -1,0 +1,40 @@
+#include "vm/run_verdict.hpp"
+
+#include <fmt/core.h>
+
+namespace ktstr::vmm::vm {
+
+int exit_status_of(std::int32_t code) noexcept {
+    return static_cast<int>(static_cast<std::uint32_t>(code) & 0xffu);
+}
+
+RunVerdict decide_run_verdict(const RunEvidence& e) {
+    if (e.exit_frame)
+        return {exit_status_of(*e.exit_frame), {}};
+    if (e.exec_exit_frame)
+        return {exit_status_of(*e.exec_exit_frame), {}};
+    if (e.com2_exit)
+        return {*e.com2_exit & 0xff, {}};
+    if (e.panic_line)
+        return {exit_kernel_panic, fmt::format("guest kernel panic: {} (exit status {})", *e.panic_line,
+                                               exit_kernel_panic)};
+    switch (e.stop.reason) {
+    case StopReason::timeout:
+        return {exit_timeout, fmt::format("timeout: the guest did not finish within {} s (exit status {})",
+                                          e.timeout.count(), exit_timeout)};
+    case StopReason::vcpu_failed:
+        return {exit_vmm_failure, fmt::format("VMM failure: {} (exit status {})", e.stop.detail, exit_vmm_failure)};
+    case StopReason::power_off:
+    case StopReason::reset:
+        break;
+    }
+    std::string what = fmt::format("boot failure: the guest {} without reporting an exit status",
+                                   e.stop.reason == StopReason::power_off ? "powered off" : "reset");
+    if (!e.stop.detail.empty())
+        what += fmt::format(" ({})", e.stop.detail);
+    if (!e.last_console_line.empty())
+        what += fmt::format("; last console line: {}", e.last_console_line);
+    return {exit_boot_failure, fmt::format("{} (exit status {})", what, exit_boot_failure)};
+}
+
+}  // namespace ktstr::vmm::vm

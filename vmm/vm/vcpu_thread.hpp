@@ -1,0 +1,52 @@
+// One vCPU on its own thread: KVM_RUN in a loop, port I/O and MMIO exits
+// dispatched to the buses, power events and failures reported to the
+// StopSignal. stop() (also run by the destructor) kicks the vCPU out of
+// KVM_RUN (vcpu_kick.hpp) and joins the thread.
+#pragma once
+
+#include <cstdint>
+#include <thread>
+
+#include "kvm/kvm_vcpu.hpp"
+#include "vm/bus.hpp"
+#include "vm/stop_signal.hpp"
+
+namespace ktstr::vmm::vm {
+
+struct VcpuContext {
+    const Bus& io;
+    const Bus& mmio;
+    StopSignal& stop;
+};
+
+class VcpuThread {
+public:
+    // Starts running at once. install_vcpu_kick_handler() must have run.
+    // `vcpu` must outlive the thread object.
+    VcpuThread(kvm::KvmVcpu& vcpu, std::uint32_t index, VcpuContext context);
+    VcpuThread(const VcpuThread&) = delete;
+    VcpuThread& operator=(const VcpuThread&) = delete;
+    ~VcpuThread() { stop(); }
+
+    // Asks the vCPU to leave KVM_RUN for good (returns at once).
+    void request_stop() noexcept;
+    // request_stop() and wait for the thread.
+    void stop() noexcept;
+
+    // Exits handled so far (for --verbose statistics).
+    std::uint64_t exits() const noexcept { return exits_.load(std::memory_order_relaxed); }
+
+private:
+    void loop(std::stop_token token);
+    bool handle_exit(std::uint32_t reason);  // false: the vCPU must stop
+    void handle_io();
+    void handle_mmio();
+
+    kvm::KvmVcpu& vcpu_;
+    std::uint32_t index_;
+    VcpuContext context_;
+    std::atomic<std::uint64_t> exits_{0};
+    std::jthread thread_;  // last: starts after every member above is ready
+};
+
+}  // namespace ktstr::vmm::vm
