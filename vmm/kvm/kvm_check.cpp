@@ -109,6 +109,18 @@ std::vector<std::uint8_t> check_program(bool hang) {
     return p;
 }
 
+std::vector<std::uint8_t> speed_program(std::uint32_t iterations) {
+    std::vector<std::uint8_t> p{0x66, 0xb9};  // mov ecx, iterations
+    for (int i = 0; i < 4; ++i)
+        p.push_back(static_cast<std::uint8_t>(iterations >> (8 * i)));
+    p.insert(p.end(), {
+                          0x66, 0x49,  // dec ecx
+                          0x75, 0xfc,  // jnz back to the dec
+                          0xf4,        // hlt
+                      });
+    return p;
+}
+
 std::vector<std::uint8_t> check_program_output() {
     return {0x42, 0x43, check_input_value + 1};
 }
