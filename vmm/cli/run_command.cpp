@@ -259,6 +259,7 @@ int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const f
     req.inner_memory_mib = o.memory_mib;
     req.timeout = std::chrono::seconds(o.timeout_s + emulated_host_margin_s);
     req.verbose = o.verbose;
+    req.explain_silent_exit = [](int status) { return status == 2 || status >= vmm::vm::exit_timeout; };
     return vmm::emulated_host::run_in_emulated_host(req);
 }
 

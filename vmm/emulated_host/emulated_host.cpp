@@ -178,7 +178,8 @@ int run_in_emulated_host(const Request& request) {
         say(*r.output_error);
         return *r.exit_code != 0 ? *r.exit_code : exit_host_failure;
     }
-    if (*r.exit_code != 0 && !r.inner_output && !request.verbose && !r.console_tail.empty()) {
+    if (*r.exit_code != 0 && !r.inner_output && !request.verbose && !r.console_tail.empty() &&
+        request.explain_silent_exit(*r.exit_code)) {
         // Failed without a word on the inner stderr: whatever went wrong
         // (the guest side's arguments, a missing port) is on the console.
         say(fmt::format("exit code {} and no output from the inner command; the console said:", *r.exit_code));

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,11 @@ struct Request {
     std::chrono::seconds timeout{120};
     // The outer kernel's console and QEMU's messages on stderr, live.
     bool verbose = false;
+    // Which non-zero inner exit statuses, when the inner command printed
+    // nothing, get the console's last lines as an explanation. By default
+    // all; `run` passes a guest program's status through, where a silent
+    // `false` is no failure, and explains only its own failure codes.
+    std::function<bool(int)> explain_silent_exit = [](int) { return true; };
 };
 
 // Runs the request; returns the inner command's exit status, or one of
