@@ -1,5 +1,6 @@
 #include "ktstr/common/frame_json.hpp"
 
+#include "ktstr/common/json_nesting.hpp"
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/payloads.hpp"
 
@@ -96,6 +97,8 @@ json payload_fields(std::uint32_t msg_type, byte_view p) {
     case PayloadKind::Text:
         return {{"text", std::string(p.begin(), p.end())}};
     case PayloadKind::Json: {
+        if (!json_nesting_within(p))
+            return error("payload JSON nests deeper than " + std::to_string(max_json_nesting) + " levels");
         auto j = json::parse(p.begin(), p.end(), nullptr, false);
         if (j.is_discarded() || !j.is_object())
             return error("payload is not a JSON object");

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ktstr/common/json_nesting.hpp"
+
 namespace ktstr {
 namespace {
 
@@ -14,6 +16,8 @@ byte_buffer to_bytes(const json& j) {
 }
 
 std::optional<json> parse_object(byte_view b) {
+    if (!json_nesting_within(b))  // nlohmann recurses per level
+        return std::nullopt;
     auto j = json::parse(b.begin(), b.end(), nullptr, false);
     if (j.is_discarded() || !j.is_object())
         return std::nullopt;

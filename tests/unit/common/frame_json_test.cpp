@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "ktstr/common/frame_json.hpp"
+#include "ktstr/common/json_nesting.hpp"
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/payloads.hpp"
 #include "ktstr/common/structured.hpp"
@@ -58,4 +59,22 @@ TEST_CASE("invalid UTF-8 in text fields still dumps", "[json]") {
     std::string bad = "\xff\xfe";
     auto j = frame_to_json(to_u32(MsgType::Crash), 2, true, as_bytes(bad));
     CHECK_NOTHROW(j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+}
+
+TEST_CASE("deeply nested guest JSON is refused, not recursed into", "[json]") {
+    // 200 000 levels would overflow the stack inside nlohmann-json.
+    std::string deep = R"({"passed":true,"details":)" + std::string(200000, '[') + std::string(200000, ']') + "}";
+    const byte_view p(reinterpret_cast<const std::uint8_t*>(deep.data()), deep.size());
+    auto j = frame_to_json(to_u32(MsgType::TestResult), static_cast<std::uint32_t>(p.size()), true, p);
+    const std::string err = j["fields"]["error"];
+    CHECK(err.find("nests deeper than") != std::string::npos);
+    CHECK_FALSE(decode_test_result(p));
+
+    // The limit is exact, and brackets inside strings do not count.
+    std::string ok = std::string(64, '[') + std::string(64, ']');
+    CHECK(json_nesting_within(byte_view(reinterpret_cast<const std::uint8_t*>(ok.data()), ok.size())));
+    std::string over = std::string(65, '[') + std::string(65, ']');
+    CHECK_FALSE(json_nesting_within(byte_view(reinterpret_cast<const std::uint8_t*>(over.data()), over.size())));
+    std::string quoted = "{\"a\":\"" + std::string(100, '[') + "\\\"\"}";
+    CHECK(json_nesting_within(byte_view(reinterpret_cast<const std::uint8_t*>(quoted.data()), quoted.size()), 1));
 }

@@ -1,6 +1,6 @@
-#include "ktstr/host/json_nesting.hpp"
+#include "ktstr/common/json_nesting.hpp"
 
-namespace ktstr::host {
+namespace ktstr {
 
 bool json_nesting_within(byte_view text, std::size_t limit) noexcept {
     std::size_t depth = 0;
@@ -37,4 +37,4 @@ bool json_nesting_within(byte_view text, std::size_t limit) noexcept {
     return true;
 }
 
-}  // namespace ktstr::host
+}  // namespace ktstr
