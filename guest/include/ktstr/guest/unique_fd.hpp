@@ -1,37 +1,10 @@
-// An owned file descriptor, closed when it goes out of scope.
+// The guest library's owned file descriptor: ktstr::UniqueFd from common.
 #pragma once
 
-#include <unistd.h>
-
-#include <utility>
+#include "ktstr/common/unique_fd.hpp"
 
 namespace ktstr::guest {
 
-class UniqueFd {
-public:
-    UniqueFd() noexcept = default;
-    explicit UniqueFd(int fd) noexcept : fd_(fd) {}
-    UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    UniqueFd& operator=(UniqueFd&& o) noexcept {
-        if (this != &o)
-            reset(std::exchange(o.fd_, -1));
-        return *this;
-    }
-    UniqueFd(const UniqueFd&) = delete;
-    UniqueFd& operator=(const UniqueFd&) = delete;
-    ~UniqueFd() { reset(); }
-
-    int get() const noexcept { return fd_; }
-    explicit operator bool() const noexcept { return fd_ >= 0; }
-    int release() noexcept { return std::exchange(fd_, -1); }
-    void reset(int fd = -1) noexcept {
-        if (fd_ >= 0)
-            ::close(fd_);
-        fd_ = fd;
-    }
-
-private:
-    int fd_ = -1;
-};
+using ktstr::UniqueFd;
 
 }  // namespace ktstr::guest
