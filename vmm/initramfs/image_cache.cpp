@@ -10,19 +10,12 @@
 
 #include <fmt/core.h>
 
+#include "kernel/cache_dir.hpp"
+
 namespace ktstr::vmm::initramfs {
 namespace fs = std::filesystem;
 
-fs::path image_cache_dir() {
-    fs::path base;
-    if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
-        base = x;
-    else if (const char* h = std::getenv("HOME"); h && *h)
-        base = fs::path(h) / ".cache";
-    else
-        throw std::runtime_error("neither XDG_CACHE_HOME nor HOME is set: no place for the initramfs cache");
-    return base / "ktstr" / "initramfs";
-}
+fs::path image_cache_dir() { return kernel::ktstr_cache_dir("initramfs"); }
 
 CachedFile cached_file(const std::string& name, const std::function<void(const fs::path&)>& make) {
     const auto dir = image_cache_dir();

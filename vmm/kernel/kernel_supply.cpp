@@ -13,6 +13,7 @@
 
 #include <fmt/core.h>
 
+#include "kernel/cache_dir.hpp"
 #include "kernel/host_command.hpp"
 #include "kernel/kernel_config.hpp"
 
@@ -168,16 +169,7 @@ std::optional<KernelImage> image_in(const fs::path& root) {
 
 }  // namespace
 
-fs::path cache_root() {
-    fs::path base;
-    if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
-        base = x;
-    else if (const char* h = std::getenv("HOME"); h && *h)
-        base = fs::path(h) / ".cache";
-    else
-        throw error("neither XDG_CACHE_HOME nor HOME is set: no place for the kernel cache");
-    return base / "ktstr" / "kernels";
-}
+fs::path cache_root() { return ktstr_cache_dir("kernels"); }
 
 namespace {
 
