@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# ktstr-vmm against QEMU's microvm on the same KVM, same kernel, same
+# initramfs (docs/benchmarks.md, "ktstr-vmm vs QEMU microvm"):
+#   1. boot: `ktstr-vmm bench-boot`, seconds to the guest command's first
+#      stdout line and to the VMM's exit, REPEAT boots of each;
+#   2. bulk throughput guest -> host: ktstr-selftest --stdout-bytes 64M and
+#      256M through both VMMs, MB/s from the first to the last stdout byte;
+#   3. peak RSS of each VMM process (printed by every run above).
+# Without a usable /dev/kvm everything runs inside ONE emulated KVM host per
+# bench-boot call (docs/kvm-anywhere.md), QEMU included.
+#
+# Usage: scripts/bench_vm.sh [BUILD_DIR] [REPEAT]   (defaults: build, 7)
+# Results: printed, and the reports kept in $OUT (default /tmp/ktstr-bench-vm).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+repeat=${2:-7}
+vmm="$build/vmm/ktstr-vmm"
+out=${OUT:-/tmp/ktstr-bench-vm}
+mkdir -p "$out"
+[ -x "$vmm" ] || { echo "bench_vm.sh: $vmm missing: scripts/build.sh $build" >&2; exit 2; }
+
+load() { echo "load: $(cut -d' ' -f1-3 /proc/loadavg) ($1)"; }
+
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) CPUs"
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "qemu: $(qemu-system-x86_64 --version | head -1)"
+echo "kernel: $("$vmm" kernel path)"
+
+timed() {  # NAME CMD...: run, print its wall time
+    local name=$1; shift
+    load "before $name"
+    local start end
+    start=$(date +%s.%N)
+    "$@"
+    end=$(date +%s.%N)
+    echo "wall: $name $(echo "$end - $start" | bc) s"
+    load "after $name"
+}
+
+timed boot "$vmm" bench-boot --repeat "$repeat" --report "$out/boot.txt"
+timed stdout-64M "$vmm" bench-boot --repeat 3 --report "$out/stdout-64M.txt" -- ktstr-selftest --stdout-bytes 64M
+timed stdout-256M "$vmm" bench-boot --repeat 3 --report "$out/stdout-256M.txt" -- ktstr-selftest --stdout-bytes 256M
+echo "reports: $out"
