@@ -277,14 +277,16 @@ int run(const RunOptions& o) {
     }
 
     const auto k = resolve_kernel(o);
-    const auto placement = place_kvm(o.mode, "run");
     if (!o.initramfs.empty()) {
         const auto initrd = read_file(o.initramfs, 1ull << 30);
-        if (placement != KvmPlacement::host)
+        if (place_kvm(o.mode, "run") != KvmPlacement::host)
             throw UsageError("run: --initramfs is for the emulated host's inner run, with --kvm host");
         return run_here(o, k, initrd, shm_bytes);
     }
+    // The image first: a bad --include is a usage error, reported alone,
+    // before --kvm auto probes KVM and announces where the run goes.
     const auto image = build_initramfs(o, k);
+    const auto placement = place_kvm(o.mode, "run");
     if (placement == KvmPlacement::host)
         return run_here(o, k, read_file(image.string(), 1ull << 30), shm_bytes);
     return run_emulated(o, k, image);
