@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""`ktstr-vmm run` refuses bad arguments before anything boots: exit status 2
+and exactly one line on stderr saying what is wrong (docs/run.md).
+Usage: run_cli_test.py KTSTR_VMM WITH_GUEST
+WITH_GUEST is 1 where ktstr-init is built (the --include cases need it: the
+image is assembled before an --include file is read), else 0."""
+import os
+import subprocess
+import sys
+import tempfile
+
+vmm, with_guest = sys.argv[1], sys.argv[2] == "1"
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    if not cond:
+        failures += 1
+        print("FAIL:", what)
+    else:
+        print("ok:", what)
+
+
+def refused(args, phrase):
+    """Runs `ktstr-vmm run ARGS` (default --kvm auto) and checks the refusal."""
+    r = subprocess.run([vmm, "run", *args], capture_output=True, timeout=120)
+    out, err = r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+    print(f"$ ktstr-vmm run {' '.join(args)}  -> exit {r.returncode}\n--- stdout ---\n{out}--- stderr ---\n{err}---")
+    lines = err.splitlines()
+    check(r.returncode == 2, f"{args}: exit status 2 ({r.returncode})")
+    check(len(lines) == 1 and err.endswith("\n"), f"{args}: exactly one line on stderr ({len(lines)})")
+    check(len(lines) >= 1 and lines[0].startswith("ktstr-vmm: ") and phrase in lines[0],
+          f"{args}: the line names the problem ({phrase!r})")
+    check(out == "", f"{args}: nothing on stdout")
+
+
+with tempfile.TemporaryDirectory() as d:
+    missing = os.path.join(d, "no-such-dir", "bzImage")
+    refused(["--kernel", missing, "--", "true"], f"kernel {missing}: no such file")
+    refused(["--cpus", "0", "--", "true"], "--cpus")
+    refused(["--memory", "256", "--shm-size", "512M", "--", "true"],
+            "SHM size (512 MiB) must be smaller than guest memory (256 MiB)")
+    refused(["--memory", "256", "--shm-size", "256M", "--", "true"],
+            "SHM size (256 MiB) must be smaller than guest memory (256 MiB)")
+    refused([], "no command given")
+    refused(["--"], "no command given")
+
+    if with_guest:
+        absent = os.path.join(d, "absent.txt")
+        refused(["--include", absent, "--", "true"], f"--include {absent}: no such file")
+        # A file that exists but cannot be read. Mode 000 stops everyone but
+        # root; root is stopped by a write-only sysctl (mode 0200 is enforced
+        # for root in /proc/sys).
+        locked = os.path.join(d, "locked.txt")
+        with open(locked, "w") as f:
+            f.write("secret\n")
+        os.chmod(locked, 0)
+        if os.access(locked, os.R_OK):
+            locked = "/proc/sys/vm/drop_caches"
+        if os.path.exists(locked) and not os.access(locked, os.R_OK):
+            refused(["--include", locked, "--", "true"], f"{locked}: cannot read")
+        else:
+            check(False, "found no unreadable file to include (neither mode 000 nor /proc/sys/vm/drop_caches)")
+
+sys.exit(1 if failures else 0)
