@@ -70,6 +70,9 @@ struct BenchOptions {
     std::string qemu_firmware = "/usr/share/qemu/bios-microvm.bin";
     std::string which = "both";
     std::string report;
+    std::string qemu_console;  // QEMU's COM1 to this file (diagnosis)
+    std::string qemu_append;   // more kernel parameters for QEMU's boots
+    std::string qemu_machine = "microvm,acpi=on";
     std::string initramfs;  // hidden: the ready image (the inner run gets one)
     std::vector<std::string> command;
 };
@@ -284,8 +287,11 @@ std::vector<std::string> ktstr_argv(const BenchOptions& o) {
 // the SHM ring, which QEMU does not provide. microvm has one serial port:
 // ktstr-init finds no COM2 and says so on the (discarded) console.
 std::vector<std::string> qemu_argv(const BenchOptions& o) {
+    std::string cmdline = "console=ttyS0 panic=-1 pci=off reboot=acpi KTSTR_GUEST=1 quiet KTSTR_INIT_ECHO=0";
+    if (!o.qemu_append.empty())
+        cmdline += " " + o.qemu_append;
     return {o.qemu,
-            "-M", "microvm,acpi=on",
+            "-M", o.qemu_machine,
             "-enable-kvm", "-cpu", "host",
             "-smp", std::to_string(o.cpus),
             "-m", fmt::format("{}M", o.memory_mib),
@@ -293,12 +299,12 @@ std::vector<std::string> qemu_argv(const BenchOptions& o) {
             "-bios", o.qemu_firmware,
             "-kernel", o.kernel,
             "-initrd", o.initramfs,
-            "-append", "console=ttyS0 panic=-1 pci=off reboot=acpi KTSTR_GUEST=1 quiet KTSTR_INIT_ECHO=0",
-            "-serial", "null",
+            "-append", cmdline,
+            "-serial", o.qemu_console.empty() ? std::string("null") : "file:" + o.qemu_console,
             "-device", "virtio-serial-device,max_ports=2",
             "-chardev", "null,id=console",
             "-device", "virtconsole,chardev=console,nr=0",
-            "-chardev", "file,id=bulk,path=/dev/fd/3",
+            "-chardev", "file,id=bulk,path=/proc/self/fd/3",
             "-device", "virtserialport,chardev=bulk,nr=1,name=ktstr-bulk"};
 }
 
@@ -354,8 +360,8 @@ int run_inside(BenchOptions o) {
         std::fflush(stdout);
         lines.push_back(line);
     };
-    say(fmt::format("bench-boot: cpus={} memory_mib={} repeat={} kernel={} initramfs={}", o.cpus, o.memory_mib,
-                    o.repeat, o.kernel, o.initramfs));
+    say(fmt::format("bench-boot: cpus={} memory_mib={} repeat={} kernel={} initramfs={} qemu -M {}", o.cpus,
+                    o.memory_mib, o.repeat, o.kernel, o.initramfs, o.qemu_machine));
     for (unsigned i = 1; i <= o.repeat; ++i) {
         // Alternate which goes first, so neither always runs on a
         // freshly idle (or freshly busy) machine.
@@ -427,6 +433,13 @@ int run_bench(BenchOptions o) {
         args.push_back("--report");
         args.push_back(fs::absolute(o.report).string());
     }
+    if (!o.qemu_console.empty()) {
+        args.push_back("--qemu-console");
+        args.push_back(fs::absolute(o.qemu_console).string());
+    }
+    if (!o.qemu_append.empty())
+        args.push_back("--qemu-append=" + o.qemu_append);
+    args.push_back("--qemu-machine=" + o.qemu_machine);
     args.push_back("--");
     args.insert(args.end(), o.command.begin(), o.command.end());
     if (placement == KvmPlacement::host) {
@@ -438,6 +451,8 @@ int run_bench(BenchOptions o) {
     req.arguments = std::move(args);
     if (!o.report.empty())
         req.outputs.push_back(fs::absolute(o.report));
+    if (!o.qemu_console.empty())
+        req.outputs.push_back(fs::absolute(o.qemu_console));
     // One VM at a time inside; QEMU's own overhead on top of the guest RAM.
     req.inner_memory_mib = o.memory_mib + 256;
     req.cpus = o.cpus;
@@ -461,6 +476,9 @@ Command add_bench_boot_command(CLI::App& root) {
     app->add_option("--qemu-firmware", opts->qemu_firmware, "");
     app->add_option("--which", opts->which, "");
     app->add_option("--report", opts->report, "");
+    app->add_option("--qemu-console", opts->qemu_console, "");
+    app->add_option("--qemu-append", opts->qemu_append, "");
+    app->add_option("--qemu-machine", opts->qemu_machine, "");
     app->add_option("--initramfs", opts->initramfs, "");
     app->add_option("command", opts->command, "");
     return {app, [opts] { return run_bench(*opts); }};
