@@ -314,7 +314,11 @@ Command add_run_command(CLI::App& root) {
     app->add_option("--include", opts->includes,
                     "Copy a host file into the guest: HOST[:GUEST]; without GUEST it goes to /include/<name>, "
                     "which is on the command's PATH")
-        ->type_name("HOST[:GUEST]");
+        ->type_name("HOST[:GUEST]")
+        // One file per --include: otherwise the option would swallow the
+        // `--` before the command, and the command's own options (sh -c)
+        // would be parsed as ktstr-vmm's.
+        ->allow_extra_args(false);
     app->add_option("--console-log", opts->console_log, "Write the kernel console (COM1) to FILE");
     app->add_flag("-v,--verbose", opts->verbose, "The kernel console on stderr (not quiet), and what the VMM does");
     app->add_option("--append", opts->append, "More kernel command-line parameters");
