@@ -49,6 +49,9 @@ with tempfile.TemporaryDirectory() as d:
     if with_guest:
         absent = os.path.join(d, "absent.txt")
         refused(["--include", absent, "--", "true"], f"--include {absent}: no such file")
+        # The `--` ends the options even after --include: sh's -c is the
+        # command's, so the complaint is still about the file.
+        refused(["--include", absent, "--", "sh", "-c", "true"], f"--include {absent}: no such file")
         # A file that exists but cannot be read. Mode 000 stops everyone but
         # root; root is stopped by a write-only sysctl (mode 0200 is enforced
         # for root in /proc/sys).
