@@ -40,17 +40,17 @@ std::optional<SharedRegion> shm_region(const HostLoopConfig& c) {
 }
 
 std::optional<MessageLog> open_log(const HostLoopConfig& c) {
-    if (!c.output_dir.empty()) {
-        std::error_code ec;
-        std::filesystem::create_directories(c.output_dir, ec);
-        if (ec)
-            throw std::runtime_error("cannot create output directory " + c.output_dir.string() + ": " + ec.message());
-    }
     if (!c.messages_path.empty())
         return std::optional<MessageLog>(std::in_place, c.messages_path);
-    if (!c.output_dir.empty())
-        return std::optional<MessageLog>(std::in_place, c.output_dir / "messages.jsonl");
-    return std::nullopt;
+    if (c.output_dir.empty() || !c.log_in_output_dir)
+        return std::nullopt;
+    // Only the log needs the directory now; captures create it when the
+    // first one comes (a run without any leaves nothing behind).
+    std::error_code ec;
+    std::filesystem::create_directories(c.output_dir, ec);
+    if (ec)
+        throw std::runtime_error("cannot create output directory " + c.output_dir.string() + ": " + ec.message());
+    return std::optional<MessageLog>(std::in_place, c.output_dir / "messages.jsonl");
 }
 
 HostLoopConfig with_defaults(HostLoopConfig c) {

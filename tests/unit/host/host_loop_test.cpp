@@ -186,6 +186,25 @@ TEST_CASE("host loop: a snapshot request gets SNRP OK with its id and a capture 
     CHECK(lines == 2);
 }
 
+TEST_CASE("host loop: without log_in_output_dir the output directory appears only with the first capture") {
+    TempDir dir;
+    Guest g;
+    auto cfg = g.config();
+    cfg.output_dir = dir.path() / "later";
+    cfg.log_in_output_dir = false;
+    HostLoop loop(std::move(cfg));
+    CHECK_FALSE(fs::exists(dir.path() / "later"));
+    loop.start();
+    loop.bulk_transmit(snapshot_request_frame(5, 1, "first"));
+    REQUIRE(wait_until([&] { return decode_replies(g.to_guest.bytes()).size() == 1; }));
+    auto res = loop.stop_after_vcpus();
+    CHECK(res.snapshots.captured == 1);
+    CHECK(fs::file_size(dir.path() / "later" / "snapshots" / "5-first" / "shm.bin") == shm_bytes);
+    CHECK_FALSE(fs::exists(dir.path() / "later" / "messages.jsonl"));
+    // No message log: the capture has none either.
+    CHECK_FALSE(fs::exists(dir.path() / "later" / "snapshots" / "5-first" / "messages.jsonl"));
+}
+
 TEST_CASE("host loop: SchedExit on either channel stops the VM once") {
     Guest g;
     auto cfg = g.config();

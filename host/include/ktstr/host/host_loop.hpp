@@ -61,11 +61,13 @@ struct HostLoopConfig {
     std::function<void(const LifecycleStage&)> on_lifecycle;  // default: a line when verbose
     bool verbose = false;
 
-    // Snapshot captures go under output_dir/snapshots; the message log is
-    // messages_path if set, else output_dir/messages.jsonl if output_dir
-    // is set, else there is none (and captures answer ERR).
+    // Snapshot captures go under output_dir/snapshots (created by the
+    // first capture; without output_dir captures answer ERR). The message
+    // log is messages_path if set, else output_dir/messages.jsonl if
+    // output_dir is set and log_in_output_dir, else there is none.
     std::filesystem::path output_dir;
     std::filesystem::path messages_path;
+    bool log_in_output_dir = true;
     std::size_t max_snapshot_captures = 64;
 
     // Boot and run times count from here; default: construction.
@@ -77,7 +79,8 @@ class HostLoop {
 public:
     // Throws std::invalid_argument when the SHM range is not inside one
     // guest mapping or the interval is not positive, std::runtime_error
-    // when the message log or output directory cannot be created.
+    // when the message log (or the output directory it goes to) cannot be
+    // created.
     explicit HostLoop(HostLoopConfig config);
     // Stops and joins the loop thread without a final drain if
     // stop_after_vcpus() was not called.
