@@ -3,14 +3,15 @@
 #include <atomic>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <fmt/core.h>
-#include <unistd.h>
+
+#include <ktstr/host/host_loop.hpp>
 
 #include "emulated_host/exit_line.hpp"
-#include "vm/bulk_port_reader.hpp"
 #include "vm/console_watch.hpp"
 #include "vm/run_verdict.hpp"
 
@@ -32,6 +33,59 @@ void say(const std::string& line) {
 
 double seconds_since(clock::time_point t) {
     return std::chrono::duration<double>(clock::now() - t).count();
+}
+
+// The host loop's way back into the Machine (port 1's receive side, the
+// early stop), from the loop thread. The Machine is built after the loop's
+// storage and goes first, so the link is cut (under the mutex: no call is
+// half-way through) before the Machine is destroyed, on every path.
+class MachineLink {
+public:
+    explicit MachineLink(Machine& m) : machine_(&m) {}
+    MachineLink(const MachineLink&) = delete;
+    MachineLink& operator=(const MachineLink&) = delete;
+    ~MachineLink() {
+        std::lock_guard lock(mutex_);
+        machine_ = nullptr;
+    }
+
+    // VirtioConsole::queue_receive locks the device; the device's sink
+    // (which holds that lock) never takes this mutex: no cycle.
+    std::size_t send_to_guest(byte_view bytes) {
+        std::lock_guard lock(mutex_);
+        return machine_ ? machine_->console().queue_receive(bulk_port, bytes) : 0;
+    }
+    void stop(const std::string& why) {
+        std::lock_guard lock(mutex_);
+        if (machine_)
+            machine_->request_stop(why);
+    }
+
+private:
+    std::mutex mutex_;
+    Machine* machine_;
+};
+
+host::HostLoopConfig host_config(const GuestRunOptions& o, Machine& machine, MachineLink& link,
+                                 clock::time_point start) {
+    host::HostLoopConfig hc;
+    const auto& map = machine.memory_map();
+    if (map.shm.size != 0) {
+        // The host sees the SHM region and nothing else of the guest.
+        hc.memory = host::GuestMemory({{map.shm.start, map.shm.size, machine.shm().data()}});
+        hc.shm_base = map.shm.start;
+        hc.shm_size = map.shm.size;
+        hc.init_shm_ring = false;  // GuestRam wrote the header when it mapped the region
+    }
+    hc.send_to_guest = [&link](byte_view b) { return link.send_to_guest(b); };
+    hc.stop_vm = [&link] { link.stop("the guest's scheduler exited (SchedExit)"); };
+    hc.output_dir = o.output_dir;
+    hc.messages_path = o.messages_path;
+    // --output-dir is where captures go; the message log only with --messages.
+    hc.log_in_output_dir = false;
+    hc.verbose = o.verbose;
+    hc.start_time = start;
+    return hc;
 }
 
 }  // namespace
@@ -56,7 +110,12 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     });
     std::mutex com2_mutex;
 
-    BulkPortReader bulk(STDOUT_FILENO, STDERR_FILENO);
+    // The loop needs the Machine's SHM mapping and the Machine needs the
+    // console's sink: the sink reaches the loop through this pointer, set
+    // before any vCPU runs. The storage outlives the Machine, so a device
+    // thread still running while the Machine is torn down finds it alive.
+    std::optional<host::HostLoop> host;
+    std::atomic<host::HostLoop*> host_ptr{nullptr};
 
     MachineOutputs outputs;
     outputs.com1 = [&](byte_view b) { com1.feed(b); };
@@ -64,13 +123,19 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
         std::lock_guard lock(com2_mutex);
         com2.feed(b);
     };
+    // On the device thread with the device locked: bulk_transmit copies the
+    // bytes into the loop's bounded queue and returns.
     outputs.console = [&](std::uint32_t port, byte_view b) {
         if (port == bulk_port)
-            bulk.push(b);
+            if (host::HostLoop* h = host_ptr.load(std::memory_order_acquire))
+                h->bulk_transmit(b);
     };
 
     Machine machine(options.machine, kernel, initrd, std::move(outputs));
     machine_ptr.store(&machine);
+    MachineLink link(machine);
+    host.emplace(host_config(options, machine, link, start));
+    host_ptr.store(&*host, std::memory_order_release);
     const auto built = clock::now();
     if (verbose) {
         const auto& map = machine.memory_map();
@@ -80,8 +145,11 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
         say(fmt::format("kernel command line: {}", map.cmdline));
     }
 
+    host->start();
     const Stop stop = machine.run(start + options.timeout);
-    const BulkPortResult bulk_result = bulk.finish();
+    // Every vCPU has stopped and the console's queues were drained: the
+    // final pass over both channels, then the result.
+    const host::RunResult result = host->stop_after_vcpus();
     {
         std::lock_guard lock(com2_mutex);
         com2.finish();
@@ -89,8 +157,10 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
 
     RunEvidence e;
     e.stop = stop;
-    e.exit_frame = bulk_result.exit_code;
-    e.exec_exit_frame = bulk_result.exec_exit_code;
+    e.exit_frame = result.guest_exit;
+    e.exec_exit_frame = result.exec_exit;
+    if (result.stopped_by_sched_exit)
+        e.sched_exit = result.sched_exit;
     e.com2_exit = com2.exit_code();
     e.panic_line = com1.panic_line();
     if (auto last = com1.last_lines(1); !last.empty())
@@ -98,15 +168,30 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     e.timeout = options.timeout;
     const RunVerdict v = decide_run_verdict(e);
 
-    // Without the bulk port's exit, COM2's lines (init's errors, crash
-    // reports) are the guest's last word.
-    if (!verbose && !bulk_result.exit_code && !bulk_result.exec_exit_code)
+    // Without an exit frame, COM2's lines (init's errors, crash reports)
+    // are the guest's last word.
+    if (!verbose && !result.exit_code)
         for (const auto& line : com2_lines)
             say(fmt::format("com2: {}", line));
     if (verbose) {
-        say(fmt::format("guest stopped: {}{} after {:.3f} s, {} exits; {} frames on the bulk port ({} CRC errors)",
+        say(fmt::format("guest stopped: {}{} after {:.3f} s, {} exits; {} frames ({} CRC errors), {} bulk bytes, "
+                        "{} SHM drops",
                         stop_reason_name(stop.reason), stop.detail.empty() ? "" : " (" + stop.detail + ")",
-                        seconds_since(start), machine.exits(), bulk_result.frames, bulk_result.crc_errors));
+                        seconds_since(start), machine.exits(), result.frames, result.crc_errors,
+                        result.bulk.received_bytes, result.shm.drops));
+    }
+    if (!result.snapshots.capture_dirs.empty())
+        say(fmt::format("{} snapshot capture(s) under {}", result.snapshots.capture_dirs.size(),
+                        (options.output_dir / "snapshots").string()));
+    if (result.bulk.handover_dropped_bytes != 0 || result.output_errors != 0 || !result.message_log_error.empty())
+        say(fmt::format("host: {} bulk bytes refused (backlog full), {} output write errors{}",
+                        result.bulk.handover_dropped_bytes, result.output_errors,
+                        result.message_log_error.empty() ? "" : "; " + result.message_log_error));
+    if (options.json) {
+        // After every Stdout frame (the loop wrote them, and has stopped).
+        const std::string text = result.to_json_text() + "\n";
+        std::fwrite(text.data(), 1, text.size(), stdout);
+        std::fflush(stdout);
     }
     if (!v.reason.empty())
         say(v.reason);

@@ -3,14 +3,20 @@
 //   COM1 (kernel console)  -> the console log file; stderr with verbose;
 //                             watched for a kernel panic
 //   COM2 (fallback)        -> "KTSTR_EXIT=N" taken; other lines (init's
-//                             errors, crash reports) printed when the bulk
-//                             port delivered no exit, live with verbose
-//   port 1 (ktstr-bulk)    -> BulkPortReader: Stdout/Stderr frames to
-//                             stdout/stderr, Exit/ExecExit kept
-// and the verdict (run_verdict.hpp) printed and returned.
+//                             errors, crash reports) printed when no Exit
+//                             frame arrived, live with verbose
+//   port 1 (ktstr-bulk)    -> the host loop (ktstr::host::HostLoop,
+//   and the SHM ring          docs/host.md): Stdout/Stderr frames to
+//                             stdout/stderr, snapshot requests answered on
+//                             port 1's receive side, SchedExit stops the
+//                             VM, every frame into the message log and the
+//                             run result
+// and the verdict (run_verdict.hpp) printed and returned; with `json`, the
+// run result as one JSON line on stdout after everything else.
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 
 #include <ktstr/common/bytes.hpp>
 
@@ -25,10 +31,18 @@ struct GuestRunOptions {
     std::chrono::seconds timeout{60};
     UniqueFd console_log;  // may be empty
     bool verbose = false;
+    // --messages FILE: every frame as a JSON line (may be empty).
+    std::filesystem::path messages_path;
+    // Snapshot captures go under output_dir/snapshots (created if needed).
+    std::filesystem::path output_dir;
+    // --json: the run result on stdout once the run is over.
+    bool json = false;
 };
 
 // Returns the process exit status. Throws what Machine's constructor
-// throws (bad layout, KVM refusals) before anything ran.
+// throws (bad layout, KVM refusals) and std::runtime_error when the
+// message log or the output directory cannot be created, before anything
+// ran.
 int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view initrd);
 
 }  // namespace ktstr::vmm::vm

@@ -116,6 +116,8 @@ void Machine::limit_deadline(clock::time_point deadline) {
     stop_.wake();
 }
 
+void Machine::request_stop(std::string detail) { stop_.request(StopReason::host_stop, std::move(detail)); }
+
 Stop Machine::run(clock::time_point deadline) {
     for (std::uint32_t i = 0; i < vcpus_.size(); ++i)
         vcpu_threads_.push_back(

@@ -75,6 +75,9 @@ public:
     // Brings the deadline forward (never back), from any thread, e.g. to
     // stop soon after a kernel panic even if the reset never comes.
     void limit_deadline(std::chrono::steady_clock::time_point deadline);
+    // Stops the VM now (run() returns StopReason::host_stop with `detail`)
+    // unless it already stopped; from any thread, never blocks for long.
+    void request_stop(std::string detail);
 
     const MemoryMap& memory_map() const noexcept { return map_; }
     devices::VirtioConsole& console() noexcept { return *console_; }

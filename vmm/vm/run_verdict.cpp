@@ -15,6 +15,11 @@ RunVerdict decide_run_verdict(const RunEvidence& e) {
         return {exit_status_of(*e.exec_exit_frame), {}};
     if (e.com2_exit)
         return {*e.com2_exit & 0xff, {}};
+    if (e.stop.reason == StopReason::host_stop && e.sched_exit)
+        return {exit_sched_exit,
+                fmt::format("scheduler exit: the guest's scheduler exited with code {}; the VM was stopped "
+                            "(exit status {})",
+                            *e.sched_exit, exit_sched_exit)};
     if (e.panic_line)
         return {exit_kernel_panic, fmt::format("guest kernel panic: {} (exit status {})", *e.panic_line,
                                                exit_kernel_panic)};
@@ -24,6 +29,9 @@ RunVerdict decide_run_verdict(const RunEvidence& e) {
                                           e.timeout.count(), exit_timeout)};
     case StopReason::vcpu_failed:
         return {exit_vmm_failure, fmt::format("VMM failure: {} (exit status {})", e.stop.detail, exit_vmm_failure)};
+    case StopReason::host_stop:
+        return {exit_vmm_failure, fmt::format("VMM failure: the host stopped the VM{} (exit status {})",
+                                              e.stop.detail.empty() ? "" : ": " + e.stop.detail, exit_vmm_failure)};
     case StopReason::power_off:
     case StopReason::reset:
         break;

@@ -1,15 +1,18 @@
 // The exit status of `ktstr-vmm run`, from what the run saw.
 //
-// The guest command's own status wins whenever it arrived: from the bulk
-// port's Exit frame, else its ExecExit frame, else COM2's "KTSTR_EXIT=N"
-// line (ktstr-init's fallback channel). Without one, the VMM says why with
-// a code of its own, chosen outside ktstr-init's 120..128+N range
-// (docs/guest.md) and the emulated host's 124/125:
+// The guest command's own status wins whenever it arrived: from an Exit
+// frame, else an ExecExit frame (either channel, as the host loop's run
+// result has them), else COM2's "KTSTR_EXIT=N" line (ktstr-init's fallback
+// channel). Without one, the VMM says why with a code of its own, chosen
+// outside ktstr-init's 120..128+N range (docs/guest.md) and the emulated
+// host's 124/125:
 //   240  timeout: --timeout passed before the guest powered off
 //   241  kernel panic: the console showed "Kernel panic - not syncing"
 //   242  boot failure: the guest powered off or reset without reporting
 //        an exit status
 //   243  VMM failure: KVM could not run a vCPU
+//   244  scheduler exit: the guest sent SchedExit and the host stopped the
+//        VM early (before the command reported its status)
 #pragma once
 
 #include <chrono>
@@ -26,11 +29,13 @@ inline constexpr int exit_timeout = 240;
 inline constexpr int exit_kernel_panic = 241;
 inline constexpr int exit_boot_failure = 242;
 inline constexpr int exit_vmm_failure = 243;
+inline constexpr int exit_sched_exit = 244;
 
 struct RunEvidence {
     Stop stop{StopReason::timeout, {}};
-    std::optional<std::int32_t> exit_frame;       // bulk port Exit
-    std::optional<std::int32_t> exec_exit_frame;  // bulk port ExecExit
+    std::optional<std::int32_t> exit_frame;       // Exit
+    std::optional<std::int32_t> exec_exit_frame;  // ExecExit
+    std::optional<std::int32_t> sched_exit;       // SchedExit's code, when it stopped the VM
     std::optional<int> com2_exit;                 // KTSTR_EXIT=N
     std::optional<std::string> panic_line;
     std::string last_console_line;                // for a boot failure

@@ -8,6 +8,7 @@ const char* stop_reason_name(StopReason r) noexcept {
     case StopReason::reset: return "reset";
     case StopReason::vcpu_failed: return "vCPU failure";
     case StopReason::timeout: return "timeout";
+    case StopReason::host_stop: return "host stop";
     }
     return "unknown";
 }

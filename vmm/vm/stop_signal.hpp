@@ -18,6 +18,7 @@ enum class StopReason {
     reset,        // ACPI reset register, keyboard controller reset, triple fault
     vcpu_failed,  // KVM could not run a vCPU or met an exit it cannot handle
     timeout,      // the deadline passed first
+    host_stop,    // the host asked (the guest's scheduler exited: SchedExit)
 };
 
 const char* stop_reason_name(StopReason r) noexcept;

@@ -63,3 +63,27 @@ TEST_CASE("without an exit code: panic, timeout, VMM failure, boot failure") {
                       "ktstr-init: error: /dev/vport0p1 did not appear (exit status 242)");
     CHECK(v.reason.find('\n') == std::string::npos);
 }
+
+TEST_CASE("a SchedExit that stopped the VM: 244 unless the command's status arrived first") {
+    auto e = powered_off();
+    e.stop = {StopReason::host_stop, "SchedExit"};
+    e.sched_exit = -3;
+    auto v = decide_run_verdict(e);
+    CHECK(v.status == exit_sched_exit);
+    CHECK(v.reason == "scheduler exit: the guest's scheduler exited with code -3; the VM was stopped (exit status 244)");
+
+    e.exit_frame = 0;
+    CHECK(decide_run_verdict(e).status == 0);
+
+    // A SchedExit that did not stop the VM (the guest powered off first)
+    // changes nothing.
+    e = powered_off();
+    e.sched_exit = 1;
+    e.com2_exit = 9;
+    CHECK(decide_run_verdict(e).status == 9);
+
+    // A host stop without a SchedExit is the VMM's own doing.
+    e = powered_off();
+    e.stop = {StopReason::host_stop, {}};
+    CHECK(decide_run_verdict(e).status == exit_vmm_failure);
+}
