@@ -4,6 +4,8 @@
 // the initramfs are prepared here first, so the inner run only boots.
 #include <cerrno>
 #include <charconv>
+#include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -54,6 +56,9 @@ struct RunOptions {
     KvmMode mode = KvmMode::automatic;
     std::vector<std::string> includes;
     std::string console_log;
+    std::string messages;    // --messages FILE
+    std::string output_dir;  // --output-dir DIR; empty: default_output_dir()
+    bool json = false;
     bool verbose = false;
     std::string append;
     std::vector<std::string> command;
@@ -181,6 +186,26 @@ void check_layout(const RunOptions& o, std::uint64_t shm_bytes) {
     }
 }
 
+// Where snapshot captures go without --output-dir: a directory of this run
+// under $TMPDIR (else /tmp), made only when the guest asks for a capture.
+fs::path default_output_dir() {
+    const char* tmp = std::getenv("TMPDIR");
+    const fs::path base = tmp && *tmp ? fs::path(tmp) : fs::path("/tmp");
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    return fs::absolute(base / fmt::format("ktstr-vmm-run-{}-{}", ::getpid(),
+                                           std::chrono::duration_cast<std::chrono::milliseconds>(now).count()));
+}
+
+// An output file's directory must exist (as for --console-log): a typo is
+// a usage error before anything boots, not a failure after the run.
+void check_output_file(const char* option, const std::string& path) {
+    if (path.empty())
+        return;
+    const auto parent = fs::absolute(path).parent_path();
+    if (!fs::is_directory(parent))
+        throw UsageError(fmt::format("run: {} {}: no directory {}", option, path, parent.string()));
+}
+
 vmm::UniqueFd open_console_log(const std::string& path) {
     if (path.empty())
         return {};
@@ -218,6 +243,9 @@ int run_here(const RunOptions& o, const vmm::kernel::KernelImage& k, const byte_
     g.timeout = std::chrono::seconds(o.timeout_s);
     g.console_log = open_console_log(o.console_log);
     g.verbose = o.verbose;
+    g.messages_path = o.messages;
+    g.output_dir = o.output_dir;
+    g.json = o.json;
     try {
         return vmm::vm::run_guest(std::move(g), kernel, initrd);
     } catch (const std::invalid_argument& e) {
@@ -243,6 +271,16 @@ int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const f
         args.push_back("--console-log");
         args.push_back(fs::absolute(o.console_log).string());
     }
+    // Output paths as absolute ones: the inner run writes them at the same
+    // place inside the emulated host, and they come back from there.
+    if (!o.messages.empty()) {
+        args.push_back("--messages");
+        args.push_back(fs::absolute(o.messages).string());
+    }
+    args.push_back("--output-dir");
+    args.push_back(fs::absolute(o.output_dir).string());
+    if (o.json)
+        args.push_back("--json");
     if (!o.append.empty()) {
         args.push_back("--append");
         args.push_back(o.append);
@@ -256,6 +294,10 @@ int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const f
     req.arguments = std::move(args);
     if (!o.console_log.empty())
         req.outputs.push_back(fs::absolute(o.console_log));
+    if (!o.messages.empty())
+        req.outputs.push_back(fs::absolute(o.messages));
+    // Comes back only if a capture made it.
+    req.outputs.push_back(fs::absolute(o.output_dir));
     req.inner_memory_mib = o.memory_mib;
     req.timeout = std::chrono::seconds(o.timeout_s + emulated_host_margin_s);
     req.verbose = o.verbose;
@@ -263,18 +305,17 @@ int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const f
     return vmm::emulated_host::run_in_emulated_host(req);
 }
 
-int run(const RunOptions& o) {
+int run(RunOptions o) {
     if (o.command.empty())
         throw UsageError("run: no command given (ktstr-vmm run [OPTIONS] -- CMD ARGS...)");
     if (o.cpus == 0)
         throw UsageError("run: --cpus must be at least 1");
     const std::uint64_t shm_bytes = parse_size(o.shm_size);
     check_layout(o, shm_bytes);
-    if (!o.console_log.empty()) {
-        const auto parent = fs::absolute(o.console_log).parent_path();
-        if (!fs::is_directory(parent))
-            throw UsageError(fmt::format("run: --console-log {}: no directory {}", o.console_log, parent.string()));
-    }
+    check_output_file("--console-log", o.console_log);
+    check_output_file("--messages", o.messages);
+    if (o.output_dir.empty())
+        o.output_dir = default_output_dir().string();
 
     const auto k = resolve_kernel(o);
     if (!o.initramfs.empty()) {
@@ -320,12 +361,24 @@ Command add_run_command(CLI::App& root) {
         // would be parsed as ktstr-vmm's.
         ->allow_extra_args(false);
     app->add_option("--console-log", opts->console_log, "Write the kernel console (COM1) to FILE");
+    app->add_option("--messages", opts->messages,
+                    "Write every frame the host receives (bulk port and SHM ring) to FILE, one JSON line each "
+                    "in the `decode` format")
+        ->type_name("FILE");
+    app->add_option("--output-dir", opts->output_dir,
+                    "Where snapshot captures go (DIR/snapshots/ID-TAG/); default: $TMPDIR (else /tmp)/"
+                    "ktstr-vmm-run-PID-MS, made only when the guest asks for a capture")
+        ->type_name("DIR");
+    app->add_flag("--json", opts->json,
+                  "After the command's output, print the run result as one JSON object on one line on stdout "
+                  "(docs/host.md)");
     app->add_flag("-v,--verbose", opts->verbose, "The kernel console on stderr (not quiet), and what the VMM does");
     app->add_option("--append", opts->append, "More kernel command-line parameters");
     app->add_option("--initramfs", opts->initramfs, "")->group("");
     app->add_option("command", opts->command, "The command to run in the guest, after --")->type_name("CMD ARGS...");
     app->footer("Exit status: the command's; 240 timeout, 241 kernel panic, 242 boot failure, 243 VMM failure, "
-                "2 bad arguments (docs/run.md).");
+                "244 the guest's scheduler exited (SchedExit) and the VM was stopped, 2 bad arguments "
+                "(docs/run.md).");
     return {app, [opts] { return run(*opts); }};
 }
 
