@@ -44,8 +44,9 @@ timed boot "$vmm" bench-boot --repeat "$repeat" --report "$out/boot.txt"
 # real RTC it does not.
 timed boot-rtc "$vmm" bench-boot --repeat "$repeat" --qemu-machine microvm,acpi=on,rtc=on \
     --report "$out/boot-rtc.txt"
-timed stdout-64M "$vmm" bench-boot --repeat "${STDOUT_REPEAT:-3}" --qemu-machine microvm,acpi=on,rtc=on \
+# --timeout: 256 MiB take minutes at the emulated host's rate (1 to 3 MB/s).
+timed stdout-64M "$vmm" bench-boot --repeat "${STDOUT_REPEAT:-3}" --timeout 600 --qemu-machine microvm,acpi=on,rtc=on \
     --report "$out/stdout-64M.txt" -- ktstr-selftest --stdout-bytes 64M
-timed stdout-256M "$vmm" bench-boot --repeat "${STDOUT_REPEAT:-3}" --qemu-machine microvm,acpi=on,rtc=on \
+timed stdout-256M "$vmm" bench-boot --repeat "${STDOUT_REPEAT:-3}" --timeout 900 --qemu-machine microvm,acpi=on,rtc=on \
     --report "$out/stdout-256M.txt" -- ktstr-selftest --stdout-bytes 256M
 echo "reports: $out"
