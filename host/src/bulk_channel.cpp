@@ -25,22 +25,31 @@ bool BulkChannel::hand_over(byte_view bytes) noexcept {
         // chunk, not once per virtqueue buffer. Everything that can throw
         // happens before the queue changes: a hand-over is queued whole
         // or not at all.
-        byte_buffer* back = queue_.empty() ? nullptr : &queue_.back();
-        const std::size_t head = back ? std::min(back->capacity() - back->size(), bytes.size()) : 0;
+        Chunk* back = queue_.empty() ? nullptr : &queue_.back();
+        const std::size_t head =
+            back ? std::min(back->bytes.capacity() - back->bytes.size(), bytes.size()) : 0;
         try {
             if (head < bytes.size()) {
-                byte_buffer chunk;
-                chunk.reserve(std::max(chunk_size, bytes.size() - head));
-                chunk.assign(bytes.begin() + static_cast<std::ptrdiff_t>(head), bytes.end());
+                Chunk chunk;
+                chunk.bytes.reserve(std::max(chunk_size, bytes.size() - head));
+                chunk.bytes.assign(bytes.begin() + static_cast<std::ptrdiff_t>(head), bytes.end());
+                chunk.ends.reserve(16);
+                chunk.ends.push_back(chunk.bytes.size());
                 queue_.push_back(std::move(chunk));  // keeps references to other elements valid
+            } else {
+                if (back->ends.size() == back->ends.capacity())  // the only allocation on this path
+                    back->ends.reserve(2 * back->ends.capacity() + 16);
             }
         } catch (const std::bad_alloc&) {
             dropped_chunks_.fetch_add(1, std::memory_order_relaxed);
             dropped_bytes_.fetch_add(bytes.size(), std::memory_order_relaxed);
             return false;
         }
-        if (head != 0)  // within capacity: no allocation
-            back->insert(back->end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(head));
+        if (head != 0) {  // within capacity: no allocation
+            back->bytes.insert(back->bytes.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(head));
+            if (head == bytes.size())
+                back->ends.push_back(back->bytes.size());  // reserved above
+        }
         queued_bytes_ += bytes.size();
         received_bytes_.fetch_add(bytes.size(), std::memory_order_relaxed);
         need_wake = !wake_pending_;
@@ -62,7 +71,7 @@ void BulkChannel::close() noexcept {
 }
 
 std::size_t BulkChannel::pump(const std::function<void(Frame&&)>& on_frame) {
-    std::deque<byte_buffer> batch;
+    std::deque<Chunk> batch;
     {
         std::lock_guard lock(mutex_);
         batch.swap(queue_);
@@ -70,15 +79,26 @@ std::size_t BulkChannel::pump(const std::function<void(Frame&&)>& on_frame) {
         wake_pending_ = false;
     }
     std::size_t frames = 0;
-    // Chunk by chunk, taking frames out after each, so the assembler holds
-    // at most one chunk plus an incomplete frame, not the whole batch.
+    // Hand-over by hand-over, taking frames out after each, so the
+    // assembler holds at most one chunk plus an incomplete frame, not the
+    // whole batch, and an oversize frame's drop ends where its hand-over
+    // (the guest's write) ended.
     for (auto& chunk : batch) {
-        assembler_.feed(chunk);
-        byte_buffer().swap(chunk);
-        while (auto frame = assembler_.next()) {
-            ++frames;
-            on_frame(std::move(*frame));
-        }
+        const byte_view all(chunk.bytes);
+        std::size_t from = 0;
+        auto feed_until = [&](std::size_t to) {
+            assembler_.feed(all.subspan(from, to - from));
+            from = to;
+            while (auto frame = assembler_.next()) {
+                ++frames;
+                on_frame(std::move(*frame));
+            }
+        };
+        for (const std::size_t end : chunk.ends)
+            feed_until(end);
+        if (from < all.size())
+            feed_until(all.size());  // a hand-over that goes on in the next chunk
+        byte_buffer().swap(chunk.bytes);
     }
     return frames;
 }

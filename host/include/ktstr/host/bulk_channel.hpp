@@ -27,6 +27,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <vector>
 
 #include "ktstr/common/bytes.hpp"
 #include "ktstr/common/frame.hpp"
@@ -85,8 +86,17 @@ private:
     const SendToGuest send_to_guest_;
     const std::function<void()> wake_;
 
+    // Hand-overs packed into one allocation, with where each one ended:
+    // the assembler is fed one hand-over at a time, so that an oversize
+    // frame (which drops everything buffered with it) cannot take a frame
+    // the guest wrote separately, merely packed behind it, down too.
+    struct Chunk {
+        byte_buffer bytes;
+        std::vector<std::size_t> ends;  // offsets in bytes where a hand-over ended
+    };
+
     mutable std::mutex mutex_;
-    std::deque<byte_buffer> queue_;  // guarded; chunks of up to chunk_size (or one larger hand-over)
+    std::deque<Chunk> queue_;        // guarded; chunks of up to chunk_size (or one larger hand-over)
     std::size_t queued_bytes_ = 0;   // guarded
     bool wake_pending_ = false;      // guarded: a pump is already asked for
     bool closed_ = false;            // guarded
