@@ -73,6 +73,7 @@ struct BenchOptions {
     std::string qemu_console;  // QEMU's COM1 to this file (diagnosis)
     std::string qemu_append;   // more kernel parameters for QEMU's boots
     std::string qemu_machine = "microvm,acpi=on";
+    bool verbose = false;   // the emulated host's console and QEMU's messages on stderr
     std::string initramfs;  // hidden: the ready image (the inner run gets one)
     std::vector<std::string> command;
 };
@@ -457,6 +458,7 @@ int run_bench(BenchOptions o) {
     req.inner_memory_mib = o.memory_mib + 256;
     req.cpus = o.cpus;
     req.timeout = std::chrono::seconds(120 + 2ull * o.repeat * o.timeout_s);
+    req.verbose = o.verbose;
     return vmm::emulated_host::run_in_emulated_host(req);
 }
 
@@ -480,6 +482,7 @@ Command add_bench_boot_command(CLI::App& root) {
     app->add_option("--qemu-append", opts->qemu_append, "");
     app->add_option("--qemu-machine", opts->qemu_machine, "");
     app->add_option("--initramfs", opts->initramfs, "");
+    app->add_flag("-v,--verbose", opts->verbose, "");
     app->add_option("command", opts->command, "");
     return {app, [opts] { return run_bench(*opts); }};
 }
