@@ -377,16 +377,23 @@ int run_inside(BenchOptions o) {
             (q ? qemu : ktstr).push_back(std::move(s));
         }
     }
-    auto summary = [&](const char* name, const std::vector<Sample>& v) {
+    // Medians over the boots that worked; a hung or failed boot is
+    // reported on its own line and counted, not timed.
+    auto summary = [&](const char* name, const std::vector<Sample>& all) {
+        std::vector<Sample> v;
+        for (const auto& s : all)
+            if (s.status == 0 && s.first_line)
+                v.push_back(s);
         const auto first = spread_of(v, [](const Sample& s) { return s.first_line; });
         const auto port = spread_of(v, [](const Sample& s) { return s.first_port; });
         const auto exit = spread_of(v, [](const Sample& s) { return std::optional<double>(s.exit); });
-        const auto rss = spread_of(v, [](const Sample& s) { return std::optional<double>(static_cast<double>(s.max_rss_kib) / 1024.0); });
-        say(fmt::format("bench-boot: summary {} n={} first_line median={:.3f} min={:.3f} max={:.3f}; first_port "
-                        "median={:.3f} (n={}); exit median={:.3f} min={:.3f} max={:.3f}; max_rss_mib median={:.1f} "
-                        "min={:.1f} max={:.1f}",
-                        name, v.size(), first.median, first.min, first.max, port.median, port.n, exit.median,
-                        exit.min, exit.max, rss.median, rss.min, rss.max));
+        const auto rss = spread_of(
+            v, [](const Sample& s) { return std::optional<double>(static_cast<double>(s.max_rss_kib) / 1024.0); });
+        say(fmt::format("bench-boot: summary {} n={} failed={} first_line median={:.3f} min={:.3f} max={:.3f}; "
+                        "first_port median={:.3f} (n={}); exit median={:.3f} min={:.3f} max={:.3f}; "
+                        "max_rss_mib median={:.1f} min={:.1f} max={:.1f}",
+                        name, v.size(), all.size() - v.size(), first.median, first.min, first.max, port.median,
+                        port.n, exit.median, exit.min, exit.max, rss.median, rss.min, rss.max));
         return std::pair{first.median, exit.median};
     };
     if (do_ktstr && do_qemu) {
