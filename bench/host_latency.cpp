@@ -108,7 +108,11 @@ void shm_latency(std::size_t samples, std::chrono::microseconds interval) {
     const SharedRegion ring(shm.data(), shm_bytes);
     std::array<std::uint8_t, 24> payload{};
     for (std::size_t i = 0; i < samples; ++i) {
-        std::this_thread::sleep_for(std::chrono::microseconds(pause_us(rng)));
+        // Spin, not sleep: a sleep's timer slack (~50 us) would lock the
+        // writes to the poll phase at short intervals.
+        const auto until = clock_type::now() + std::chrono::microseconds(pause_us(rng));
+        while (clock_type::now() < until) {
+        }
         const auto before = seen.load(std::memory_order_acquire);
         const auto t0 = now_ns();
         if (ring_write(ring, to_u32(MsgType::Stimulus), payload) != RingWriteStatus::written) {
