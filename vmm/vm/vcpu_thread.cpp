@@ -44,6 +44,17 @@ void VcpuThread::loop(std::stop_token token) {
     }
 }
 
+std::string VcpuThread::fault_state() const {
+    try {
+        const auto r = vcpu_.regs();
+        const auto sr = vcpu_.sregs();
+        return fmt::format(" at rip {:#x} (rsp {:#x}, cr2 {:#x}, cr3 {:#x}, idt {:#x}+{:#x})", r.rip, r.rsp, sr.cr2,
+                           sr.cr3, sr.idt.base, sr.idt.limit);
+    } catch (const std::exception&) {
+        return "";  // the state is a diagnostic only
+    }
+}
+
 bool VcpuThread::handle_exit(std::uint32_t reason) {
     const kvm_run& run = vcpu_.state();
     switch (reason) {
@@ -62,8 +73,9 @@ bool VcpuThread::handle_exit(std::uint32_t reason) {
                               fmt::format("vCPU {} halted with interrupts disabled", index_));
         return false;
     case KVM_EXIT_SHUTDOWN:
-        // A triple fault: what a PC does is reset.
-        context_.stop.request(StopReason::reset, fmt::format("vCPU {} triple fault", index_));
+        // A triple fault: what a PC does is reset. Where it happened goes
+        // into the reason, for a guest that was not meant to reset.
+        context_.stop.request(StopReason::reset, fmt::format("vCPU {} triple fault{}", index_, fault_state()));
         return false;
     case KVM_EXIT_SYSTEM_EVENT:
         switch (run.system_event.type) {

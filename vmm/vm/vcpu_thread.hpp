@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <thread>
 
 #include "kvm/kvm_vcpu.hpp"
@@ -39,6 +40,8 @@ public:
 private:
     void loop(std::stop_token token);
     bool handle_exit(std::uint32_t reason);  // false: the vCPU must stop
+    // " at rip ..." with the registers that place a triple fault, or "".
+    std::string fault_state() const;
     void handle_io();
     void handle_mmio();
 
