@@ -8,17 +8,11 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import Checks  # noqa: E402
+
 vmm, fixtures = sys.argv[1], sys.argv[2]
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL:", what)
-    else:
-        print("ok:", what)
+check = Checks()
 
 
 def run(*args, stdin=None):
@@ -69,5 +63,4 @@ r = subprocess.run([vmm, "decode", "--help"], capture_output=True)
 check(r.returncode == 0 and b"--ring" in r.stdout and b"summary" in r.stdout, "--help documents the contract")
 
 passed = "see above"
-print(f"{'FAILED' if failures else 'PASSED'}: {failures} failures")
-sys.exit(1 if failures else 0)
+check.finish()

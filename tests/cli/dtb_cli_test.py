@@ -8,17 +8,11 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import Checks  # noqa: E402
+
 vmm, dtc = sys.argv[1], sys.argv[2]
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL:", what)
-    else:
-        print("ok:", what)
+check = Checks()
 
 
 def run(*args):
@@ -102,5 +96,4 @@ with tempfile.TemporaryDirectory() as d:
 r = subprocess.run([vmm, "dtb", "--help"], capture_output=True)
 check(r.returncode == 0 and b"--shm-size" in r.stdout and b"memreserve" in r.stdout, "--help documents the contract")
 
-print(f"{'FAILED' if failures else 'PASSED'}: {failures} failures")
-sys.exit(1 if failures else 0)
+check.finish()

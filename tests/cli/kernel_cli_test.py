@@ -6,14 +6,11 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import Checks  # noqa: E402
+
 vmm = sys.argv[1]
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    failures += 0 if cond else 1
+check = Checks()
 
 
 def run(*args, env=None):
@@ -60,5 +57,4 @@ with tempfile.TemporaryDirectory() as cache:
     check(sorted(n for n in os.listdir(kernels) if not n.startswith(".")) == sorted(["default", release]),
           "the cache holds the release and the default link, nothing half-unpacked")
 
-print(f"{'FAILED' if failures else 'PASSED'}: {failures} failures")
-sys.exit(1 if failures else 0)
+check.finish()

@@ -9,17 +9,11 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import Checks  # noqa: E402
+
 vmm, with_guest = sys.argv[1], sys.argv[2] == "1"
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL:", what)
-    else:
-        print("ok:", what)
+check = Checks()
 
 
 def refused(args, phrase):
@@ -66,4 +60,4 @@ with tempfile.TemporaryDirectory() as d:
         else:
             check(False, "found no unreadable file to include (neither mode 000 nor /proc/sys/vm/drop_caches)")
 
-sys.exit(1 if failures else 0)
+check.finish()

@@ -26,18 +26,11 @@ import tempfile
 import time
 import zlib
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import Checks  # noqa: E402
+
 vmm, scenario = sys.argv[1], sys.argv[2]
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL:", what)
-    else:
-        print("ok:", what)
-    return cond
+check = Checks()
 
 
 def run(args, timeout):
@@ -234,5 +227,4 @@ with tempfile.TemporaryDirectory() as d:
     else:
         sys.exit(f"unknown scenario {scenario}")
 
-print(f"{failures} failures")
-sys.exit(1 if failures else 0)
+check.finish()

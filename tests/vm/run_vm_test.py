@@ -13,17 +13,11 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import Checks  # noqa: E402
+
 vmm, scenario = sys.argv[1], sys.argv[2]
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL:", what)
-    else:
-        print("ok:", what)
+check = Checks()
 
 
 def run(*args, timeout=600):
@@ -179,4 +173,4 @@ with tempfile.TemporaryDirectory() as d:
         print("unknown scenario", scenario)
         sys.exit(2)
 
-sys.exit(1 if failures else 0)
+check.finish()
