@@ -44,27 +44,25 @@ namespace {
 // A header and its entries in one zeroed, suitably aligned buffer, laid
 // out as the kernel reads it (kvm_abi.hpp).
 template <typename Header, typename Entry>
-std::vector<std::uint64_t> header_and_entries(std::uint32_t count, std::span<const Entry> entries) {
-    const std::size_t bytes = sizeof(Header) + entries.size_bytes();
-    std::vector<std::uint64_t> buf((bytes + 7) / 8, 0);
-    Header h{};
-    std::memcpy(&h, &count, sizeof count);  // the count is the first field of each header
+std::vector<std::uint64_t> header_and_entries(std::span<const Entry> entries) {
+    const Header h{static_cast<std::uint32_t>(entries.size()), 0};
+    std::vector<std::uint64_t> buf((sizeof h + entries.size_bytes() + 7) / 8, 0);
     std::memcpy(buf.data(), &h, sizeof h);
     if (!entries.empty())
-        std::memcpy(reinterpret_cast<std::byte*>(buf.data()) + sizeof(Header), entries.data(), entries.size_bytes());
+        std::memcpy(reinterpret_cast<std::byte*>(buf.data()) + sizeof h, entries.data(), entries.size_bytes());
     return buf;
 }
 
 }  // namespace
 
 void KvmVcpu::set_cpuid2(std::span<const kvm_cpuid_entry2> entries) const {
-    auto buf = header_and_entries<CpuidHeader>(static_cast<std::uint32_t>(entries.size()), entries);
+    auto buf = header_and_entries<CpuidHeader>(entries);
     if (::ioctl(fd_.get(), ioctl_set_cpuid2, buf.data()) < 0)
         throw KvmError("KVM_SET_CPUID2", errno);
 }
 
 void KvmVcpu::set_msrs(std::span<const kvm_msr_entry> entries) const {
-    auto buf = header_and_entries<MsrsHeader>(static_cast<std::uint32_t>(entries.size()), entries);
+    auto buf = header_and_entries<MsrsHeader>(entries);
     const int n = ::ioctl(fd_.get(), ioctl_set_msrs, buf.data());
     if (n < 0)
         throw KvmError("KVM_SET_MSRS", errno);
