@@ -88,10 +88,7 @@ void check_sample(const std::vector<CpioEntry>& entries) {
     }
 }
 
-byte_buffer read_all(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using test::read_all;
 
 }  // namespace
 

@@ -26,10 +26,7 @@ using namespace ktstr::vmm::initramfs;
 
 namespace {
 
-byte_buffer read_all(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using test::read_all;
 
 std::map<std::string, CpioEntry> entries_of(const fs::path& image) {
     std::map<std::string, CpioEntry> out;

@@ -1,4 +1,5 @@
-// A temporary directory for one test, removed with everything in it.
+// A temporary directory for one test, removed with everything in it, and
+// reading a file back whole.
 #pragma once
 
 #include <filesystem>
@@ -8,6 +9,8 @@
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
+
+#include "ktstr/common/bytes.hpp"
 
 namespace ktstr::test {
 
@@ -32,5 +35,11 @@ struct ScratchDir {
         return p;
     }
 };
+
+// A whole file (empty when it cannot be read: the checks then fail on it).
+inline byte_buffer read_all(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 }  // namespace ktstr::test
