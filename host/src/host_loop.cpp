@@ -126,7 +126,7 @@ HostLoop::Impl::Impl(HostLoopConfig c)
 
 void HostLoop::Impl::subscribe() {
     if (log)
-        dispatcher.subscribe_all([this](Channel, const Frame& f) { log->write(f); });
+        dispatcher.subscribe_all([this](Channel c, const Frame& f) { log->write(c, f); });
     dispatcher.subscribe_all([this](Channel ch, const Frame& f) { recorder.record(ch, f, Clock::now()); });
     dispatcher.subscribe(MsgType::Stdout, [this](Channel, const Frame& f) {
         if (!config.stdout_sink(f.payload))

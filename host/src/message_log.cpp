@@ -11,7 +11,7 @@
 
 namespace ktstr::host {
 
-std::string frame_json_line(const Frame& frame) {
+std::string frame_json_line(Channel channel, const Frame& frame) {
     const auto info = find_msg_type(frame.msg_type());
     const bool json_payload = info && info->payload == PayloadKind::Json;
     nlohmann::ordered_json j;
@@ -25,6 +25,7 @@ std::string frame_json_line(const Frame& frame) {
     } else {
         j = frame_to_json(frame.msg_type(), frame.header.length, frame.crc_ok, frame.payload);
     }
+    j["channel"] = to_string(channel);
     return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
@@ -46,11 +47,11 @@ void MessageLog::fail(const std::string& what) noexcept {
     }
 }
 
-void MessageLog::write(const Frame& frame) noexcept {
+void MessageLog::write(Channel channel, const Frame& frame) noexcept {
     if (!error_.empty())
         return;
     try {
-        auto line = frame_json_line(frame);
+        auto line = frame_json_line(channel, frame);
         line.push_back('\n');
         if (std::fwrite(line.data(), 1, line.size(), file_.get()) != line.size()) {
             fail("cannot write message log " + path_.string() + ": " + std::strerror(errno));

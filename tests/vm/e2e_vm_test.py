@@ -128,10 +128,14 @@ with tempfile.TemporaryDirectory() as d:
         # one more ProbeOutput after the garbage.
         check(len(tags) == 19 and len(bulk) == 20, f"selftest reported sending 19 types in 20 frames ({len(bulk)})")
         check(len(shm) == 3, f"selftest reported writing 3 SHM frames ({len(shm)})")
-        missing = in_order(bulk, frames)
-        check(missing is None, f"every bulk frame arrived with CRC ok, in the order sent (first missing: {missing})")
-        missing = in_order(shm, frames)
-        check(missing is None, f"every SHM frame arrived with CRC ok, in the order written (first missing: {missing})")
+        channels = {f.get("channel") for f in frames}
+        check(channels == {"bulk", "shm"}, f"every log line names its channel, bulk or shm ({channels})")
+        missing = in_order(bulk, [f for f in frames if f.get("channel") == "bulk"])
+        check(missing is None, f"every bulk frame arrived on the bulk channel with CRC ok, in the order sent "
+                               f"(first missing: {missing})")
+        missing = in_order(shm, [f for f in frames if f.get("channel") == "shm"])
+        check(missing is None, f"every SHM frame arrived on the SHM channel with CRC ok, in the order written "
+                               f"(first missing: {missing})")
         counts = result.get("message_counts", {})
         check(all(counts.get(t, 0) >= 1 for t in tags), f"the run result counts every type ({counts})")
 

@@ -47,16 +47,16 @@ TEST_CASE("json nesting guard counts brackets outside strings only") {
     CHECK(json_nesting_within(as_bytes("]]]]}}}"), 0));  // unbalanced closers do not underflow
 }
 
-TEST_CASE("message log: one decode-format line per frame, in order") {
+TEST_CASE("message log: one decode-format line per frame, in order, with its channel") {
     test::TempDir dir;
     const auto path = dir.path() / "messages.jsonl";
     MessageLog log(path);
     const auto exit_payload = encode_i32(3);
     const auto stdout_payload = as_bytes("hello\n");
-    log.write(make(MsgType::Exit, exit_payload));
+    log.write(Channel::shm, make(MsgType::Exit, exit_payload));
     auto bad = make(MsgType::Stdout, stdout_payload);
     bad.crc_ok = false;
-    log.write(bad);
+    log.write(Channel::bulk, bad);
     REQUIRE(log.flush());
     CHECK(log.lines() == 2);
 
@@ -64,8 +64,13 @@ TEST_CASE("message log: one decode-format line per frame, in order") {
     std::string l1, l2;
     std::getline(lines, l1);
     std::getline(lines, l2);
-    CHECK(l1 == frame_to_json(to_u32(MsgType::Exit), 4, true, exit_payload).dump());
-    CHECK(l2 == frame_to_json(to_u32(MsgType::Stdout), 6, false, stdout_payload).dump());
+    // The decode format's keys first, in its order, then the channel.
+    auto with_channel = [](nlohmann::ordered_json j, const char* channel) {
+        j["channel"] = channel;
+        return j.dump();
+    };
+    CHECK(l1 == with_channel(frame_to_json(to_u32(MsgType::Exit), 4, true, exit_payload), "shm"));
+    CHECK(l2 == with_channel(frame_to_json(to_u32(MsgType::Stdout), 6, false, stdout_payload), "bulk"));
     CHECK(log.bytes() == l1.size() + l2.size() + 2);
     CHECK(log.error().empty());
 }
@@ -73,7 +78,7 @@ TEST_CASE("message log: one decode-format line per frame, in order") {
 TEST_CASE("message log: a deeply nested JSON payload is logged without being parsed") {
     // 200 000 '[' would overflow the stack inside nlohmann-json.
     const std::string deep(200000, '[');
-    const auto line = frame_json_line(make(MsgType::TestResult, as_bytes(deep)));
+    const auto line = frame_json_line(Channel::bulk, make(MsgType::TestResult, as_bytes(deep)));
     auto j = nlohmann::json::parse(line);
     CHECK(j["type"] == "TEST");
     CHECK(j["length"] == deep.size());
@@ -81,23 +86,23 @@ TEST_CASE("message log: a deeply nested JSON payload is logged without being par
     CHECK(j["payload_hex"].get<std::string>().size() == 2 * deep.size());
 
     // A shallow one is decoded as usual.
-    const auto ok = frame_json_line(make(MsgType::TestResult, as_bytes(R"({"passed":true})")));
+    const auto ok = frame_json_line(Channel::bulk, make(MsgType::TestResult, as_bytes(R"({"passed":true})")));
     CHECK(nlohmann::json::parse(ok)["fields"]["passed"] == true);
 }
 
 TEST_CASE("message log: invalid UTF-8 in a crash text is replaced, not thrown") {
     const std::uint8_t text[] = {'o', 'o', 'p', 's', 0xff, 0xc3};
-    const auto line = frame_json_line(make(MsgType::Crash, text));
+    const auto line = frame_json_line(Channel::bulk, make(MsgType::Crash, text));
     CHECK(nlohmann::json::parse(line)["type"] == "CRSH");
 }
 
 TEST_CASE("message log: copy_to takes the lines written so far; an unopenable path throws") {
     test::TempDir dir;
     MessageLog log(dir.path() / "m.jsonl");
-    log.write(make(MsgType::SysRdy, {}));
+    log.write(Channel::bulk, make(MsgType::SysRdy, {}));
     std::string err;
     REQUIRE(log.copy_to(dir.path() / "copy.jsonl", err));
-    log.write(make(MsgType::SysRdy, {}));
+    log.write(Channel::bulk, make(MsgType::SysRdy, {}));
     log.flush();
     CHECK(read_all(dir.path() / "copy.jsonl").size() * 2 == read_all(dir.path() / "m.jsonl").size());
     CHECK_THROWS_AS(MessageLog(dir.path() / "missing" / "m.jsonl"), std::runtime_error);

@@ -55,7 +55,7 @@ TEST_CASE("snapshot responder: a capture request gets OK with its id after the c
     Fixture fx;
     auto r = fx.responder();
     auto req = request(41, 1, "after-step-3");
-    fx.log->write(req);  // the host loop logs the request before answering
+    fx.log->write(Channel::bulk, req);  // the host loop logs the request before answering
     ring_write(SharedRegion(fx.ram.data(), fx.ram.size()), 0x1234, as_bytes("in the ring"));
     r.on_request(req);
 

@@ -1,8 +1,8 @@
 // The message log (`ktstr-vmm run --messages FILE`): every frame the host
 // receives, on either channel, as one JSON line in the `decode` format
-// (common/frame_json.hpp, docs/wire-format.md "JSON lines"), in the order
-// the host loop dispatched them. No summary line: the run result carries
-// the totals.
+// (common/frame_json.hpp, docs/wire-format.md "JSON lines") with one key
+// more at the end, "channel" ("bulk" or "shm"), in the order the host loop
+// dispatched them. No summary line: the run result carries the totals.
 //
 // Written from the host loop's thread only. A write error is remembered
 // (error()) and ends the log; it never throws into the loop.
@@ -16,14 +16,16 @@
 #include <vector>
 
 #include "ktstr/common/frame.hpp"
+#include "ktstr/host/dispatcher.hpp"
 
 namespace ktstr::host {
 
-// One JSON line (without the newline) for `frame`: frame_to_json's object,
-// except that a JSON payload nested deeper than max_json_nesting
-// (json_nesting.hpp) is not parsed and gets {"error": ...} as its fields.
-// Invalid UTF-8 in text fields is replaced by U+FFFD.
-std::string frame_json_line(const Frame& frame);
+// One JSON line (without the newline) for `frame`: frame_to_json's object
+// and "channel", except that a JSON payload nested deeper than
+// max_json_nesting (json_nesting.hpp) is not parsed and gets
+// {"error": ...} as its fields. Invalid UTF-8 in text fields is replaced
+// by U+FFFD.
+std::string frame_json_line(Channel channel, const Frame& frame);
 
 class MessageLog {
 public:
@@ -31,7 +33,7 @@ public:
     // one-line message when it cannot be opened.
     explicit MessageLog(std::filesystem::path path);
 
-    void write(const Frame& frame) noexcept;
+    void write(Channel channel, const Frame& frame) noexcept;
     // Pushes buffered lines to the file; false after any write error.
     bool flush() noexcept;
     // Flushes, then copies every line written so far to `dest` (a snapshot
