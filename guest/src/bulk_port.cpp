@@ -12,6 +12,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "ktstr/common/frame.hpp"
 #include "warning.hpp"
@@ -100,6 +101,22 @@ bool BulkPort::write_parts(std::span<const byte_view> parts) {
     auto h = handle();
     if (!h)
         return false;
+
+    // virtio_console has no write_iter, so the kernel turns a writev into
+    // one write, one buffer and one host notification per iovec. A small
+    // frame is copied into one buffer instead: a single notification.
+    std::size_t total = 0;
+    for (auto p : parts)
+        total += p.size();
+    thread_local std::vector<std::uint8_t> staging;
+    std::array<byte_view, 1> joined;
+    if (parts.size() > 1 && total <= coalesce_limit) {
+        staging.clear();
+        for (auto p : parts)
+            staging.insert(staging.end(), p.begin(), p.end());
+        joined[0] = byte_view(staging);
+        parts = joined;
+    }
 
     std::array<iovec, 4> iov{};
     std::size_t n = 0;

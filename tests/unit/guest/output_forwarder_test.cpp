@@ -37,14 +37,14 @@ std::string drain_fd(int fd) {
 
 }  // namespace
 
-TEST_CASE("output is forwarded in chunks of at most 4 KiB and echoed", "[guest][forwarder]") {
+TEST_CASE("output is forwarded in chunks of at most chunk_size and echoed", "[guest][forwarder]") {
     GuestSandbox sb;
     sb.attach_port();
     Pipe src;
     ktstr::test::write_file(sb.path("echo"), "");
     UniqueFd echo(::open(sb.path("echo").c_str(), O_WRONLY | O_CLOEXEC));
     std::string data;
-    for (int i = 0; i < 10000; ++i)
+    for (int i = 0; i < 100000; ++i)  // more than three chunks
         data.push_back(static_cast<char>('a' + i % 26));
 
     OutputForwarder fwd(std::move(src.r), {OutputStream::stderr_stream, echo.get(), true});
@@ -69,6 +69,7 @@ TEST_CASE("output is forwarded in chunks of at most 4 KiB and echoed", "[guest][
         got += ktstr::test::text(f);
     }
     CHECK(got == data);
+    CHECK(frames.size() >= (data.size() + OutputForwarder::chunk_size - 1) / OutputForwarder::chunk_size);
     CHECK(ktstr::test::read_file(sb.path("echo")) == data);
     auto st = fwd.stats();
     CHECK(st.bytes == data.size());

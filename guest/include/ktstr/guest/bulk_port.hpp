@@ -9,8 +9,9 @@
 // started by one that holds the port finds the inherited descriptor in
 // the environment variable KTSTR_BULK_FD and uses it instead.
 //
-// Writing: header and payload in one writev, continued after partial
-// writes and EINTR, under a ProducerLock shared by every producer of the
+// Writing: header and payload in one write (copied together up to
+// coalesce_limit bytes, a writev above), continued after partial writes
+// and EINTR, under a ProducerLock shared by every producer of the
 // process and of the guest, so frames never interleave. After a write
 // error the handle is dropped and the next call reopens the port.
 #pragma once
@@ -44,6 +45,9 @@ private:
 
 class BulkPort {
 public:
+    // Frames up to this size are written with a single write(2).
+    static constexpr std::size_t coalesce_limit = 64 * 1024;
+
     // The process-wide port on paths().bulk_port.
     static BulkPort& instance();
 

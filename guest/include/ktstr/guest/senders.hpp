@@ -42,7 +42,7 @@ bool send_sys_rdy();                                              // SRDY
 // KADR, the 16-byte form: phys_base + 1, then page_offset_base.
 bool send_kern_addrs(std::uint64_t phys_base, std::uint64_t page_offset_base);
 // SOUT / SERR / SCLG / DMSG / PROB: callers split at well under 16 MiB
-// (the output forwarder uses 4 KiB chunks).
+// (the output forwarder uses chunks of up to 32 KiB - 16).
 bool send_stdout_chunk(byte_view chunk);
 bool send_stderr_chunk(byte_view chunk);
 bool send_sched_log(byte_view chunk);
