@@ -43,6 +43,8 @@ const char* const selftest_usage =
     "  --snapshot               snapshot requests: capture, and unknown kind 99\n"
     "  --snapshot-timeout MS    per request (default 10000)\n"
     "  --stdout-bytes N[K|M|G]  write N bytes of the test pattern to stdout\n"
+    "  --bulk-bytes N[K|M|G]    send N bytes of the test pattern as Stdout frames straight to\n"
+    "                           the bulk port, one 64 KiB write per frame\n"
     "  --garbage                bad CRC, non-zero pad, unknown type, oversize frame, marker\n"
     "  --garbage-huge-length    a frame header announcing 4 GiB (ends the bulk stream)\n"
     "  --garbage-ring           tear the SHM ring header (ends the ring)\n"
@@ -50,7 +52,7 @@ const char* const selftest_usage =
     "  --crash                  install the crash hook and die of SIGSEGV\n"
     "  --exit-code N            exit code when every step succeeded (default 0)\n";
 
-std::uint64_t parse_size(const std::string& text) {
+std::uint64_t parse_size(const std::string& text, const std::string& flag) {
     std::string digits = text;
     std::uint64_t mult = 1;
     if (!digits.empty()) {
@@ -63,10 +65,10 @@ std::uint64_t parse_size(const std::string& text) {
         if (mult != 1)
             digits.pop_back();
     }
-    const auto v = parse_u64(digits, "--stdout-bytes");
+    const auto v = parse_u64(digits, flag);
     constexpr std::uint64_t max = 16ull << 30;
     if (v > max / mult)
-        throw std::invalid_argument("--stdout-bytes: '" + text + "' is more than 16 GiB");
+        throw std::invalid_argument(flag + ": '" + text + "' is more than 16 GiB");
     return v * mult;
 }
 
@@ -101,7 +103,10 @@ SelftestOptions parse_selftest_options(const std::vector<std::string>& args) {
         } else if (a == "--snapshot-timeout") {
             o.snapshot_timeout = parse_ms(value(i), a);
         } else if (a == "--stdout-bytes") {
-            o.stdout_bytes = parse_size(value(i));
+            o.stdout_bytes = parse_size(value(i), a);
+            any_step = true;
+        } else if (a == "--bulk-bytes") {
+            o.bulk_bytes = parse_size(value(i), a);
             any_step = true;
         } else if (a == "--garbage") {
             o.garbage = any_step = true;

@@ -18,6 +18,7 @@ struct SelftestOptions {
     bool snapshot = false;      // capture request, and one of unknown kind 99
     std::chrono::milliseconds snapshot_timeout{10000};
     std::optional<std::uint64_t> stdout_bytes;  // deterministic pattern on stdout
+    std::optional<std::uint64_t> bulk_bytes;    // the same pattern as Stdout frames, straight to the port
     bool garbage = false;              // malformed frames on the bulk port
     bool garbage_huge_length = false;  // a header announcing 4 GiB (terminal for the stream)
     bool garbage_ring = false;         // a torn ring header (terminal for the ring)
@@ -32,7 +33,8 @@ struct SelftestOptions {
 SelftestOptions parse_selftest_options(const std::vector<std::string>& args);
 
 // "64M" style sizes: decimal, optional K/M/G (powers of 1024), at most 16 GiB.
-std::uint64_t parse_size(const std::string& text);
+// Errors name `flag`.
+std::uint64_t parse_size(const std::string& text, const std::string& flag);
 
 extern const char* const selftest_usage;
 

@@ -211,6 +211,28 @@ void Selftest::stdout_bytes() {
     expect(ok, "stdout: write failed after " + std::to_string(done) + " bytes");
 }
 
+// The bulk channel alone, without the pipe and ktstr-init's forwarding:
+// each frame a single 64 KiB write (the bulk port joins header and
+// payload), so the host sees exactly what --stdout-bytes would print.
+void Selftest::bulk_bytes() {
+    const std::uint64_t total = *o_.bulk_bytes;
+    std::vector<char> payload(g::BulkPort::coalesce_limit - frame_header_size);
+    std::uint32_t crc = 0;
+    std::uint64_t done = 0;
+    bool ok = true;
+    while (done < total && ok) {
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(payload.size(), total - done));
+        fill_pattern(done, std::span<char>(payload.data(), n));
+        const byte_view bytes(reinterpret_cast<const std::uint8_t*>(payload.data()), n);
+        crc = crc32_update(crc, bytes);
+        ok = g::send_stdout_chunk(bytes);
+        if (ok)
+            done += n;
+    }
+    report("bulk bytes=" + std::to_string(done) + " crc=" + hex8(crc));
+    expect(ok, "bulk: a Stdout frame was not sent after " + std::to_string(done) + " bytes");
+}
+
 void Selftest::garbage() {
     if (!g::is_guest()) {
         expect(false, "garbage: not in a ktstr guest");
@@ -311,6 +333,8 @@ int Selftest::run() {
         snapshot();
     if (o_.stdout_bytes)
         stdout_bytes();
+    if (o_.bulk_bytes)
+        bulk_bytes();
     if (o_.garbage)
         garbage();
     if (o_.sched_exit)

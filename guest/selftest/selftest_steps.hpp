@@ -26,6 +26,7 @@ private:
     void wait_signal();
     void snapshot();
     void stdout_bytes();
+    void bulk_bytes();
     void garbage();
     void sched_exit();
     void garbage_huge_length();

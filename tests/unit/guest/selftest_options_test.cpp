@@ -27,9 +27,13 @@ TEST_CASE("selftest flags select steps and values", "[selftest]") {
     CHECK(g.garbage);
     CHECK(g.sched_exit == -3);
     CHECK(g.wait_signal == std::chrono::milliseconds(10));
-    CHECK(parse_size("1K") == 1024);
-    CHECK(parse_size("3") == 3);
-    CHECK(parse_size("16G") == 16ull << 30);
+    CHECK(parse_size("1K", "--x") == 1024);
+    CHECK(parse_size("3", "--x") == 3);
+    CHECK(parse_size("16G", "--x") == 16ull << 30);
+    auto b = parse_selftest_options({"--bulk-bytes", "2M"});
+    CHECK(b.bulk_bytes == 2u << 20);
+    CHECK_FALSE(b.stdout_bytes);
+    CHECK_FALSE(b.senders);
 }
 
 TEST_CASE("bad selftest arguments are rejected with a reason", "[selftest]") {
@@ -37,6 +41,7 @@ TEST_CASE("bad selftest arguments are rejected with a reason", "[selftest]") {
     CHECK_THROWS_WITH(parse_selftest_options({"--stdout-bytes"}), Catch::Contains("needs a value"));
     CHECK_THROWS_WITH(parse_selftest_options({"--stdout-bytes", "17G"}), Catch::Contains("16 GiB"));
     CHECK_THROWS_WITH(parse_selftest_options({"--stdout-bytes", "x"}), Catch::Contains("not a decimal"));
+    CHECK_THROWS_WITH(parse_selftest_options({"--bulk-bytes", "17G"}), Catch::Contains("--bulk-bytes: '17G'"));
     CHECK_THROWS_WITH(parse_selftest_options({"--exit-code", "256"}), Catch::Contains("0..255"));
     CHECK_THROWS_WITH(parse_selftest_options({"--sched-exit", "9999999999"}), Catch::Contains("32-bit"));
 }
