@@ -194,16 +194,15 @@ void Selftest::snapshot() {
 
 void Selftest::stdout_bytes() {
     const std::uint64_t total = *o_.stdout_bytes;
-    std::vector<char> block(64 * 1024);
+    const PatternPieces pattern(64 * 1024);
     std::uint32_t crc = 0;
     std::uint64_t done = 0;
     bool ok = true;
     while (done < total && ok) {
-        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(block.size(), total - done));
-        fill_pattern(done, std::span<char>(block.data(), n));
-        const byte_view bytes(reinterpret_cast<const std::uint8_t*>(block.data()), n);
-        crc = crc32_update(crc, bytes);
-        ok = write_all(STDOUT_FILENO, block.data(), n);
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(64 * 1024, total - done));
+        const auto piece = pattern.at(done, n);
+        crc = crc32_update(crc, byte_view(reinterpret_cast<const std::uint8_t*>(piece.data()), n));
+        ok = write_all(STDOUT_FILENO, piece.data(), n);
         if (ok)
             done += n;
     }
@@ -216,14 +215,15 @@ void Selftest::stdout_bytes() {
 // payload), so the host sees exactly what --stdout-bytes would print.
 void Selftest::bulk_bytes() {
     const std::uint64_t total = *o_.bulk_bytes;
-    std::vector<char> payload(g::BulkPort::coalesce_limit - frame_header_size);
+    const std::size_t max_payload = g::BulkPort::coalesce_limit - frame_header_size;
+    const PatternPieces pattern(max_payload);
     std::uint32_t crc = 0;
     std::uint64_t done = 0;
     bool ok = true;
     while (done < total && ok) {
-        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(payload.size(), total - done));
-        fill_pattern(done, std::span<char>(payload.data(), n));
-        const byte_view bytes(reinterpret_cast<const std::uint8_t*>(payload.data()), n);
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(max_payload, total - done));
+        const auto piece = pattern.at(done, n);
+        const byte_view bytes(reinterpret_cast<const std::uint8_t*>(piece.data()), n);
         crc = crc32_update(crc, bytes);
         ok = g::send_stdout_chunk(bytes);
         if (ok)

@@ -1,3 +1,9 @@
+#include <algorithm>
+#include <array>
+#include <span>
+#include <string>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "selftest_options.hpp"
@@ -55,4 +61,17 @@ TEST_CASE("the stdout pattern is printable lines of 64 bytes", "[selftest]") {
     std::array<char, 10> buf{};
     fill_pattern(60, buf);
     CHECK(std::string(buf.begin(), buf.end()) == "ijk\nmnopqr");
+}
+
+TEST_CASE("pattern pieces equal the generated pattern at any offset", "[selftest]") {
+    const PatternPieces pieces(1000);
+    std::vector<char> expected(1000);
+    for (std::uint64_t offset : {0ull, 1ull, 831ull, 832ull, 833ull, 65520ull * 7, (64ull << 20) - 5}) {
+        for (std::size_t n : {std::size_t{1}, std::size_t{999}, std::size_t{1000}}) {
+            fill_pattern(offset, std::span<char>(expected.data(), n));
+            const auto got = pieces.at(offset, n);
+            REQUIRE(got.size() == n);
+            CHECK(std::equal(got.begin(), got.end(), expected.begin()));
+        }
+    }
 }
