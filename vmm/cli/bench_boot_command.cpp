@@ -13,6 +13,8 @@
 //                first to their last byte (throughput runs)
 //   max RSS      the VMM process's peak resident set (wait4's ru_maxrss,
 //                what /proc's VmHWM shows), guest RAM it touched included
+//   own memory   the peak of its resident memory outside guest RAM
+//                (process_memory.hpp), sampled from smaps every 100 ms
 //
 // Without a usable /dev/kvm it runs itself inside the emulated KVM host
 // (docs/kvm-anywhere.md) with QEMU, its firmware, the kernel and the image
@@ -47,6 +49,7 @@
 
 #include "cli/command.hpp"
 #include "cli/kvm_option.hpp"
+#include "cli/process_memory.hpp"
 #include "emulated_host/emulated_host.hpp"
 #include "initramfs/guest_programs.hpp"
 #include "initramfs/initramfs_builder.hpp"
@@ -89,6 +92,7 @@ struct Sample {
     double exit = 0;
     std::uint64_t stdout_bytes = 0;
     long max_rss_kib = 0;
+    std::uint64_t own_peak_kib = 0;  // resident outside guest RAM, sampled
     bool timed_out = false;
     std::string stderr_tail;
 };
@@ -186,7 +190,7 @@ pid_t spawn(const std::vector<std::string>& argv, Pipe& out, Pipe& err, Pipe* po
 
 // Runs one VMM to its end, reading its streams. `port` (QEMU) carries the
 // bulk port's frames; without it stdout is the guest command's stdout.
-Sample run_once(const std::vector<std::string>& argv, bool qemu, unsigned timeout_s) {
+Sample run_once(const std::vector<std::string>& argv, bool qemu, unsigned timeout_s, std::uint64_t guest_ram_mib) {
     Sample s;
     Pipe out, err;
     std::unique_ptr<Pipe> port;
@@ -206,7 +210,14 @@ Sample run_once(const std::vector<std::string>& argv, bool qemu, unsigned timeou
     std::vector<std::uint8_t> buf(1 << 20);
     bool out_open = true, err_open = true, port_open = port != nullptr, running = true;
     const auto deadline = start + std::chrono::seconds(timeout_s);
+    constexpr auto sample_every = std::chrono::milliseconds(100);
+    auto next_sample = start;
     while (out_open || err_open || port_open || running) {
+        if (running && Clock::now() >= next_sample) {
+            if (auto m = read_resident_split(pid, guest_ram_mib * 1024))
+                s.own_peak_kib = std::max(s.own_peak_kib, m->other_kib);
+            next_sample = Clock::now() + sample_every;
+        }
         std::vector<pollfd> fds;
         if (out_open)
             fds.push_back({out.read, POLLIN, 0});
@@ -221,7 +232,7 @@ Sample run_once(const std::vector<std::string>& argv, bool qemu, unsigned timeou
             ::kill(pid, SIGKILL);
             s.timed_out = true;
         }
-        const int n = ::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<long long>(left, 0, 1000)));
+        const int n = ::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<long long>(left, 0, 100)));
         if (n < 0 && errno != EINTR)
             throw std::runtime_error(fmt::format("bench-boot: poll: {}", std::strerror(errno)));
         for (const auto& p : fds) {
@@ -318,10 +329,10 @@ std::string describe(const Sample& s) {
     if (s.first_stdout && s.last_stdout && *s.last_stdout > *s.first_stdout)
         mbps = fmt::format("{:.1f}", static_cast<double>(s.stdout_bytes) / 1e6 / (*s.last_stdout - *s.first_stdout));
     return fmt::format("first_port={} first_line={} exit={:.3f} status={} guest_exit={} stdout_bytes={} "
-                       "stdout_first={} stdout_last={} stdout_MBps={} max_rss_kib={}{}",
+                       "stdout_first={} stdout_last={} stdout_MBps={} max_rss_kib={} own_peak_kib={}{}",
                        seconds(s.first_port), seconds(s.first_line), s.exit, s.status,
                        s.guest_exit ? std::to_string(*s.guest_exit) : "-", s.stdout_bytes, seconds(s.first_stdout),
-                       seconds(s.last_stdout), mbps, s.max_rss_kib, s.timed_out ? " TIMED-OUT" : "");
+                       seconds(s.last_stdout), mbps, s.max_rss_kib, s.own_peak_kib, s.timed_out ? " TIMED-OUT" : "");
 }
 
 struct Spread {
@@ -370,7 +381,7 @@ int run_inside(BenchOptions o) {
             const bool q = (i % 2 == 0) == (k == 0);
             if (q ? !do_qemu : !do_ktstr)
                 continue;
-            Sample s = run_once(q ? qemu_argv(o) : ktstr_argv(o), q, o.timeout_s);
+            Sample s = run_once(q ? qemu_argv(o) : ktstr_argv(o), q, o.timeout_s, o.memory_mib);
             say(fmt::format("bench-boot: {} {} {}", q ? "qemu-microvm" : "ktstr-vmm", i, describe(s)));
             if (s.status != 0 || !s.first_line)
                 say(fmt::format("bench-boot: {} {} stderr: {}", q ? "qemu-microvm" : "ktstr-vmm", i, s.stderr_tail));
@@ -389,11 +400,15 @@ int run_inside(BenchOptions o) {
         const auto exit = spread_of(v, [](const Sample& s) { return std::optional<double>(s.exit); });
         const auto rss = spread_of(
             v, [](const Sample& s) { return std::optional<double>(static_cast<double>(s.max_rss_kib) / 1024.0); });
+        const auto own = spread_of(
+            v, [](const Sample& s) { return std::optional<double>(static_cast<double>(s.own_peak_kib) / 1024.0); });
         say(fmt::format("bench-boot: summary {} n={} failed={} first_line median={:.3f} min={:.3f} max={:.3f}; "
                         "first_port median={:.3f} (n={}); exit median={:.3f} min={:.3f} max={:.3f}; "
-                        "max_rss_mib median={:.1f} min={:.1f} max={:.1f}",
+                        "max_rss_mib median={:.1f} min={:.1f} max={:.1f}; "
+                        "own_peak_mib median={:.1f} min={:.1f} max={:.1f}",
                         name, v.size(), all.size() - v.size(), first.median, first.min, first.max, port.median,
-                        port.n, exit.median, exit.min, exit.max, rss.median, rss.min, rss.max));
+                        port.n, exit.median, exit.min, exit.max, rss.median, rss.min, rss.max, own.median, own.min,
+                        own.max));
         return std::pair{first.median, exit.median};
     };
     if (do_ktstr && do_qemu) {
