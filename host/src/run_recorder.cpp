@@ -17,6 +17,7 @@ std::string RunRecorder::bounded(std::string text, std::size_t limit) {
 
 void RunRecorder::record(Channel channel, const Frame& frame, Clock::time_point now) {
     ++result_.frames;
+    result_.last_frame_time = now - start_;
     const auto info = find_msg_type(frame.msg_type());
     // Unknown types share one counter: a guest inventing types cannot
     // grow the map.

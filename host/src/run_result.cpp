@@ -63,6 +63,7 @@ nlohmann::ordered_json RunResult::to_json() const {
     j["stopped_by_sched_exit"] = stopped_by_sched_exit;
     j["boot_time_ms"] = boot_time ? ojson(ms(*boot_time)) : ojson(nullptr);
     j["run_time_ms"] = ms(run_time);
+    j["last_frame_ms"] = last_frame_time ? ojson(ms(*last_frame_time)) : ojson(nullptr);
     j["frames"] = frames;
     j["crc_errors"] = crc_errors;
     j["invalid_payloads"] = invalid_payloads;

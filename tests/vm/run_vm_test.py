@@ -8,13 +8,12 @@ Scenarios: true-1cpu, false-2cpus, guest-view, memory-4g, panic, timeout."""
 import hashlib
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from checks import Checks  # noqa: E402
+from checks import Checks, run_vmm  # noqa: E402
 
 vmm, scenario = sys.argv[1], sys.argv[2]
 check = Checks()
@@ -22,7 +21,7 @@ check = Checks()
 
 def run(*args, timeout=600):
     start = time.monotonic()
-    r = subprocess.run([vmm, "run", *args], capture_output=True, timeout=timeout)
+    r = run_vmm([vmm, "run", *args], timeout=timeout)
     elapsed = time.monotonic() - start
     out, err = r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
     print(f"$ ktstr-vmm run {' '.join(args)}  -> exit {r.returncode} in {elapsed:.1f} s")
@@ -164,8 +163,14 @@ with tempfile.TemporaryDirectory() as d:
         rc, out, err, secs = run("--timeout", "20", "--", "sh", "-c", "echo started; sleep 600")
         check(rc == 240, f"a hung command gives exit status 240 ({rc})")
         lines = err.splitlines()
-        check(lines == ["ktstr-vmm: timeout: the guest did not finish within 20 s (exit status 240)"],
+        check(len(lines) == 1 and lines[0].startswith(
+            "ktstr-vmm: timeout: the guest did not finish within 20 s (exit status 240); the host got "),
               f"one line says it timed out ({lines!r})")
+        m = re.search(r"the host got (\d+) frames \((\d+) bulk bytes\), the last at ([\d.]+) s; "
+                      r"boot complete at ([\d.]+) s; last init stage (\w+)$", lines[0] if lines else "")
+        check(m is not None and int(m[1]) > 0 and int(m[2]) > 0 and float(m[3]) < 20 and m[5] == "PayloadStarting",
+              f"and where the guest got to: frames seen, the last well before the timeout, the command started "
+              f"({m and m.groups()})")
         check(out == "started\n", "what the command wrote before the timeout arrived")
         check(secs >= 20, f"not before the timeout ({secs:.1f} s)")
 

@@ -9,6 +9,7 @@
 
 #include <fmt/core.h>
 
+#include <ktstr/common/payloads.hpp>
 #include <ktstr/host/host_loop.hpp>
 
 #include "emulated_host/exit_line.hpp"
@@ -193,8 +194,21 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
         std::fwrite(text.data(), 1, text.size(), stdout);
         std::fflush(stdout);
     }
-    if (!v.reason.empty())
-        say(v.reason);
+    std::string reason = v.reason;
+    if (stop.reason == StopReason::timeout) {
+        // Where the guest got to: silent since boot, or stopped mid-stream.
+        auto at = [](const std::optional<std::chrono::nanoseconds>& t) {
+            return t ? fmt::format("{:.1f} s", std::chrono::duration<double>(*t).count()) : std::string("never");
+        };
+        const std::string_view stage =
+            result.lifecycle.empty() ? std::string_view("none") : lifecycle_phase_name(result.lifecycle.back().phase);
+        reason += fmt::format("; the host got {} frames ({} bulk bytes), the last at {}; boot complete at {}; "
+                              "last init stage {}",
+                              result.frames, result.bulk.received_bytes, at(result.last_frame_time),
+                              at(result.boot_time), stage);
+    }
+    if (!reason.empty())
+        say(reason);
     return v.status;
 }
 

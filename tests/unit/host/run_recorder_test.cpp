@@ -46,6 +46,7 @@ TEST_CASE("run recorder: exit code from EXIT, else from EXCX") {
         RunRecorder r(t0);
         CHECK_FALSE(r.result().exit_code.has_value());
         CHECK(r.result().to_json()["exit_code"].is_null());
+        CHECK(r.result().to_json()["last_frame_ms"].is_null());
     }
 }
 
@@ -75,6 +76,7 @@ TEST_CASE("run recorder: counts, CRC errors, invalid payloads, boot time and sta
     REQUIRE(res.boot_time.has_value());
     CHECK(*res.boot_time == 250ms);
     CHECK(res.run_time == 2s);
+    CHECK(res.last_frame_time == std::chrono::nanoseconds(0));  // the last recorded frame came at t0
     REQUIRE(res.lifecycle.size() == 1);
     CHECK(res.lifecycle[0].phase == LifecyclePhase::InitStarted);
     CHECK(res.lifecycle[0].reason == "pid 1");
@@ -124,7 +126,7 @@ TEST_CASE("run result JSON carries the documented fields") {
 
     const auto j = nlohmann::json::parse(res.to_json_text());  // invalid UTF-8 replaced: parses
     for (const char* key : {"exit_code", "guest_exit", "exec_exit", "sched_exit", "stopped_by_sched_exit",
-                            "boot_time_ms", "run_time_ms", "frames", "crc_errors", "invalid_payloads",
+                            "boot_time_ms", "run_time_ms", "last_frame_ms", "frames", "crc_errors", "invalid_payloads",
                             "message_counts", "bulk", "shm", "drops", "lost_bulk_bytes", "lifecycle",
                             "kern_addrs", "crashes", "tests", "tests_passed", "tests_failed", "snapshots", "host"})
         CHECK(j.contains(key));
@@ -139,6 +141,7 @@ TEST_CASE("run result JSON carries the documented fields") {
     CHECK(j["exit_code"] == 0);
     CHECK(j["boot_time_ms"] == Approx(10.0));
     CHECK(j["run_time_ms"] == Approx(20.0));
+    CHECK(j["last_frame_ms"] == Approx(0.0));  // the crash frame, recorded last, at t0
     CHECK(j["drops"] == 4);
     CHECK(j["lost_bulk_bytes"] == 15);
     CHECK(j["message_counts"]["EXIT"] == 1);

@@ -70,6 +70,7 @@ struct RunResult {
 
     std::optional<std::chrono::nanoseconds> boot_time;  // first SRDY's arrival after the start
     std::chrono::nanoseconds run_time{0};               // start to the final drain
+    std::optional<std::chrono::nanoseconds> last_frame_time;  // the last frame's arrival after the start
     std::vector<LifecycleStage> lifecycle;
     std::optional<KernAddrs> kern_addrs;  // the last valid KADR
     std::vector<std::string> crashes;     // CRSH texts
