@@ -8,26 +8,22 @@ Scenarios (one guest boot each):
                snapshot OK and ERR (--output-dir); garbage frames and a torn
                ring header survived and reported (--json); the output and the
                Exit frame written just before power-off arrive
-  stream       4 MiB of stdout byte-exact, then SchedExit stops the VM long
-               before the timeout (exit status 244). Not 64 MiB: through the
-               emulated host, half of the 64 MiB runs measured on 2026-11-30
-               ended in an unexplained guest triple fault (or a hang) after
-               1 to 13 MiB; until that is understood, 64 MiB would make CI a
-               coin toss. `ktstr-vmm run -- ktstr-selftest --stdout-bytes 64M`
-               reproduces it.
+  stream       64 MiB of stdout byte-exact, then 4 MiB more sent straight to
+               the bulk port as 64 KiB Stdout frames (--bulk-bytes), then
+               SchedExit stops the VM long before the timeout (exit status
+               244)
   huge-length  a frame header announcing 4 GiB ends the bulk stream; the host
                keeps running, reports it, and the status comes from COM2"""
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from checks import Checks  # noqa: E402
+from checks import Checks, run_vmm  # noqa: E402
 
 vmm, scenario = sys.argv[1], sys.argv[2]
 check = Checks()
@@ -35,7 +31,7 @@ check = Checks()
 
 def run(args, timeout):
     start = time.monotonic()
-    r = subprocess.run([vmm, "run", *args], capture_output=True, timeout=timeout)
+    r = run_vmm([vmm, "run", *args], timeout=timeout)
     elapsed = time.monotonic() - start
     print(f"$ ktstr-vmm run {' '.join(args)}  -> exit {r.returncode} in {elapsed:.1f} s, "
           f"{len(r.stdout)} bytes on stdout")
@@ -187,26 +183,32 @@ with tempfile.TemporaryDirectory() as d:
                                                                     "lost_bulk_bytes", "run_time_ms")}))
 
     elif scenario == "stream":
-        size = 4 << 20  # see the docstring: 64 MiB fails intermittently under emulation
-        cmd = f"ktstr-selftest --stdout-bytes {size} && ktstr-selftest --sched-exit 3; sleep 1000"
-        timeout = 300
+        size, direct = 64 << 20, 4 << 20
+        cmd = (f"ktstr-selftest --stdout-bytes {size} && ktstr-selftest --bulk-bytes {direct} && "
+               f"ktstr-selftest --sched-exit 3; sleep 1000")
+        timeout = 400
         rc, out, err, secs = run(["--timeout", str(timeout), "--json", "--", "sh", "-c", cmd], timeout=timeout + 300)
         show(err)
         body, result = split_json(out)
         result = result or {}
-        check(len(body) == size, f"{size} bytes of stdout arrived ({len(body)})")
-        expected = stdout_pattern(size)
-        check(body == expected, "stdout is byte-exact (the selftest pattern)")
-        rep = [m for m in (re.match(r"stdout bytes=(\d+) crc=([0-9a-f]{8})$", l) for l in selftest_lines(err)) if m]
-        check(len(rep) == 1 and int(rep[0][1]) == size and int(rep[0][2], 16) == zlib.crc32(body),
-              f"the guest's length and CRC-32 match the host's ({rep and rep[0][0]}, host crc={zlib.crc32(body):08x})")
+        check(len(body) == size + direct, f"{size} + {direct} bytes of stdout arrived ({len(body)})")
+        piped, sent = body[:size], body[size:]
+        check(piped == stdout_pattern(size), "the 64 MiB written to stdout are byte-exact (the selftest pattern)")
+        check(sent == stdout_pattern(direct), "the bytes sent straight to the bulk port are byte-exact")
+        for what, part in (("stdout", piped), ("bulk", sent)):
+            rep = [m for m in (re.match(what + r" bytes=(\d+) crc=([0-9a-f]{8})$", l) for l in selftest_lines(err))
+                   if m]
+            check(len(rep) == 1 and int(rep[0][1]) == len(part) and int(rep[0][2], 16) == zlib.crc32(part),
+                  f"{what}: the guest's length and CRC-32 match the host's ({rep and rep[0][0]}, "
+                  f"host crc={zlib.crc32(part):08x})")
         check(rc == 244, f"exit status 244: the guest's scheduler exited and the VM was stopped ({rc})")
         check("scheduler exit: the guest's scheduler exited with code 3" in err, "one line on stderr says why")
         check(secs < timeout - 30, f"stopped long before the {timeout} s timeout ({secs:.1f} s)")
         check(result.get("stopped_by_sched_exit") is True and result.get("sched_exit") == 3
               and result.get("exit_code") is None, "run result: stopped by SchedExit 3, no exit code")
         check(result.get("lost_bulk_bytes") == 0, f"no bulk bytes lost ({result.get('lost_bulk_bytes')})")
-        print(f"{size >> 20} MiB stdout + SchedExit: {secs:.1f} s wall, run_time_ms {result.get('run_time_ms')}")
+        print(f"{size >> 20} MiB stdout + {direct >> 20} MiB bulk + SchedExit: {secs:.1f} s wall, "
+              f"run_time_ms {result.get('run_time_ms')}")
 
     elif scenario == "huge-length":
         cmd = "ktstr-selftest --garbage-huge-length; s=$?; echo lost-after-huge-length; exit $((s + 5))"
