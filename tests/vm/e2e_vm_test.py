@@ -191,6 +191,8 @@ with tempfile.TemporaryDirectory() as d:
         show(err)
         body, result = split_json(out)
         result = result or {}
+        print("run result:", json.dumps({k: result.get(k) for k in ("frames", "message_counts", "boot_time_ms",
+                                                                    "last_frame_ms", "run_time_ms", "lifecycle")}))
         check(len(body) == size + direct, f"{size} + {direct} bytes of stdout arrived ({len(body)})")
         piped, sent = body[:size], body[size:]
         check(piped == stdout_pattern(size), "the 64 MiB written to stdout are byte-exact (the selftest pattern)")
