@@ -48,6 +48,11 @@ std::string VcpuThread::fault_state() const {
     try {
         const auto r = vcpu_.regs();
         const auto sr = vcpu_.sregs();
+        // On AMD, KVM reinitialises the VMCB when it intercepts a shutdown:
+        // what it reports then is the reset state (real mode at 0xfff0),
+        // not where the guest was.
+        if ((sr.cr0 & 1) == 0 && r.rip == 0xfff0)
+            return " (the CPU's state was reset with the fault, as KVM does on AMD: where it happened is lost)";
         return fmt::format(" at rip {:#x} (rsp {:#x}, cr2 {:#x}, cr3 {:#x}, idt {:#x}+{:#x})", r.rip, r.rsp, sr.cr2,
                            sr.cr3, sr.idt.base, sr.idt.limit);
     } catch (const std::exception&) {
