@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <cstdio>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -192,45 +193,39 @@ void Selftest::snapshot() {
     one(99, "selftest-unknown-kind", g::SnapshotResult::Status::host_error);
 }
 
-void Selftest::stdout_bytes() {
-    const std::uint64_t total = *o_.stdout_bytes;
-    const PatternPieces pattern(64 * 1024);
+// Sends `total` bytes of the pattern in pieces of at most `piece` bytes
+// through `send`, then reports "<what> bytes=N crc=X" for the host to check.
+void Selftest::stream_pattern(const std::string& what, std::uint64_t total, std::size_t piece,
+                              const std::function<bool(byte_view)>& send) {
+    const PatternPieces pattern(piece);
     std::uint32_t crc = 0;
     std::uint64_t done = 0;
     bool ok = true;
     while (done < total && ok) {
-        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(64 * 1024, total - done));
-        const auto piece = pattern.at(done, n);
-        crc = crc32_update(crc, byte_view(reinterpret_cast<const std::uint8_t*>(piece.data()), n));
-        ok = write_all(STDOUT_FILENO, piece.data(), n);
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(piece, total - done));
+        const auto chars = pattern.at(done, n);
+        const byte_view bytes(reinterpret_cast<const std::uint8_t*>(chars.data()), n);
+        crc = crc32_update(crc, bytes);
+        ok = send(bytes);
         if (ok)
             done += n;
     }
-    report("stdout bytes=" + std::to_string(done) + " crc=" + hex8(crc));
-    expect(ok, "stdout: write failed after " + std::to_string(done) + " bytes");
+    report(what + " bytes=" + std::to_string(done) + " crc=" + hex8(crc));
+    expect(ok, what + ": sending failed after " + std::to_string(done) + " bytes");
+}
+
+void Selftest::stdout_bytes() {
+    stream_pattern("stdout", *o_.stdout_bytes, 64 * 1024, [](byte_view b) {
+        return write_all(STDOUT_FILENO, reinterpret_cast<const char*>(b.data()), b.size());
+    });
 }
 
 // The bulk channel alone, without the pipe and ktstr-init's forwarding:
 // each frame a single 64 KiB write (the bulk port joins header and
 // payload), so the host sees exactly what --stdout-bytes would print.
 void Selftest::bulk_bytes() {
-    const std::uint64_t total = *o_.bulk_bytes;
-    const std::size_t max_payload = g::BulkPort::coalesce_limit - frame_header_size;
-    const PatternPieces pattern(max_payload);
-    std::uint32_t crc = 0;
-    std::uint64_t done = 0;
-    bool ok = true;
-    while (done < total && ok) {
-        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(max_payload, total - done));
-        const auto piece = pattern.at(done, n);
-        const byte_view bytes(reinterpret_cast<const std::uint8_t*>(piece.data()), n);
-        crc = crc32_update(crc, bytes);
-        ok = g::send_stdout_chunk(bytes);
-        if (ok)
-            done += n;
-    }
-    report("bulk bytes=" + std::to_string(done) + " crc=" + hex8(crc));
-    expect(ok, "bulk: a Stdout frame was not sent after " + std::to_string(done) + " bytes");
+    stream_pattern("bulk", *o_.bulk_bytes, g::BulkPort::coalesce_limit - frame_header_size,
+                   [](byte_view b) { return g::send_stdout_chunk(b); });
 }
 
 void Selftest::garbage() {

@@ -4,8 +4,11 @@
 // and records whether it met its own expectation.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
+#include "ktstr/common/bytes.hpp"
 #include "selftest_options.hpp"
 
 namespace ktstr::selftest {
@@ -25,6 +28,8 @@ private:
     void signal_slot();
     void wait_signal();
     void snapshot();
+    void stream_pattern(const std::string& what, std::uint64_t total, std::size_t piece,
+                        const std::function<bool(byte_view)>& send);
     void stdout_bytes();
     void bulk_bytes();
     void garbage();
