@@ -28,12 +28,14 @@ json size_error(std::size_t got, std::string_view want) {
 }
 
 std::string_view snapshot_kind_name(std::uint32_t k) {
-    switch (k) {
-    case 0: return "none";
-    case 1: return "capture";
-    case 2: return "watch";
-    default: return "unknown";
+    switch (static_cast<SnapshotKind>(k)) {
+    case SnapshotKind::None: return "none";
+    case SnapshotKind::Capture: return "capture";
+    case SnapshotKind::Watch: return "watch";
+    case SnapshotKind::ShmDrainHold: return "shm-drain-hold";
+    case SnapshotKind::ShmDrainRelease: return "shm-drain-release";
     }
+    return "unknown";
 }
 
 }  // namespace

@@ -77,6 +77,7 @@ struct HostLoop::Impl {
     void schedule_tick();
     void pump_bulk();
     void drain_shm();
+    std::string control_shm_drain(bool hold);
     void dispatch(Channel ch, const Frame& f) { dispatcher.dispatch(ch, f); }
     void diag(const std::string& line) { config.diagnostics(as_bytes(line)); }
     void on_sched_exit();
@@ -100,6 +101,7 @@ struct HostLoop::Impl {
     bool started = false;
     bool finished = false;
     bool stop_requested = false;        // loop thread
+    bool shm_drain_held = false;        // loop thread: the guest asked to hold the live drain
     std::uint64_t output_errors = 0;    // loop thread
     std::uint64_t status_reports = 0;   // loop thread
     std::uint64_t loop_errors = 0;      // loop thread
@@ -114,7 +116,8 @@ HostLoop::Impl::Impl(HostLoopConfig c)
       recorder(*config.start_time, config.limits),
       bulk(config.bulk, config.send_to_guest, [this] { asio::post(io, [this] { pump_bulk(); }); }),
       responder(SnapshotResponderConfig{config.output_dir, shm_region(config), log ? &*log : nullptr,
-                                        config.max_snapshot_captures},
+                                        config.max_snapshot_captures,
+                                        [this](bool hold) { return control_shm_drain(hold); }},
                 [this](byte_view frame) { return bulk.send(frame); }) {
     if (auto r = shm_region(config)) {
         shm.emplace(*r);
@@ -193,12 +196,28 @@ void HostLoop::Impl::drain_shm() {
     }
 }
 
+// On the loop thread, like every drain pass: once this returns with the
+// hold set, no live pass runs until the release, so the reply the
+// responder sends next is a barrier the guest can rely on.
+std::string HostLoop::Impl::control_shm_drain(bool hold) {
+    if (!shm)
+        return "no SHM ring";
+    if (hold) {
+        shm_drain_held = true;
+        return {};
+    }
+    shm_drain_held = false;
+    drain_shm();  // what the guest wrote while held, before the reply
+    return {};
+}
+
 void HostLoop::Impl::schedule_tick() {
     timer.expires_after(config.shm_poll_interval);
     timer.async_wait([this](const boost::system::error_code& ec) {
         if (ec)
             return;  // cancelled by the final pass
-        drain_shm();
+        if (!shm_drain_held)
+            drain_shm();
         schedule_tick();
     });
 }

@@ -106,6 +106,8 @@ nlohmann::ordered_json RunResult::to_json() const {
                       {"errors", snapshots.errors},
                       {"malformed", snapshots.malformed},
                       {"replies_refused", snapshots.replies_refused},
+                      {"shm_drain_holds", snapshots.shm_drain_holds},
+                      {"shm_drain_releases", snapshots.shm_drain_releases},
                       {"capture_dirs", snapshots.capture_dirs}};
     j["host"] = {{"records_truncated", records_truncated},
                  {"handler_errors", handler_errors},

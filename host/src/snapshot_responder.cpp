@@ -63,9 +63,7 @@ void SnapshotResponder::reply(std::uint32_t request_id, SnapshotStatus status, s
     p.reason = make_padded_text(reason);
     const auto payload = encode(p);
     const auto frame = encode_frame(to_u32(MsgType::SnapshotReply), payload);
-    if (status == SnapshotStatus::Ok)
-        ++stats_.captured;
-    else
+    if (status != SnapshotStatus::Ok)
         ++stats_.errors;
     if (!send_ || !send_(frame))
         ++stats_.replies_refused;
@@ -124,15 +122,27 @@ void SnapshotResponder::on_request(const Frame& frame) {
         } catch (const std::exception& e) {
             err = e.what();
         }
-        if (err.empty())
+        if (err.empty()) {
+            ++stats_.captured;
             reply(req->request_id, SnapshotStatus::Ok, "");
-        else
+        } else
             reply(req->request_id, SnapshotStatus::Err, err);
         break;
     }
     case SnapshotKind::Watch:
         reply(req->request_id, SnapshotStatus::Err, "watch snapshots are not supported");
         break;
+    case SnapshotKind::ShmDrainHold:
+    case SnapshotKind::ShmDrainRelease: {
+        const bool hold = req->kind == static_cast<std::uint32_t>(SnapshotKind::ShmDrainHold);
+        std::string err = "no SHM drain control";
+        if (config_.shm_drain_control)
+            err = config_.shm_drain_control(hold);
+        if (err.empty())
+            ++(hold ? stats_.shm_drain_holds : stats_.shm_drain_releases);
+        reply(req->request_id, err.empty() ? SnapshotStatus::Ok : SnapshotStatus::Err, err);
+        break;
+    }
     case SnapshotKind::None:
         reply(req->request_id, SnapshotStatus::Err, "snapshot kind 0 is invalid");
         break;

@@ -39,10 +39,11 @@ struct Fixture {
     std::optional<MessageLog> log{std::in_place, dir.path() / "messages.jsonl"};
     byte_buffer sent;
 
-    SnapshotResponder responder(std::size_t max_captures = 64, bool with_dir = true) {
+    SnapshotResponder responder(std::size_t max_captures = 64, bool with_dir = true, ShmDrainControl drain = {}) {
         SharedRegion shm(ram.data(), ram.size());
         ring_init(shm);
-        return SnapshotResponder({with_dir ? dir.path() : fs::path(), shm, &*log, max_captures}, [this](byte_view b) {
+        return SnapshotResponder({with_dir ? dir.path() : fs::path(), shm, &*log, max_captures, std::move(drain)},
+                                 [this](byte_view b) {
             sent.insert(sent.end(), b.begin(), b.end());
             return true;
         });
@@ -91,6 +92,36 @@ TEST_CASE("snapshot responder: unknown kinds, kind 0 and watch get ERR with a re
     CHECK(padded_text(replies[2].reason) == "watch snapshots are not supported");
     CHECK(r.stats().errors == 3);
     CHECK_FALSE(fs::exists(fx.dir.path() / "snapshots"));
+}
+
+TEST_CASE("snapshot responder: SHM drain hold and release go to the drain control before the reply") {
+    Fixture fx;
+    std::vector<bool> calls;
+    std::size_t replies_at_call = 99;
+    auto r = fx.responder(64, true, [&](bool hold) -> std::string {
+        calls.push_back(hold);
+        replies_at_call = decode_replies(fx.sent).size();
+        return hold ? "" : "refused for the test";
+    });
+    r.on_request(request(1, 0x100, "hold"));
+    CHECK(replies_at_call == 0);  // acted on before its reply was sent
+    r.on_request(request(2, 0x101, "release"));
+    const auto replies = decode_replies(fx.sent);
+    REQUIRE(replies.size() == 2);
+    CHECK(calls == std::vector<bool>{true, false});
+    CHECK(replies[0].status == static_cast<std::uint32_t>(SnapshotStatus::Ok));
+    CHECK(replies[1].status == static_cast<std::uint32_t>(SnapshotStatus::Err));
+    CHECK(padded_text(replies[1].reason) == "refused for the test");
+    CHECK(r.stats().shm_drain_holds == 1);
+    CHECK(r.stats().shm_drain_releases == 0);
+    CHECK(r.stats().captured == 0);
+
+    Fixture bare;
+    auto none = bare.responder();
+    none.on_request(request(3, 0x100, "hold"));
+    const auto refused = decode_replies(bare.sent);
+    REQUIRE(refused.size() == 1);
+    CHECK(padded_text(refused[0].reason) == "no SHM drain control");
 }
 
 TEST_CASE("snapshot responder: hostile tags stay inside the snapshots directory; taken names get a suffix") {

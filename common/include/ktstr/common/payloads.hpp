@@ -40,7 +40,22 @@ std::optional<StimulusPayload> decode_stimulus(byte_view b) noexcept;
 
 inline constexpr std::size_t snapshot_tag_size = 64;
 
-enum class SnapshotKind : std::uint32_t { None = 0, Capture = 1, Watch = 2 };
+// 0-2 are ktstr's. 0x100 and up are ktstr-vmm's own controls, carried by the
+// same request/reply pair because the reply is the barrier they need (the
+// guest knows the host acted before it goes on); ktstr's host answers them
+// ERR as unknown kinds.
+//  - ShmDrainHold: the host stops draining the SHM ring live until a
+//    release (or the run's end, whose final drain always runs), and
+//    replies once no drain pass can run any more;
+//  - ShmDrainRelease: the host drains the ring once, dispatching what the
+//    guest wrote, and replies after that pass; live draining resumes.
+enum class SnapshotKind : std::uint32_t {
+    None = 0,
+    Capture = 1,
+    Watch = 2,
+    ShmDrainHold = 0x100,
+    ShmDrainRelease = 0x101,
+};
 enum class SnapshotStatus : std::uint32_t { Ok = 1, Err = 2 };
 
 // SNRQ, guest to host. `tag` is NUL-padded UTF-8.

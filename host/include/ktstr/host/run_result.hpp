@@ -43,8 +43,10 @@ struct LifecycleStage {
 
 struct SnapshotStats {
     std::uint64_t requests = 0;         // well-formed SNRQ frames
-    std::uint64_t captured = 0;         // answered OK
-    std::uint64_t errors = 0;           // answered ERR
+    std::uint64_t captured = 0;         // captures answered OK
+    std::uint64_t errors = 0;           // requests of any kind answered ERR
+    std::uint64_t shm_drain_holds = 0;     // ShmDrainHold answered OK
+    std::uint64_t shm_drain_releases = 0;  // ShmDrainRelease answered OK
     std::uint64_t malformed = 0;        // SNRQ payload not 72 bytes: no id to answer
     std::uint64_t replies_refused = 0;  // the device did not take a whole reply
     std::vector<std::string> capture_dirs;  // where captures went, in order

@@ -14,6 +14,10 @@
 //  - kind 2 (watch): ERR "watch snapshots are not supported": the host
 //    has no watchpoint machinery (ktstr arms a hardware watchpoint on a
 //    kernel symbol through its monitor, which this host does not have).
+//  - kinds 0x100/0x101 (ShmDrainHold/ShmDrainRelease, ktstr-vmm's own):
+//    passed to `shm_drain_control`, which acts before the reply is sent;
+//    OK when it returns no error, ERR with its reason otherwise, ERR
+//    "no SHM drain control" without one.
 //  - kind 0 and unknown kinds: ERR with the reason.
 //  - a payload that is not 72 bytes carries no trustworthy id: counted as
 //    malformed, not answered (the guest's client times out).
@@ -36,11 +40,16 @@
 
 namespace ktstr::host {
 
+// Holds (true) or releases (false) the live SHM drain; returns the reason
+// on failure, empty on success.
+using ShmDrainControl = std::function<std::string(bool hold)>;
+
 struct SnapshotResponderConfig {
     std::filesystem::path output_dir;      // empty: captures answer ERR
     std::optional<SharedRegion> shm;       // copied into shm.bin when set
     MessageLog* message_log = nullptr;     // copied into messages.jsonl when set
     std::size_t max_captures = 64;         // a guest cannot fill the disk with captures
+    ShmDrainControl shm_drain_control;     // empty: hold/release answer ERR
 };
 
 class SnapshotResponder {
