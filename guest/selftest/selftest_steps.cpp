@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <functional>
-#include <thread>
 #include <vector>
 
 #include "ktstr/common/crc32.hpp"
@@ -28,7 +27,6 @@
 namespace ktstr::selftest {
 namespace {
 
-using namespace std::chrono_literals;
 namespace g = ktstr::guest;
 
 std::string hex8(std::uint32_t v) {
@@ -44,7 +42,8 @@ std::string frame_fields(std::uint32_t type, byte_view payload) {
 // Marker of the burst's Stimulus frames ("BURS"), so the host can tell
 // them from scenario stimuli.
 constexpr std::uint32_t burst_marker = 0x42555253;
-constexpr std::uint64_t burst_max_drops = 16;
+// Writes refused once the ring is full, to count drops exactly.
+constexpr std::uint64_t burst_drops = 16;
 
 bool write_all(int fd, const char* p, std::size_t n) {
     while (n > 0) {
@@ -139,6 +138,10 @@ void Selftest::shm() {
     put(MsgType::ScenarioEnd, encode_u64(4321));
 }
 
+// Fills the ring on purpose: the host is asked to hold its live drain
+// (the reply is the barrier), so the ring fills after a number of writes
+// set by its free space, not by which side is faster; the release's reply
+// comes after the host drained it, so every written frame has arrived.
 void Selftest::shm_burst() {
     auto w = g::shm_writer();
     if (!w) {
@@ -146,28 +149,41 @@ void Selftest::shm_burst() {
         expect(false, "shm-burst: no SHM ring");
         return;
     }
+    auto control = [&](SnapshotKind kind, const char* what) {
+        auto r = g::request_snapshot(static_cast<std::uint32_t>(kind), "shm-burst", o_.snapshot_timeout);
+        expect(r.status == g::SnapshotResult::Status::ok,
+               std::string("shm-burst: the host did not ") + what + " its drain (" + g::to_string(r.status) +
+                   (r.reason.empty() ? "" : ": " + r.reason) + ")");
+        return r.status == g::SnapshotResult::Status::ok;
+    };
+    if (!control(SnapshotKind::ShmDrainHold, "hold"))
+        return;
     const auto before = w->header();
     const std::uint64_t frame = frame_header_size + sizeof(StimulusPayload);
-    // The host drains while we write; bound the loop so a fast drain
-    // cannot keep it going forever.
-    const std::uint64_t max_writes = before.capacity / frame * 4 + 1024;
-    std::uint64_t written = 0, dropped = 0, other = 0;
-    for (std::uint64_t seq = 0; seq < max_writes && dropped < burst_max_drops; ++seq) {
-        StimulusPayload p{0, static_cast<std::uint16_t>(seq), 0, burst_marker, 0, 0, seq};
+    // With nobody draining, the free space bounds the writes; the bound
+    // only guards against a host that ignored the hold.
+    const std::uint64_t max_attempts = before.capacity / frame + burst_drops;
+    std::uint64_t attempts = 0, written = 0, dropped = 0, other = 0;
+    while (attempts < max_attempts && dropped < burst_drops && other == 0) {
+        StimulusPayload p{0, static_cast<std::uint16_t>(attempts), 0, burst_marker, 0, 0, attempts};
+        ++attempts;
         switch (w->write(to_u32(MsgType::Stimulus), encode(p))) {
         case RingWriteStatus::written: ++written; break;
         case RingWriteStatus::dropped: ++dropped; break;
         default: ++other; break;
         }
-        if (other != 0)
-            break;
     }
+    const auto full = w->header();
+    const bool released = control(SnapshotKind::ShmDrainRelease, "release");
     const auto after = w->header();
-    report("shm-burst written=" + std::to_string(written) + " dropped=" + std::to_string(dropped) +
-           " capacity=" + std::to_string(before.capacity) + " drops_before=" + std::to_string(before.drops) +
-           " drops_after=" + std::to_string(after.drops));
+    report("shm-burst attempts=" + std::to_string(attempts) + " written=" + std::to_string(written) +
+           " dropped=" + std::to_string(dropped) + " capacity=" + std::to_string(before.capacity) +
+           " drops_before=" + std::to_string(before.drops) + " drops_after=" + std::to_string(full.drops) +
+           " unread_after_release=" + std::to_string(after.write_ptr - after.read_ptr));
     expect(other == 0, "shm-burst: the ring became unusable");
-    expect(dropped > 0, "shm-burst: the ring never filled");
+    expect(dropped == burst_drops, "shm-burst: the ring never filled under the hold");
+    expect(full.drops - before.drops == dropped, "shm-burst: the ring's drop counter disagrees with the drops seen");
+    expect(!released || after.write_ptr == after.read_ptr, "shm-burst: the release left frames unread");
 }
 
 void Selftest::signal_slot() {
@@ -260,9 +276,11 @@ void Selftest::garbage() {
         std::copy(h.begin(), h.end(), f.begin());
         raw("oversize", f);
     }
-    // Separately, so it is unlikely to share a host read with the
-    // oversize frame (which would drop it too).
-    std::this_thread::sleep_for(200ms);
+    // A write of its own: the host feeds its assembler hand-over by
+    // hand-over (one per virtqueue buffer, and a port write never shares a
+    // buffer with another), so the oversize frame's drop ends where its
+    // last write ended and cannot take this frame, however the host's
+    // reads fall.
     const std::string marker = "garbage-recovered";
     bool ok = g::send_probe_output(as_bytes(marker));
     report("sent " + frame_fields(probe, as_bytes(marker)) + " ok=" + (ok ? "1" : "0"));

@@ -139,18 +139,27 @@ with tempfile.TemporaryDirectory() as d:
         counts = result.get("message_counts", {})
         check(all(counts.get(t, 0) >= 1 for t in tags), f"the run result counts every type ({counts})")
 
-        burst = [re.match(r"shm-burst written=(\d+) dropped=(\d+) capacity=(\d+) drops_before=(\d+) "
-                          r"drops_after=(\d+)$", l) for l in st]
+        burst = [re.match(r"shm-burst attempts=(\d+) written=(\d+) dropped=(\d+) capacity=(\d+) "
+                          r"drops_before=(\d+) drops_after=(\d+) unread_after_release=(\d+)$", l) for l in st]
         burst = [m for m in burst if m]
         if check(len(burst) == 1, "selftest reported the SHM burst"):
-            written, dropped, _, before, after = (int(x) for x in burst[0].groups())
-            print(f"burst: written {written}, dropped {dropped}, guest drop counter {before} -> {after}")
+            attempts, written, dropped, capacity, before, after, unread = (int(x) for x in burst[0].groups())
+            print(f"burst: {attempts} attempts, written {written}, dropped {dropped}, "
+                  f"guest drop counter {before} -> {after}, unread after the release {unread}")
             marker = (0x42555253).to_bytes(4, "little").hex()
-            arrived = sum(1 for f in frames if f["type"] == "STIM" and f["crc_ok"] and marker in f["payload_hex"])
-            check(dropped > 0 and after - before == dropped, "the guest's drop counter grew by the drops it saw")
+            arrived = sum(1 for f in frames if f["type"] == "STIM" and f.get("channel") == "shm" and f["crc_ok"]
+                          and marker in f["payload_hex"])
+            check(dropped == 16 and written + dropped == attempts,
+                  f"the held ring filled: written + dropped = attempts, 16 drops ({written} + {dropped} vs {attempts})")
+            check(written > 0 and written <= capacity // 40, f"writes bounded by the ring's space ({written})")
+            check(after - before == dropped, "the guest's drop counter grew by exactly the drops it saw")
             check(result.get("drops") == after, f"the run result's drops ({result.get('drops')}) = the guest's "
                                                 f"counter ({after})")
+            check(unread == 0, "the release's reply came after the host drained the ring")
             check(arrived == written, f"every burst frame the guest wrote reached the host ({arrived} of {written})")
+            snap = result.get("snapshots", {})
+            check(snap.get("shm_drain_holds") == 1 and snap.get("shm_drain_releases") == 1,
+                  f"the host held and released its drain once ({snap})")
 
         snaps = [re.match(r"snapshot kind=(\d+) tag=(\S+) id=(\d+) result=(\S+) reason=(.*)$", l) for l in st]
         snaps = {int(m[1]): m for m in snaps if m}
