@@ -160,19 +160,21 @@ with tempfile.TemporaryDirectory() as d:
         check("after" not in out, "the command did not go on after the panic")
 
     elif scenario == "timeout":
+        # The timeout counts from the command's start (PayloadStarting), so
+        # however slowly the machine boots, the command has its 20 s.
         rc, out, err, secs = run("--timeout", "20", "--", "sh", "-c", "echo started; sleep 600")
         check(rc == 240, f"a hung command gives exit status 240 ({rc})")
         lines = err.splitlines()
         check(len(lines) == 1 and lines[0].startswith(
-            "ktstr-vmm: timeout: the guest did not finish within 20 s (exit status 240); the host got "),
-              f"one line says it timed out ({lines!r})")
+            "ktstr-vmm: timeout: the command did not finish within 20 s of its start (exit status 240); "
+            "the host got "), f"one line says it timed out ({lines!r})")
         m = re.search(r"the host got (\d+) frames \((\d+) bulk bytes\), the last at ([\d.]+) s; "
                       r"boot complete at ([\d.]+) s; last init stage (\w+)$", lines[0] if lines else "")
-        check(m is not None and int(m[1]) > 0 and int(m[2]) > 0 and float(m[3]) < 20 and m[5] == "PayloadStarting",
-              f"and where the guest got to: frames seen, the last well before the timeout, the command started "
-              f"({m and m.groups()})")
+        check(m is not None and int(m[1]) > 0 and int(m[2]) > 0 and m[5] == "PayloadStarting",
+              f"and where the guest got to: frames seen, the command started ({m and m.groups()})")
         check(out == "started\n", "what the command wrote before the timeout arrived")
         check(secs >= 20, f"not before the timeout ({secs:.1f} s)")
+
 
     else:
         print("unknown scenario", scenario)

@@ -43,7 +43,7 @@ namespace ir = vmm::initramfs;
 const std::vector<std::string> guest_modules{"virtio_mmio", "virtio_console"};
 
 // The emulated host's own boot and the inner VMM's start, on top of the
-// inner --timeout.
+// inner --boot-timeout and --timeout.
 constexpr unsigned emulated_host_margin_s = 120;
 
 struct RunOptions {
@@ -53,6 +53,7 @@ struct RunOptions {
     std::uint64_t memory_mib = 256;
     std::string shm_size = "1M";
     unsigned timeout_s = 60;
+    unsigned boot_timeout_s = 300;
     KvmMode mode = KvmMode::automatic;
     std::vector<std::string> includes;
     std::string console_log;
@@ -241,6 +242,7 @@ int run_here(const RunOptions& o, const vmm::kernel::KernelImage& k, const byte_
     g.machine.shm_bytes = shm_bytes;
     g.machine.cmdline_extra = cmdline_extra(o);
     g.timeout = std::chrono::seconds(o.timeout_s);
+    g.boot_timeout = std::chrono::seconds(o.boot_timeout_s);
     g.console_log = open_console_log(o.console_log);
     g.verbose = o.verbose;
     g.messages_path = o.messages;
@@ -266,7 +268,7 @@ int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const f
     std::vector<std::string> args{"run", "--kvm", "host", "--kernel", k.bzimage.string(), "--initramfs",
                                   image.string(), "--cpus", std::to_string(o.cpus), "--memory",
                                   std::to_string(o.memory_mib), "--shm-size", o.shm_size, "--timeout",
-                                  std::to_string(o.timeout_s)};
+                                  std::to_string(o.timeout_s), "--boot-timeout", std::to_string(o.boot_timeout_s)};
     if (!o.console_log.empty()) {
         args.push_back("--console-log");
         args.push_back(fs::absolute(o.console_log).string());
@@ -299,7 +301,7 @@ int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const f
     // Comes back only if a capture made it.
     req.outputs.push_back(fs::absolute(o.output_dir));
     req.inner_memory_mib = o.memory_mib;
-    req.timeout = std::chrono::seconds(o.timeout_s + emulated_host_margin_s);
+    req.timeout = std::chrono::seconds(o.boot_timeout_s + o.timeout_s + emulated_host_margin_s);
     req.verbose = o.verbose;
     req.explain_silent_exit = [](int status) { return status == 2 || status >= vmm::vm::exit_timeout; };
     return vmm::emulated_host::run_in_emulated_host(req);
@@ -348,7 +350,12 @@ Command add_run_command(CLI::App& root) {
         ->capture_default_str();
     app->add_option("--shm-size", opts->shm_size, "SHM ring region: BYTES, or with a K, M or G suffix")
         ->capture_default_str();
-    app->add_option("--timeout", opts->timeout_s, "Stop the guest after this many seconds (exit status 240)")
+    app->add_option("--timeout", opts->timeout_s,
+                    "Stop the guest when the command has run this many seconds (exit status 240)")
+        ->check(CLI::Range(1u, 86400u))
+        ->capture_default_str();
+    app->add_option("--boot-timeout", opts->boot_timeout_s,
+                    "Stop the guest if the command has not started after this many seconds (exit status 240)")
         ->check(CLI::Range(1u, 86400u))
         ->capture_default_str();
     add_kvm_option(*app, opts->mode);

@@ -56,6 +56,11 @@ public:
         std::lock_guard lock(mutex_);
         return machine_ ? machine_->console().queue_receive(bulk_port, bytes) : 0;
     }
+    void set_deadline(clock::time_point deadline) {
+        std::lock_guard lock(mutex_);
+        if (machine_)
+            machine_->set_deadline(deadline);
+    }
     void stop(const std::string& why) {
         std::lock_guard lock(mutex_);
         if (machine_)
@@ -68,7 +73,7 @@ private:
 };
 
 host::HostLoopConfig host_config(const GuestRunOptions& o, Machine& machine, MachineLink& link,
-                                 clock::time_point start) {
+                                 clock::time_point start, std::atomic<bool>& command_started) {
     host::HostLoopConfig hc;
     const auto& map = machine.memory_map();
     if (map.shm.size != 0) {
@@ -80,6 +85,14 @@ host::HostLoopConfig host_config(const GuestRunOptions& o, Machine& machine, Mac
     }
     hc.send_to_guest = [&link](byte_view b) { return link.send_to_guest(b); };
     hc.stop_vm = [&link] { link.stop("the guest's scheduler exited (SchedExit)"); };
+    // The command's timeout starts with the first PayloadStarting; a guest
+    // repeating it cannot move the deadline again.
+    hc.on_lifecycle = [&link, &command_started, timeout = o.timeout, verbose = o.verbose](const host::LifecycleStage& st) {
+        if (verbose)
+            say(fmt::format("init stage {}{}", lifecycle_phase_name(st.phase), st.reason.empty() ? "" : ": " + st.reason));
+        if (st.phase == LifecyclePhase::PayloadStarting && !command_started.exchange(true))
+            link.set_deadline(clock::now() + timeout);
+    };
     hc.output_dir = o.output_dir;
     hc.messages_path = o.messages_path;
     // --output-dir is where captures go; the message log only with --messages.
@@ -135,7 +148,8 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     Machine machine(options.machine, kernel, initrd, std::move(outputs));
     machine_ptr.store(&machine);
     MachineLink link(machine);
-    host.emplace(host_config(options, machine, link, start));
+    std::atomic<bool> command_started{false};
+    host.emplace(host_config(options, machine, link, start, command_started));
     host_ptr.store(&*host, std::memory_order_release);
     const auto built = clock::now();
     if (verbose) {
@@ -147,7 +161,7 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     }
 
     host->start();
-    const Stop stop = machine.run(start + options.timeout);
+    const Stop stop = machine.run(start + options.boot_timeout);
     // Every vCPU has stopped and the console's queues were drained: the
     // final pass over both channels, then the result.
     const host::RunResult result = host->stop_after_vcpus();
@@ -167,6 +181,8 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     if (auto last = com1.last_lines(1); !last.empty())
         e.last_console_line = last.back();
     e.timeout = options.timeout;
+    e.boot_timeout = options.boot_timeout;
+    e.command_started = command_started.load();
     const RunVerdict v = decide_run_verdict(e);
 
     // Without an exit frame, COM2's lines (init's errors, crash reports)

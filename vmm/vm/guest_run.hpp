@@ -28,7 +28,11 @@ namespace ktstr::vmm::vm {
 
 struct GuestRunOptions {
     MachineConfig machine;
+    // The command's time, from its start (ktstr-init's PayloadStarting
+    // stage, the first one only), so a slow boot on a loaded machine does
+    // not eat into it; until then boot_timeout, from the start, bounds it.
     std::chrono::seconds timeout{60};
+    std::chrono::seconds boot_timeout{300};
     UniqueFd console_log;  // may be empty
     bool verbose = false;
     // --messages FILE: every frame as a JSON line (may be empty).

@@ -116,9 +116,15 @@ void Machine::limit_deadline(clock::time_point deadline) {
     stop_.wake();
 }
 
+void Machine::set_deadline(clock::time_point deadline) {
+    deadline_.store(deadline.time_since_epoch().count());
+    stop_.wake();
+}
+
 void Machine::request_stop(std::string detail) { stop_.request(StopReason::host_stop, std::move(detail)); }
 
 Stop Machine::run(clock::time_point deadline) {
+    set_deadline(deadline);
     for (std::uint32_t i = 0; i < vcpus_.size(); ++i)
         vcpu_threads_.push_back(
             std::make_unique<VcpuThread>(vcpus_[i], i, VcpuContext{io_, mmio_, stop_}));
@@ -126,7 +132,7 @@ Stop Machine::run(clock::time_point deadline) {
     Stop stop{StopReason::timeout, {}};
     for (;;) {
         const auto limit = clock::time_point(clock::duration(limit_.load()));
-        const auto until = std::min(deadline, limit);
+        const auto until = std::min(clock::time_point(clock::duration(deadline_.load())), limit);
         if (auto s = stop_.wait_until(until)) {
             stop = *s;
             break;

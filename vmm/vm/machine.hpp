@@ -69,8 +69,13 @@ public:
     ~Machine();
 
     // Runs the guest until it powers off or resets, a vCPU fails, or
-    // `deadline` (or an earlier limit_deadline()) passes. Call once.
+    // `deadline` (as set_deadline() moved it, or an earlier
+    // limit_deadline()) passes. Call once.
     Stop run(std::chrono::steady_clock::time_point deadline);
+
+    // Replaces the run's deadline, later or earlier, from any thread: the
+    // run's timeout starts when the guest's command starts, not at boot.
+    void set_deadline(std::chrono::steady_clock::time_point deadline);
 
     // Brings the deadline forward (never back), from any thread, e.g. to
     // stop soon after a kernel panic even if the reset never comes.
@@ -100,7 +105,8 @@ private:
     Bus io_, mmio_;
     StopSignal stop_;
     std::vector<kvm::KvmVcpu> vcpus_;
-    std::atomic<std::int64_t> limit_{INT64_MAX};  // steady_clock ticks
+    std::atomic<std::int64_t> deadline_{INT64_MAX};  // steady_clock ticks
+    std::atomic<std::int64_t> limit_{INT64_MAX};     // steady_clock ticks
     std::uint64_t exits_ = 0;
     // Threads last: they stop before anything they use goes away.
     std::unique_ptr<DeviceEvents> device_events_;

@@ -25,8 +25,13 @@ RunVerdict decide_run_verdict(const RunEvidence& e) {
                                                exit_kernel_panic)};
     switch (e.stop.reason) {
     case StopReason::timeout:
-        return {exit_timeout, fmt::format("timeout: the guest did not finish within {} s (exit status {})",
-                                          e.timeout.count(), exit_timeout)};
+        if (e.command_started)
+            return {exit_timeout, fmt::format("timeout: the command did not finish within {} s of its start "
+                                              "(exit status {})",
+                                              e.timeout.count(), exit_timeout)};
+        return {exit_timeout, fmt::format("timeout: the guest did not start the command within the boot "
+                                          "timeout of {} s (exit status {})",
+                                          e.boot_timeout.count(), exit_timeout)};
     case StopReason::vcpu_failed:
         return {exit_vmm_failure, fmt::format("VMM failure: {} (exit status {})", e.stop.detail, exit_vmm_failure)};
     case StopReason::host_stop:

@@ -6,7 +6,9 @@
 // channel). Without one, the VMM says why with a code of its own, chosen
 // outside ktstr-init's 120..128+N range (docs/guest.md) and the emulated
 // host's 124/125:
-//   240  timeout: --timeout passed before the guest powered off
+//   240  timeout: --timeout passed after the command started (or
+//        --boot-timeout before it started) and the guest had not
+//        powered off
 //   241  kernel panic: the console showed "Kernel panic - not syncing"
 //   242  boot failure: the guest powered off or reset without reporting
 //        an exit status
@@ -39,7 +41,9 @@ struct RunEvidence {
     std::optional<int> com2_exit;                 // KTSTR_EXIT=N
     std::optional<std::string> panic_line;
     std::string last_console_line;                // for a boot failure
-    std::chrono::seconds timeout{0};
+    std::chrono::seconds timeout{0};       // the command's, from its start
+    std::chrono::seconds boot_timeout{0};  // from the run's start until the command starts
+    bool command_started = false;          // PayloadStarting arrived
 };
 
 struct RunVerdict {

@@ -9,6 +9,7 @@ RunEvidence powered_off() {
     RunEvidence e;
     e.stop = {StopReason::power_off, {}};
     e.timeout = std::chrono::seconds(60);
+    e.boot_timeout = std::chrono::seconds(300);
     return e;
 }
 }  // namespace
@@ -48,7 +49,12 @@ TEST_CASE("without an exit code: panic, timeout, VMM failure, boot failure") {
     e.stop = {StopReason::timeout, {}};
     v = decide_run_verdict(e);
     CHECK(v.status == exit_timeout);
-    CHECK(v.reason == "timeout: the guest did not finish within 60 s (exit status 240)");
+    CHECK(v.reason == "timeout: the guest did not start the command within the boot timeout of 300 s "
+                      "(exit status 240)");
+    e.command_started = true;
+    v = decide_run_verdict(e);
+    CHECK(v.status == exit_timeout);
+    CHECK(v.reason == "timeout: the command did not finish within 60 s of its start (exit status 240)");
 
     e.stop = {StopReason::vcpu_failed, "vCPU 0: KVM internal error, suberror 1"};
     v = decide_run_verdict(e);
