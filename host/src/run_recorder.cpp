@@ -21,7 +21,10 @@ void RunRecorder::record(Channel channel, const Frame& frame, Clock::time_point 
     const auto info = find_msg_type(frame.msg_type());
     // Unknown types share one counter: a guest inventing types cannot
     // grow the map.
-    ++result_.message_counts[info ? std::string(info->tag) : std::string("unknown")];
+    const std::string tag = info ? std::string(info->tag) : std::string("unknown");
+    ++result_.message_counts[tag];
+    if (channel == Channel::shm)
+        ++result_.shm_message_counts[tag];
     if (!frame.crc_ok) {
         ++result_.crc_errors;
         return;  // nothing is decoded from a corrupted payload

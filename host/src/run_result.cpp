@@ -70,6 +70,9 @@ nlohmann::ordered_json RunResult::to_json() const {
     j["message_counts"] = ojson::object();
     for (const auto& [tag, n] : message_counts)
         j["message_counts"][tag] = n;
+    j["shm_message_counts"] = ojson::object();
+    for (const auto& [tag, n] : shm_message_counts)
+        j["shm_message_counts"][tag] = n;
     j["bulk"] = bulk_json(bulk);
     j["shm"] = shm_json(shm_present, shm);
     // Messages the guest could not put in the ring, and bulk bytes the

@@ -73,6 +73,8 @@ TEST_CASE("run recorder: counts, CRC errors, invalid payloads, boot time and sta
     CHECK(res.message_counts.at("SOUT") == 2);
     CHECK(res.message_counts.at("SRDY") == 2);
     CHECK(res.message_counts.at("unknown") == 2);
+    CHECK(res.shm_message_counts.at("SOUT") == 2);  // both came through the ring
+    CHECK(res.shm_message_counts.count("SRDY") == 0);
     REQUIRE(res.boot_time.has_value());
     CHECK(*res.boot_time == 250ms);
     CHECK(res.run_time == 2s);
@@ -127,7 +129,7 @@ TEST_CASE("run result JSON carries the documented fields") {
     const auto j = nlohmann::json::parse(res.to_json_text());  // invalid UTF-8 replaced: parses
     for (const char* key : {"exit_code", "guest_exit", "exec_exit", "sched_exit", "stopped_by_sched_exit",
                             "boot_time_ms", "run_time_ms", "last_frame_ms", "frames", "crc_errors", "invalid_payloads",
-                            "message_counts", "bulk", "shm", "drops", "lost_bulk_bytes", "lifecycle",
+                            "message_counts", "shm_message_counts", "bulk", "shm", "drops", "lost_bulk_bytes", "lifecycle",
                             "kern_addrs", "crashes", "tests", "tests_passed", "tests_failed", "snapshots", "host"})
         CHECK(j.contains(key));
     for (const char* key : {"frames", "crc_errors", "received_bytes", "handover_dropped_bytes",

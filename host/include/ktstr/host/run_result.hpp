@@ -65,6 +65,7 @@ struct RunResult {
     std::uint64_t crc_errors = 0;        // both channels
     std::uint64_t invalid_payloads = 0;  // CRC ok but the type's layout refused the payload
     std::map<std::string, std::uint64_t> message_counts;  // by tag ("SOUT"); "unknown" for other types
+    std::map<std::string, std::uint64_t> shm_message_counts;  // the SHM ring's share of message_counts
 
     BulkChannelStats bulk;
     bool shm_present = false;
