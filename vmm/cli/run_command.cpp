@@ -60,6 +60,7 @@ struct RunOptions {
     std::string messages;    // --messages FILE
     std::string output_dir;  // --output-dir DIR; empty: default_output_dir()
     bool json = false;
+    bool summary = false;
     bool verbose = false;
     std::string append;
     std::vector<std::string> command;
@@ -248,6 +249,7 @@ int run_here(const RunOptions& o, const vmm::kernel::KernelImage& k, const byte_
     g.messages_path = o.messages;
     g.output_dir = o.output_dir;
     g.json = o.json;
+    g.summary = o.summary;
     try {
         return vmm::vm::run_guest(std::move(g), kernel, initrd);
     } catch (const std::invalid_argument& e) {
@@ -283,6 +285,8 @@ int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const f
     args.push_back(fs::absolute(o.output_dir).string());
     if (o.json)
         args.push_back("--json");
+    if (o.summary)
+        args.push_back("--summary");
     if (!o.append.empty()) {
         args.push_back("--append");
         args.push_back(o.append);
@@ -379,6 +383,9 @@ Command add_run_command(CLI::App& root) {
     app->add_flag("--json", opts->json,
                   "After the command's output, print the run result as one JSON object on one line on stdout "
                   "(docs/host.md)");
+    app->add_flag("--summary", opts->summary,
+                  "After the run, a short table on stderr: frames per channel and type, CRC errors, losses, "
+                  "snapshots, the exit status");
     app->add_flag("-v,--verbose", opts->verbose, "The kernel console on stderr (not quiet), and what the VMM does");
     app->add_option("--append", opts->append, "More kernel command-line parameters");
     app->add_option("--initramfs", opts->initramfs, "")->group("");

@@ -11,6 +11,7 @@
 
 #include <ktstr/common/payloads.hpp>
 #include <ktstr/host/host_loop.hpp>
+#include <ktstr/host/run_summary.hpp>
 
 #include "emulated_host/exit_line.hpp"
 #include "vm/console_watch.hpp"
@@ -225,6 +226,14 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     }
     if (!reason.empty())
         say(reason);
+    if (options.summary) {
+        // The kind of stop only (our own words before the ':'), never the
+        // guest text a reason may quote.
+        const std::string whose = v.reason.empty() ? "the command's" : v.reason.substr(0, v.reason.find(':'));
+        const auto text = host::format_run_summary(result, v.status, whose);
+        std::fwrite(text.data(), 1, text.size(), stderr);
+        std::fflush(stderr);
+    }
     return v.status;
 }
 

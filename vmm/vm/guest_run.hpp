@@ -41,6 +41,8 @@ struct GuestRunOptions {
     std::filesystem::path output_dir;
     // --json: the run result on stdout once the run is over.
     bool json = false;
+    // --summary: a short table of the run (host/run_summary.hpp) on stderr.
+    bool summary = false;
 };
 
 // Returns the process exit status. Throws what Machine's constructor
