@@ -1,7 +1,9 @@
 #include "emulated_host/emulated_host.hpp"
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <string_view>
 
@@ -147,6 +149,18 @@ int run_in_emulated_host(const Request& request) {
     if (const char* extra = std::getenv("KTSTR_EMULATED_HOST_APPEND"); extra && *extra)
         run.plan.cmdline += std::string(" ") + extra;
     run.plan.cpus = request.cpus;
+    // Debugging knobs for trying other emulations (docs/kvm-anywhere.md).
+    if (const char* cpu = std::getenv("KTSTR_EMULATED_HOST_CPU"); cpu && *cpu)
+        run.plan.cpu_model = cpu;
+    if (const char* smp = std::getenv("KTSTR_EMULATED_HOST_SMP"); smp && *smp) {
+        unsigned n = 0;
+        const auto [end, ec] = std::from_chars(smp, smp + std::strlen(smp), n);
+        if (ec != std::errc() || *end != '\0' || n == 0 || n > 64) {
+            say(fmt::format("KTSTR_EMULATED_HOST_SMP={}: not a CPU count from 1 to 64", smp));
+            return exit_host_failure;
+        }
+        run.plan.cpus = n;
+    }
     run.plan.memory_mib = outer_memory_mib(request.inner_memory_mib, image.image_bytes);
     run.timeout = request.timeout;
     run.verbose = request.verbose;

@@ -1,5 +1,6 @@
 #include "emulated_host/outer_kernel.hpp"
 
+#include <cstdlib>
 #include <stdexcept>
 
 #include <fmt/core.h>
@@ -7,7 +8,8 @@
 namespace ktstr::vmm::emulated_host {
 
 kernel::KernelImage find_outer_kernel() {
-    auto k = kernel::resolve("default");
+    const char* chosen = std::getenv("KTSTR_EMULATED_HOST_KERNEL");
+    auto k = kernel::resolve(chosen && *chosen ? chosen : "default");
     if (!k.modules_dir)
         throw std::runtime_error(fmt::format("the default kernel {} has no modules directory", k.bzimage.string()));
     return k;

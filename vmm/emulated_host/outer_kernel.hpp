@@ -1,5 +1,7 @@
 // The outer guest's kernel: the default kernel of the kernel supply
-// (Debian's cloud kernel), fetched when the cache has none.
+// (Debian's cloud kernel), fetched when the cache has none; or, as a
+// debugging knob, the bzImage KTSTR_EMULATED_HOST_KERNEL names (with its
+// Debian-style modules tree around it), to try another outer kernel.
 #pragma once
 
 #include "kernel/kernel_supply.hpp"

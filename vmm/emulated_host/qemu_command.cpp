@@ -13,7 +13,7 @@ std::vector<std::string> qemu_arguments(const QemuPlan& p) {
         "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
         // TCG on every host core, the CPU model with the most features:
         // on TCG that is an AMD-style CPU with SVM and NPT.
-        "-accel", "tcg,thread=multi", "-cpu", "max",
+        "-accel", "tcg,thread=multi", "-cpu", p.cpu_model,
         "-machine", "pc",
         "-smp", std::to_string(p.cpus),
         "-m", std::to_string(p.memory_mib),

@@ -28,6 +28,7 @@ struct QemuPlan {
     std::string cmdline;                       // the outer kernel's command line
     std::uint32_t cpus = 2;
     std::uint64_t memory_mib = 1024;
+    std::string cpu_model = "max";             // QEMU -cpu
     QemuChannelFds fds;
 };
 
