@@ -41,7 +41,7 @@ const char* const selftest_usage =
     "  --signal                 set signal slot 1 to 2 (probes ready)\n"
     "  --wait-signal MS         wait up to MS for signal slot 0\n"
     "  --snapshot               snapshot requests: capture, and unknown kind 99\n"
-    "  --snapshot-timeout MS    per request (default 10000)\n"
+    "  --snapshot-timeout MS    per request (default 60000)\n"
     "  --stdout-bytes N[K|M|G]  write N bytes of the test pattern to stdout\n"
     "  --bulk-bytes N[K|M|G]    send N bytes of the test pattern as Stdout frames straight to\n"
     "                           the bulk port, one 64 KiB write per frame\n"

@@ -16,7 +16,7 @@ struct SelftestOptions {
     bool signal = false;        // signal slot 1 = 2 (probes ready)
     std::optional<std::chrono::milliseconds> wait_signal;  // wait for slot 0
     bool snapshot = false;      // capture request, and one of unknown kind 99
-    std::chrono::milliseconds snapshot_timeout{10000};
+    std::chrono::milliseconds snapshot_timeout{60000};
     std::optional<std::uint64_t> stdout_bytes;  // deterministic pattern on stdout
     std::optional<std::uint64_t> bulk_bytes;    // the same pattern as Stdout frames, straight to the port
     bool garbage = false;              // malformed frames on the bulk port
