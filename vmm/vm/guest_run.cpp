@@ -110,6 +110,8 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     const bool verbose = options.verbose;
 
     std::atomic<Machine*> machine_ptr{nullptr};
+    // Set on the loop thread; declared before the loop so it outlives it.
+    std::atomic<bool> command_started{false};
     ConsoleWatch com1(std::move(options.console_log), verbose, [&](std::string_view) {
         if (Machine* m = machine_ptr.load())
             m->limit_deadline(clock::now() + panic_grace);
@@ -149,7 +151,6 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     Machine machine(options.machine, kernel, initrd, std::move(outputs));
     machine_ptr.store(&machine);
     MachineLink link(machine);
-    std::atomic<bool> command_started{false};
     host.emplace(host_config(options, machine, link, start, command_started));
     host_ptr.store(&*host, std::memory_order_release);
     const auto built = clock::now();
