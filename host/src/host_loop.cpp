@@ -19,6 +19,7 @@
 #include "ktstr/host/shm_control.hpp"
 #include "ktstr/host/shm_drain.hpp"
 #include "ktstr/host/snapshot_responder.hpp"
+#include "ktstr/host/terminal_text.hpp"
 
 namespace ktstr::host {
 namespace {
@@ -29,6 +30,15 @@ using Clock = std::chrono::steady_clock;
 // SHM status lines printed with verbose: enough to see a problem, bounded
 // so a guest flipping its header every tick cannot flood stderr.
 constexpr std::uint64_t max_status_reports = 16;
+
+// Guest text on the diagnostics sink (terminal_text.hpp): crash reports
+// printed at most this many, each at most this many lines; init stages (with
+// verbose) at most this many. Past a bound one line says the rest is left
+// out; the run result keeps its own bounded copies.
+constexpr std::uint64_t max_crash_reports_printed = 16;
+constexpr std::size_t max_crash_lines_printed = 200;
+constexpr std::uint64_t max_lifecycle_lines_printed = 256;
+constexpr std::string_view crash_line_prefix = "ktstr-vmm: guest crash| ";
 
 std::optional<SharedRegion> shm_region(const HostLoopConfig& c) {
     if (c.shm_size == 0)
@@ -81,6 +91,7 @@ struct HostLoop::Impl {
     void diag(const std::string& line) { config.diagnostics(as_bytes(line)); }
     void on_sched_exit();
     void on_lifecycle(Channel ch, const Frame& f);
+    void on_crash(Channel ch, const Frame& f);
     void final_pass() noexcept;
     void note_loop_error(const char* what) noexcept;
 
@@ -102,6 +113,8 @@ struct HostLoop::Impl {
     bool stop_requested = false;        // loop thread
     std::uint64_t output_errors = 0;    // loop thread
     std::uint64_t status_reports = 0;   // loop thread
+    std::uint64_t crash_reports = 0;    // loop thread
+    std::uint64_t lifecycle_lines = 0;  // loop thread
     std::uint64_t loop_errors = 0;      // loop thread
     std::string last_loop_error;        // loop thread
     RunResult result;                   // written by the final pass
@@ -137,10 +150,7 @@ void HostLoop::Impl::subscribe() {
             ++output_errors;
     });
     dispatcher.subscribe(MsgType::SchedExit, [this](Channel, const Frame&) { on_sched_exit(); });
-    dispatcher.subscribe(MsgType::Crash, [this](Channel ch, const Frame& f) {
-        diag("ktstr-vmm: guest crash report (" + std::string(to_string(ch)) + "):\n" +
-             std::string(f.payload.begin(), f.payload.end()) + "\n");
-    });
+    dispatcher.subscribe(MsgType::Crash, [this](Channel ch, const Frame& f) { on_crash(ch, f); });
     dispatcher.subscribe(MsgType::Lifecycle, [this](Channel ch, const Frame& f) { on_lifecycle(ch, f); });
     dispatcher.subscribe(MsgType::SnapshotRequest, [this](Channel, const Frame& f) { responder.on_request(f); });
 }
@@ -156,6 +166,19 @@ void HostLoop::Impl::on_sched_exit() {
         config.stop_vm();
 }
 
+void HostLoop::Impl::on_crash(Channel ch, const Frame& f) {
+    // Every guest line behind the prefix, escaped: the guest cannot send
+    // terminal controls or a line that reads as the host's own.
+    if (++crash_reports > max_crash_reports_printed) {
+        if (crash_reports == max_crash_reports_printed + 1)
+            diag("ktstr-vmm: more guest crash reports, not printed (--messages and --json keep them)\n");
+        return;
+    }
+    const std::string_view text(reinterpret_cast<const char*>(f.payload.data()), f.payload.size());
+    diag("ktstr-vmm: guest crash report (" + std::string(to_string(ch)) + "):\n" +
+         terminal_lines(text, crash_line_prefix, max_crash_lines_printed));
+}
+
 void HostLoop::Impl::on_lifecycle(Channel ch, const Frame& f) {
     auto l = decode_lifecycle(f.payload);
     if (!l)
@@ -163,9 +186,11 @@ void HostLoop::Impl::on_lifecycle(Channel ch, const Frame& f) {
     LifecycleStage stage{l->phase, std::move(l->reason), Clock::now() - *config.start_time, ch};
     if (config.on_lifecycle) {
         config.on_lifecycle(stage);
-    } else if (config.verbose) {
+    } else if (config.verbose && ++lifecycle_lines <= max_lifecycle_lines_printed) {
         diag("ktstr-vmm: init stage " + std::string(lifecycle_phase_name(stage.phase)) +
-             (stage.reason.empty() ? "" : ": " + stage.reason) + "\n");
+             (stage.reason.empty() ? "" : ": " + terminal_line(stage.reason)) + "\n");
+        if (lifecycle_lines == max_lifecycle_lines_printed)
+            diag("ktstr-vmm: more init stages, not printed\n");
     }
 }
 

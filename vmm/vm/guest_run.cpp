@@ -11,6 +11,7 @@
 
 #include <ktstr/common/payloads.hpp>
 #include <ktstr/host/host_loop.hpp>
+#include <ktstr/host/terminal_text.hpp>
 
 #include "emulated_host/exit_line.hpp"
 #include "vm/console_watch.hpp"
@@ -101,13 +102,20 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
             m->limit_deadline(clock::now() + panic_grace);
     });
 
-    // COM2's sink runs with the UART locked: one caller at a time.
+    // COM2's sink runs with the UART locked: one caller at a time. Its
+    // lines are guest text: escaped on stderr (terminal_text.hpp), and at
+    // most max_com2_lines kept and printed live.
+    constexpr std::size_t max_com2_lines = 64;
     std::vector<std::string> com2_lines;
+    std::uint64_t com2_left_out = 0;
     emulated_host::ExitLineScanner com2([&](std::string_view line) {
+        if (com2_lines.size() == max_com2_lines) {
+            ++com2_left_out;
+            return;
+        }
+        com2_lines.push_back(host::terminal_line(line));
         if (verbose)
-            fmt::print(stderr, "ktstr-vmm: com2: {}\n", line);
-        if (com2_lines.size() < 64)
-            com2_lines.emplace_back(line);
+            say("com2: " + com2_lines.back());
     });
     std::mutex com2_mutex;
 
@@ -174,6 +182,8 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     if (!verbose && !result.exit_code)
         for (const auto& line : com2_lines)
             say(fmt::format("com2: {}", line));
+    if (com2_left_out != 0 && (verbose || !result.exit_code))
+        say(fmt::format("com2: {} more lines, not printed", com2_left_out));
     if (verbose) {
         say(fmt::format("guest stopped: {}{} after {:.3f} s, {} exits; {} frames ({} CRC errors), {} bulk bytes, "
                         "{} SHM drops",

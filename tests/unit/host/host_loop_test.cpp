@@ -6,6 +6,7 @@
 #include <fstream>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -364,6 +365,38 @@ TEST_CASE("host loop: lifecycle stages, crash reports, boot time and the message
         ++lines;
     CHECK(lines == res.frames);
     CHECK(lines == 4);
+}
+
+TEST_CASE("host loop: guest crash texts and init-stage reasons reach the diagnostics escaped, prefixed, bounded") {
+    Guest g;
+    auto cfg = g.config();
+    cfg.verbose = true;
+    HostLoop loop(std::move(cfg));
+    // Not started: the final pass feeds everything through on this thread.
+    loop.bulk_transmit(encode_frame(to_u32(MsgType::Crash), as_bytes("\x1b[2J\nktstr-vmm: fake")));
+    loop.bulk_transmit(encode_frame(to_u32(MsgType::Lifecycle),
+                                    encode_lifecycle(LifecyclePhase::PayloadStarting, "x\nktstr-vmm: fake\x1b]0;t\x07")));
+    for (int i = 0; i < 20; ++i)
+        loop.bulk_transmit(encode_frame(to_u32(MsgType::Crash), as_bytes("again " + std::to_string(i))));
+    auto res = loop.stop_after_vcpus();
+
+    const auto diag = g.diag.text();
+    CHECK(diag.starts_with("ktstr-vmm: guest crash report (bulk):\n"
+                           "ktstr-vmm: guest crash| \\x1b[2J\n"
+                           "ktstr-vmm: guest crash| ktstr-vmm: fake\n"
+                           "ktstr-vmm: init stage PayloadStarting: x\\x0aktstr-vmm: fake\\x1b]0;t\\x07\n"));
+    CHECK(diag.find('\x1b') == std::string::npos);
+    CHECK(diag.find('\x07') == std::string::npos);
+    // Every line that does not come from the host itself carries the prefix.
+    std::istringstream lines(diag);
+    for (std::string line; std::getline(lines, line);)
+        CHECK((line.starts_with("ktstr-vmm: guest crash report (bulk):") || line.starts_with("ktstr-vmm: guest crash| ") ||
+               line.starts_with("ktstr-vmm: init stage ") || line.starts_with("ktstr-vmm: more guest crash reports")));
+    // 16 reports printed (the first and 15 of the rest), then one line for the others.
+    CHECK(diag.find("again 14\n") != std::string::npos);
+    CHECK(diag.find("again 15") == std::string::npos);
+    CHECK(diag.ends_with("ktstr-vmm: more guest crash reports, not printed (--messages and --json keep them)\n"));
+    CHECK(res.crashes.size() == 16);  // the result's own bound (RunLimits::max_crashes)
 }
 
 TEST_CASE("host loop: the SHM ring is initialised at construction and control bytes reach it") {

@@ -10,7 +10,8 @@
 // Subscribers wired here: every frame goes to the message log (when there
 // is one) and the run recorder; SOUT/SERR payloads are written to the
 // stdout/stderr sinks in arrival order; SCDX calls stop_vm once; CRSH is
-// printed on the diagnostics sink; LIFE is reported through on_lifecycle
+// printed on the diagnostics sink (escaped, every line prefixed:
+// terminal_text.hpp); LIFE is reported through on_lifecycle
 // (or, with verbose, as a line on the diagnostics sink); SNRQ is answered.
 // Everything else is counted and logged.
 //
