@@ -59,6 +59,7 @@ struct RunOptions {
     std::string messages;    // --messages FILE
     std::string output_dir;  // --output-dir DIR; empty: default_output_dir()
     bool json = false;
+    std::string json_file;   // --json-file FILE
     bool verbose = false;
     std::string append;
     std::vector<std::string> command;
@@ -206,12 +207,14 @@ void check_output_file(const char* option, const std::string& path) {
         throw UsageError(fmt::format("run: {} {}: no directory {}", option, path, parent.string()));
 }
 
-vmm::UniqueFd open_console_log(const std::string& path) {
+// An output file named by the user, opened (created or truncated) before
+// anything boots, so a file that cannot be written is a usage error.
+vmm::UniqueFd open_output_file(const char* option, const std::string& path) {
     if (path.empty())
         return {};
     vmm::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd)
-        throw UsageError(fmt::format("run: --console-log {}: cannot write: {}", path, std::strerror(errno)));
+        throw UsageError(fmt::format("run: {} {}: cannot write: {}", option, path, std::strerror(errno)));
     return fd;
 }
 
@@ -241,7 +244,8 @@ int run_here(const RunOptions& o, const vmm::kernel::KernelImage& k, const byte_
     g.machine.shm_bytes = shm_bytes;
     g.machine.cmdline_extra = cmdline_extra(o);
     g.timeout = std::chrono::seconds(o.timeout_s);
-    g.console_log = open_console_log(o.console_log);
+    g.console_log = open_output_file("--console-log", o.console_log);
+    g.json_file = open_output_file("--json-file", o.json_file);
     g.verbose = o.verbose;
     g.messages_path = o.messages;
     g.output_dir = o.output_dir;
@@ -281,6 +285,10 @@ int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const f
     args.push_back(fs::absolute(o.output_dir).string());
     if (o.json)
         args.push_back("--json");
+    if (!o.json_file.empty()) {
+        args.push_back("--json-file");
+        args.push_back(fs::absolute(o.json_file).string());
+    }
     if (!o.append.empty()) {
         args.push_back("--append");
         args.push_back(o.append);
@@ -296,6 +304,8 @@ int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const f
         req.outputs.push_back(fs::absolute(o.console_log));
     if (!o.messages.empty())
         req.outputs.push_back(fs::absolute(o.messages));
+    if (!o.json_file.empty())
+        req.outputs.push_back(fs::absolute(o.json_file));
     // Comes back only if a capture made it.
     req.outputs.push_back(fs::absolute(o.output_dir));
     req.inner_memory_mib = o.memory_mib;
@@ -314,6 +324,7 @@ int run(RunOptions o) {
     check_layout(o, shm_bytes);
     check_output_file("--console-log", o.console_log);
     check_output_file("--messages", o.messages);
+    check_output_file("--json-file", o.json_file);
     if (o.output_dir.empty())
         o.output_dir = default_output_dir().string();
 
@@ -370,8 +381,9 @@ Command add_run_command(CLI::App& root) {
                     "ktstr-vmm-run-PID-MS, made only when the guest asks for a capture")
         ->type_name("DIR");
     app->add_flag("--json", opts->json,
-                  "After the command's output, print the run result as one JSON object on one line on stdout "
-                  "(docs/host.md)");
+                  "After the command's output, print the run result as one JSON object on stdout, on a line of "
+                  "its own: the last line (docs/host.md)");
+    app->add_option("--json-file", opts->json_file, "Write the run result (one JSON line) to FILE")->type_name("FILE");
     app->add_flag("-v,--verbose", opts->verbose, "The kernel console on stderr (not quiet), and what the VMM does");
     app->add_option("--append", opts->append, "More kernel command-line parameters");
     app->add_option("--initramfs", opts->initramfs, "")->group("");

@@ -1,11 +1,15 @@
 #include "vm/guest_run.hpp"
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <fmt/core.h>
 
@@ -31,6 +35,18 @@ constexpr std::uint32_t bulk_port = 1;
 void say(const std::string& line) {
     fmt::print(stderr, "ktstr-vmm: {}\n", line);
     std::fflush(stderr);
+}
+
+bool write_all(int fd, std::string_view text) {
+    while (!text.empty()) {
+        const ssize_t n = ::write(fd, text.data(), text.size());
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        text.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
 }
 
 double seconds_since(clock::time_point t) {
@@ -69,8 +85,11 @@ private:
 };
 
 host::HostLoopConfig host_config(const GuestRunOptions& o, Machine& machine, MachineLink& link,
-                                 clock::time_point start) {
+                                 clock::time_point start, const host::LineStartTracker& stdout_line) {
     host::HostLoopConfig hc;
+    // The guest's stdout, watched for its last byte: --json's result must
+    // start on a line of its own.
+    hc.stdout_sink = stdout_line.wrap(host::fd_sink(STDOUT_FILENO));
     const auto& map = machine.memory_map();
     if (map.shm.size != 0) {
         // The host sees the SHM region and nothing else of the guest.
@@ -143,7 +162,8 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     Machine machine(options.machine, kernel, initrd, std::move(outputs));
     machine_ptr.store(&machine);
     MachineLink link(machine);
-    host.emplace(host_config(options, machine, link, start));
+    host::LineStartTracker stdout_line;
+    host.emplace(host_config(options, machine, link, start, stdout_line));
     host_ptr.store(&*host, std::memory_order_release);
     const auto built = clock::now();
     if (verbose) {
@@ -198,11 +218,19 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
         say(fmt::format("host: {} bulk bytes refused (backlog full), {} output write errors{}",
                         result.bulk.handover_dropped_bytes, result.output_errors,
                         result.message_log_error.empty() ? "" : "; " + result.message_log_error));
-    if (options.json) {
-        // After every Stdout frame (the loop wrote them, and has stopped).
+    if (options.json || options.json_file) {
         const std::string text = result.to_json_text() + "\n";
-        std::fwrite(text.data(), 1, text.size(), stdout);
-        std::fflush(stdout);
+        if (options.json) {
+            // After every Stdout frame (the loop wrote them, and has
+            // stopped), on a line of its own: a guest whose output does
+            // not end in '\n' cannot make the result continue its line.
+            if (!stdout_line.at_line_start())
+                std::fputc('\n', stdout);
+            std::fwrite(text.data(), 1, text.size(), stdout);
+            std::fflush(stdout);
+        }
+        if (options.json_file && !write_all(options.json_file.get(), text))
+            say(fmt::format("cannot write the run result to --json-file: {}", std::strerror(errno)));
     }
     std::string reason = v.reason;
     if (stop.reason == StopReason::timeout) {
