@@ -51,7 +51,7 @@ std::optional<SharedRegion> shm_region(const HostLoopConfig& c) {
 
 std::optional<MessageLog> open_log(const HostLoopConfig& c) {
     if (!c.messages_path.empty())
-        return std::optional<MessageLog>(std::in_place, c.messages_path);
+        return std::optional<MessageLog>(std::in_place, c.messages_path, c.message_log_max_bytes);
     if (c.output_dir.empty() || !c.log_in_output_dir)
         return std::nullopt;
     // Only the log needs the directory now; captures create it when the
@@ -60,7 +60,8 @@ std::optional<MessageLog> open_log(const HostLoopConfig& c) {
     std::filesystem::create_directories(c.output_dir, ec);
     if (ec)
         throw std::runtime_error("cannot create output directory " + c.output_dir.string() + ": " + ec.message());
-    return std::optional<MessageLog>(std::in_place, c.output_dir / "messages.jsonl");
+    // Not through a link someone planted there.
+    return std::optional<MessageLog>(std::in_place, c.output_dir / "messages.jsonl", c.message_log_max_bytes, true);
 }
 
 HostLoopConfig with_defaults(HostLoopConfig c) {
@@ -127,7 +128,7 @@ HostLoop::Impl::Impl(HostLoopConfig c)
       recorder(*config.start_time, config.limits),
       bulk(config.bulk, config.send_to_guest, [this] { asio::post(io, [this] { pump_bulk(); }); }),
       responder(SnapshotResponderConfig{config.output_dir, shm_region(config), log ? &*log : nullptr,
-                                        config.max_snapshot_captures},
+                                        config.max_snapshot_captures, config.max_snapshot_bytes},
                 [this](byte_view frame) { return bulk.send(frame); }) {
     if (auto r = shm_region(config)) {
         shm.emplace(*r);
@@ -268,7 +269,7 @@ void HostLoop::Impl::final_pass() noexcept {
     try {
         recorder.finish(Clock::now());
         if (log)
-            log->flush();
+            log->finish();
         result = recorder.result();
         result.bulk = bulk.stats();
         result.shm_present = shm.has_value();
@@ -278,8 +279,10 @@ void HostLoop::Impl::final_pass() noexcept {
         result.handler_errors = dispatcher.handler_errors();
         result.last_handler_error = dispatcher.last_handler_error();
         result.output_errors = output_errors;
-        if (log)
+        if (log) {
             result.message_log_error = log->error();
+            result.message_log_left_out = log->left_out_frames();
+        }
         result.loop_errors = loop_errors;
         result.last_loop_error = last_loop_error;
     } catch (const std::exception& e) {

@@ -69,7 +69,9 @@ struct HostLoopConfig {
     std::filesystem::path output_dir;
     std::filesystem::path messages_path;
     bool log_in_output_dir = true;
+    std::uint64_t message_log_max_bytes = 256ull << 20;  // MessageLog's cap (message_log.hpp)
     std::size_t max_snapshot_captures = 64;
+    std::uint64_t max_snapshot_bytes = 1ull << 30;       // all captures' files together
 
     // Boot and run times count from here; default: construction.
     std::optional<std::chrono::steady_clock::time_point> start_time;
