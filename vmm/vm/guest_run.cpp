@@ -183,6 +183,7 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
         std::lock_guard lock(com2_mutex);
         com2.finish();
     }
+    com1.finish();  // the console log's note of what its cap left out, if anything
 
     RunEvidence e;
     e.stop = stop;
