@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "arch/x86_64/layout.hpp"
 #include "cli/command.hpp"
 #include "cli/kvm_option.hpp"
+#include "cli/output_dir.hpp"
 #include "emulated_host/emulated_host.hpp"
 #include "initramfs/guest_programs.hpp"
 #include "initramfs/initramfs_builder.hpp"
@@ -187,16 +189,6 @@ void check_layout(const RunOptions& o, std::uint64_t shm_bytes) {
     }
 }
 
-// Where snapshot captures go without --output-dir: a directory of this run
-// under $TMPDIR (else /tmp), made only when the guest asks for a capture.
-fs::path default_output_dir() {
-    const char* tmp = std::getenv("TMPDIR");
-    const fs::path base = tmp && *tmp ? fs::path(tmp) : fs::path("/tmp");
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
-    return fs::absolute(base / fmt::format("ktstr-vmm-run-{}-{}", ::getpid(),
-                                           std::chrono::duration_cast<std::chrono::milliseconds>(now).count()));
-}
-
 // An output file's directory must exist (as for --console-log): a typo is
 // a usage error before anything boots, not a failure after the run.
 void check_output_file(const char* option, const std::string& path) {
@@ -325,20 +317,35 @@ int run(RunOptions o) {
     check_output_file("--console-log", o.console_log);
     check_output_file("--messages", o.messages);
     check_output_file("--json-file", o.json_file);
-    if (o.output_dir.empty())
-        o.output_dir = default_output_dir().string();
+
+    // Without --output-dir, captures go to a private directory of this run
+    // (output_dir.hpp), made before the guest boots and removed at the end
+    // if none went there.
+    std::optional<RunOutputDir> own_dir;
+    auto ensure_output_dir = [&] {
+        if (!o.output_dir.empty())
+            return;
+        try {
+            own_dir.emplace(default_output_base());
+        } catch (const std::runtime_error& e) {
+            throw UsageError(fmt::format("run: {}", e.what()));
+        }
+        o.output_dir = own_dir->path().string();
+    };
 
     const auto k = resolve_kernel(o);
     if (!o.initramfs.empty()) {
         const auto initrd = read_file(o.initramfs, 1ull << 30);
         if (place_kvm(o.mode, "run") != KvmPlacement::host)
             throw UsageError("run: --initramfs is for the emulated host's inner run, with --kvm host");
+        ensure_output_dir();
         return run_here(o, k, initrd, shm_bytes);
     }
     // The image first: a bad --include is a usage error, reported alone,
     // before --kvm auto probes KVM and announces where the run goes.
     const auto image = build_initramfs(o, k);
     const auto placement = place_kvm(o.mode, "run");
+    ensure_output_dir();
     if (placement == KvmPlacement::host)
         return run_here(o, k, read_file(image.string(), 1ull << 30), shm_bytes);
     return run_emulated(o, k, image);
@@ -377,8 +384,8 @@ Command add_run_command(CLI::App& root) {
                     "in the `decode` format")
         ->type_name("FILE");
     app->add_option("--output-dir", opts->output_dir,
-                    "Where snapshot captures go (DIR/snapshots/ID-TAG/); default: $TMPDIR (else /tmp)/"
-                    "ktstr-vmm-run-PID-MS, made only when the guest asks for a capture")
+                    "Where snapshot captures go (DIR/snapshots/ID-TAG/); default: a new private directory "
+                    "$TMPDIR (else /tmp)/ktstr-vmm-run-XXXXXX, removed at the end if no capture went there")
         ->type_name("DIR");
     app->add_flag("--json", opts->json,
                   "After the command's output, print the run result as one JSON object on stdout, on a line of "
