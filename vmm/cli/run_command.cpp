@@ -278,6 +278,9 @@ int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const f
     if (o.json)
         args.push_back("--json");
     if (!o.json_file.empty()) {
+        // Emptied now, as a direct run does: a run that never reports
+        // leaves no earlier result there.
+        open_output_file("--json-file", o.json_file);
         args.push_back("--json-file");
         args.push_back(fs::absolute(o.json_file).string());
     }
