@@ -19,6 +19,7 @@
 #include "ktstr/host/shm_control.hpp"
 #include "ktstr/host/shm_drain.hpp"
 #include "ktstr/host/snapshot_responder.hpp"
+#include "ktstr/host/terminal_text.hpp"
 
 namespace ktstr::host {
 namespace {
@@ -29,6 +30,15 @@ using Clock = std::chrono::steady_clock;
 // SHM status lines printed with verbose: enough to see a problem, bounded
 // so a guest flipping its header every tick cannot flood stderr.
 constexpr std::uint64_t max_status_reports = 16;
+
+// Guest text on the diagnostics sink (terminal_text.hpp): crash reports
+// printed at most this many, each at most this many lines; init stages (with
+// verbose) at most this many. Past a bound one line says the rest is left
+// out; the run result keeps its own bounded copies.
+constexpr std::uint64_t max_crash_reports_printed = 16;
+constexpr std::size_t max_crash_lines_printed = 200;
+constexpr std::uint64_t max_lifecycle_lines_printed = 256;
+constexpr std::string_view crash_line_prefix = "ktstr-vmm: guest crash| ";
 
 std::optional<SharedRegion> shm_region(const HostLoopConfig& c) {
     if (c.shm_size == 0)
@@ -41,7 +51,7 @@ std::optional<SharedRegion> shm_region(const HostLoopConfig& c) {
 
 std::optional<MessageLog> open_log(const HostLoopConfig& c) {
     if (!c.messages_path.empty())
-        return std::optional<MessageLog>(std::in_place, c.messages_path);
+        return std::optional<MessageLog>(std::in_place, c.messages_path, c.message_log_max_bytes);
     if (c.output_dir.empty() || !c.log_in_output_dir)
         return std::nullopt;
     // Only the log needs the directory now; captures create it when the
@@ -50,7 +60,8 @@ std::optional<MessageLog> open_log(const HostLoopConfig& c) {
     std::filesystem::create_directories(c.output_dir, ec);
     if (ec)
         throw std::runtime_error("cannot create output directory " + c.output_dir.string() + ": " + ec.message());
-    return std::optional<MessageLog>(std::in_place, c.output_dir / "messages.jsonl");
+    // Not through a link someone planted there.
+    return std::optional<MessageLog>(std::in_place, c.output_dir / "messages.jsonl", c.message_log_max_bytes, true);
 }
 
 HostLoopConfig with_defaults(HostLoopConfig c) {
@@ -82,6 +93,7 @@ struct HostLoop::Impl {
     void diag(const std::string& line) { config.diagnostics(as_bytes(line)); }
     void on_sched_exit();
     void on_lifecycle(Channel ch, const Frame& f);
+    void on_crash(Channel ch, const Frame& f);
     void final_pass() noexcept;
     void note_loop_error(const char* what) noexcept;
 
@@ -104,6 +116,8 @@ struct HostLoop::Impl {
     bool shm_drain_held = false;        // loop thread: the guest asked to hold the live drain
     std::uint64_t output_errors = 0;    // loop thread
     std::uint64_t status_reports = 0;   // loop thread
+    std::uint64_t crash_reports = 0;    // loop thread
+    std::uint64_t lifecycle_lines = 0;  // loop thread
     std::uint64_t loop_errors = 0;      // loop thread
     std::string last_loop_error;        // loop thread
     RunResult result;                   // written by the final pass
@@ -116,7 +130,7 @@ HostLoop::Impl::Impl(HostLoopConfig c)
       recorder(*config.start_time, config.limits),
       bulk(config.bulk, config.send_to_guest, [this] { asio::post(io, [this] { pump_bulk(); }); }),
       responder(SnapshotResponderConfig{config.output_dir, shm_region(config), log ? &*log : nullptr,
-                                        config.max_snapshot_captures,
+                                        config.max_snapshot_captures, config.max_snapshot_bytes,
                                         [this](bool hold) { return control_shm_drain(hold); }},
                 [this](byte_view frame) { return bulk.send(frame); }) {
     if (auto r = shm_region(config)) {
@@ -140,10 +154,7 @@ void HostLoop::Impl::subscribe() {
             ++output_errors;
     });
     dispatcher.subscribe(MsgType::SchedExit, [this](Channel, const Frame&) { on_sched_exit(); });
-    dispatcher.subscribe(MsgType::Crash, [this](Channel ch, const Frame& f) {
-        diag("ktstr-vmm: guest crash report (" + std::string(to_string(ch)) + "):\n" +
-             std::string(f.payload.begin(), f.payload.end()) + "\n");
-    });
+    dispatcher.subscribe(MsgType::Crash, [this](Channel ch, const Frame& f) { on_crash(ch, f); });
     dispatcher.subscribe(MsgType::Lifecycle, [this](Channel ch, const Frame& f) { on_lifecycle(ch, f); });
     dispatcher.subscribe(MsgType::SnapshotRequest, [this](Channel, const Frame& f) { responder.on_request(f); });
 }
@@ -159,17 +170,32 @@ void HostLoop::Impl::on_sched_exit() {
         config.stop_vm();
 }
 
+void HostLoop::Impl::on_crash(Channel ch, const Frame& f) {
+    // Every guest line behind the prefix, escaped: the guest cannot send
+    // terminal controls or a line that reads as the host's own.
+    if (++crash_reports > max_crash_reports_printed) {
+        if (crash_reports == max_crash_reports_printed + 1)
+            diag("ktstr-vmm: more guest crash reports, not printed (--messages and --json keep them)\n");
+        return;
+    }
+    const std::string_view text(reinterpret_cast<const char*>(f.payload.data()), f.payload.size());
+    diag("ktstr-vmm: guest crash report (" + std::string(to_string(ch)) + "):\n" +
+         terminal_lines(text, crash_line_prefix, max_crash_lines_printed));
+}
+
 void HostLoop::Impl::on_lifecycle(Channel ch, const Frame& f) {
     auto l = decode_lifecycle(f.payload);
     if (!l)
         return;  // counted as invalid by the recorder
     LifecycleStage stage{l->phase, std::move(l->reason), Clock::now() - *config.start_time, ch};
-    if (config.on_lifecycle) {
-        config.on_lifecycle(stage);
-    } else if (config.verbose) {
+    if (config.verbose && ++lifecycle_lines <= max_lifecycle_lines_printed) {
         diag("ktstr-vmm: init stage " + std::string(lifecycle_phase_name(stage.phase)) +
-             (stage.reason.empty() ? "" : ": " + stage.reason) + "\n");
+             (stage.reason.empty() ? "" : ": " + terminal_line(stage.reason)) + "\n");
+        if (lifecycle_lines == max_lifecycle_lines_printed)
+            diag("ktstr-vmm: more init stages, not printed\n");
     }
+    if (config.on_lifecycle)
+        config.on_lifecycle(stage);
 }
 
 void HostLoop::Impl::pump_bulk() {
@@ -262,7 +288,7 @@ void HostLoop::Impl::final_pass() noexcept {
     try {
         recorder.finish(Clock::now());
         if (log)
-            log->flush();
+            log->finish();
         result = recorder.result();
         result.bulk = bulk.stats();
         result.shm_present = shm.has_value();
@@ -272,8 +298,10 @@ void HostLoop::Impl::final_pass() noexcept {
         result.handler_errors = dispatcher.handler_errors();
         result.last_handler_error = dispatcher.last_handler_error();
         result.output_errors = output_errors;
-        if (log)
+        if (log) {
             result.message_log_error = log->error();
+            result.message_log_left_out = log->left_out_frames();
+        }
         result.loop_errors = loop_errors;
         result.last_loop_error = last_loop_error;
     } catch (const std::exception& e) {

@@ -33,4 +33,15 @@ OutputSink fd_sink(int fd) {
     };
 }
 
+OutputSink LineStartTracker::wrap(OutputSink inner) const {
+    return [inner = std::move(inner), state = state_](byte_view bytes) {
+        const bool ok = inner(bytes);
+        if (!ok)
+            state->store(false, std::memory_order_release);
+        else if (!bytes.empty())
+            state->store(bytes.back() == '\n', std::memory_order_release);
+        return ok;
+    };
+}
+
 }  // namespace ktstr::host

@@ -111,12 +111,14 @@ nlohmann::ordered_json RunResult::to_json() const {
                       {"replies_refused", snapshots.replies_refused},
                       {"shm_drain_holds", snapshots.shm_drain_holds},
                       {"shm_drain_releases", snapshots.shm_drain_releases},
+                      {"bytes", snapshots.bytes},
                       {"capture_dirs", snapshots.capture_dirs}};
     j["host"] = {{"records_truncated", records_truncated},
                  {"handler_errors", handler_errors},
                  {"last_handler_error", last_handler_error},
                  {"output_errors", output_errors},
                  {"message_log_error", message_log_error},
+                 {"message_log_left_out", message_log_left_out},
                  {"loop_errors", loop_errors},
                  {"last_loop_error", last_loop_error}};
     return j;

@@ -1,9 +1,15 @@
 #include "ktstr/host/snapshot_responder.hpp"
 
 #include <algorithm>
-#include <cstdio>
-#include <memory>
+#include <cerrno>
+#include <cstring>
 #include <system_error>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
 
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/payloads.hpp"
@@ -18,25 +24,51 @@ namespace fs = std::filesystem;
 // restarts its request counter); bounded so a name clash cannot loop long.
 constexpr int max_name_suffix = 100;
 
-struct FileCloser {
-    void operator()(std::FILE* f) const noexcept { std::fclose(f); }
-};
+std::string errno_text(int e) { return std::strerror(e); }
 
-// Copies the region into `path` block by block (volatile reads: the guest
-// may still be writing), so a large region needs no large buffer.
-std::string write_region_file(const fs::path& path, SharedRegion region) {
-    std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "we"));
+// write(2) until done; false (errno set) on failure.
+bool write_all(int fd, const std::uint8_t* p, std::size_t n) {
+    while (n != 0) {
+        const ssize_t w = ::write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= static_cast<std::size_t>(w);
+    }
+    return true;
+}
+
+// A new file `name` in the directory `dir`: never one that exists, never
+// through a symbolic link (O_EXCL does not follow one at the last
+// component; O_NOFOLLOW says so again).
+UniqueFd create_new(int dir, const char* name) {
+    return UniqueFd(::openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666));
+}
+
+// Copies the region into the file `name` block by block (volatile reads:
+// the guest may still be writing), so a large region needs no large buffer.
+std::string write_region_file(int dir, const char* name, SharedRegion region) {
+    UniqueFd f = create_new(dir, name);
     if (!f)
-        return "cannot create " + path.filename().string();
+        return std::string("cannot create ") + name + ": " + errno_text(errno);
     byte_buffer block(std::min<std::size_t>(region.size(), 1 << 20));
     for (std::size_t off = 0; off < region.size(); off += block.size()) {
         const auto n = std::min(block.size(), region.size() - off);
         copy_from_shared(SharedRegion(region.data() + off, n), block);
-        if (std::fwrite(block.data(), 1, n, f.get()) != n)
-            return "cannot write " + path.filename().string();
+        if (!write_all(f.get(), block.data(), n))
+            return std::string("cannot write ") + name + ": " + errno_text(errno);
     }
-    if (std::fclose(f.release()) != 0)
-        return "cannot write " + path.filename().string();
+    return {};
+}
+
+std::string write_text_file(int dir, const char* name, const std::string& text) {
+    UniqueFd f = create_new(dir, name);
+    if (!f)
+        return std::string("cannot create ") + name + ": " + errno_text(errno);
+    if (!write_all(f.get(), reinterpret_cast<const std::uint8_t*>(text.data()), text.size()))
+        return std::string("cannot write ") + name + ": " + errno_text(errno);
     return {};
 }
 
@@ -69,41 +101,90 @@ void SnapshotResponder::reply(std::uint32_t request_id, SnapshotStatus status, s
         ++stats_.replies_refused;
 }
 
+int SnapshotResponder::snapshots_dir(std::string& error) {
+    if (snapshots_fd_)
+        return snapshots_fd_.get();
+    // The output directory itself is the user's (--output-dir, or the
+    // private one the VMM made): created if missing, links on its path
+    // followed as the user named them. Below it nothing is followed.
+    std::error_code ec;
+    fs::create_directories(config_.output_dir, ec);
+    if (ec) {
+        error = "cannot create output directory: " + ec.message();
+        return -1;
+    }
+    UniqueFd out(::open(config_.output_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!out) {
+        error = "cannot open output directory: " + errno_text(errno);
+        return -1;
+    }
+    if (::mkdirat(out.get(), "snapshots", 0777) != 0 && errno != EEXIST) {
+        error = "cannot create snapshots directory: " + errno_text(errno);
+        return -1;
+    }
+    snapshots_fd_.reset(::openat(out.get(), "snapshots", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!snapshots_fd_) {
+        error = "cannot open snapshots directory: " + errno_text(errno);  // ELOOP: a link
+        return -1;
+    }
+    return snapshots_fd_.get();
+}
+
 std::string SnapshotResponder::capture(std::uint32_t request_id, const std::string& tag) {
     if (config_.output_dir.empty())
         return "no output directory for captures";
     if (stats_.captured >= config_.max_captures)
         return "capture limit reached";
+    const std::uint64_t shm_bytes = config_.shm ? config_.shm->size() : 0;
+    if (shm_bytes > config_.max_bytes - std::min(stats_.bytes, config_.max_bytes))
+        return "capture byte budget reached (" + std::to_string(config_.max_bytes) + " bytes)";
 
+    std::string err;
+    const int parent = snapshots_dir(err);
+    if (parent < 0)
+        return err;
     const auto base_name = std::to_string(request_id) + (tag.empty() ? "" : "-" + snapshot_dir_tag(tag));
-    const auto parent = config_.output_dir / "snapshots";
-    std::error_code ec;
-    fs::create_directories(parent, ec);
-    if (ec)
-        return "cannot create snapshots directory: " + ec.message();
-    fs::path dir;
+    std::string name;
     for (int i = 0; i <= max_name_suffix; ++i) {
-        auto candidate = parent / (i == 0 ? base_name : base_name + "." + std::to_string(i));
-        if (fs::create_directory(candidate, ec)) {
-            dir = std::move(candidate);
+        auto candidate = i == 0 ? base_name : base_name + "." + std::to_string(i);
+        // mkdirat fails with EEXIST on anything already there, a link
+        // included: it never creates through one.
+        if (::mkdirat(parent, candidate.c_str(), 0777) == 0) {
+            name = std::move(candidate);
             break;
         }
-        if (ec)
-            return "cannot create capture directory: " + ec.message();
+        if (errno != EEXIST)
+            return "cannot create capture directory: " + errno_text(errno);
     }
-    if (dir.empty())
+    if (name.empty())
         return "capture directory names exhausted";
+    UniqueFd dir(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir)
+        return "cannot open capture directory: " + errno_text(errno);
 
     if (config_.shm) {
-        if (auto err = write_region_file(dir / "shm.bin", *config_.shm); !err.empty())
+        stats_.bytes += shm_bytes;  // counted even when the write fails half-way
+        if (err = write_region_file(dir.get(), "shm.bin", *config_.shm); !err.empty())
             return err;
     }
+    // Where this capture sits in the message log: the log is not copied
+    // (that would take time on the loop thread, and disk, proportional to
+    // the whole run); its first message_log_lines lines are the frames up
+    // to and including this request.
+    nlohmann::ordered_json j{{"request_id", request_id}, {"tag", tag}};
     if (config_.message_log) {
-        std::string err;
-        if (!config_.message_log->copy_to(dir / "messages.jsonl", err))
-            return err;
+        j["message_log"] = config_.message_log->path().string();
+        j["message_log_lines"] = config_.message_log->lines();
+        j["message_log_bytes"] = config_.message_log->bytes();
+        j["message_log_left_out"] = config_.message_log->left_out_frames();
+    } else {
+        j["message_log"] = nullptr;
     }
-    stats_.capture_dirs.push_back(dir.string());  // bounded by max_captures
+    if (err = write_text_file(dir.get(), "capture.json",
+                              j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+        !err.empty())
+        return err;
+    stats_.capture_dirs.push_back((config_.output_dir / "snapshots" / name).string());  // bounded by max_captures
     return {};
 }
 

@@ -38,6 +38,8 @@ with tempfile.TemporaryDirectory() as d:
     refused(["--memory", "256", "--shm-size", "256M", "--", "true"],
             "SHM size (256 MiB) must be smaller than guest memory (256 MiB)")
     refused([], "no command given")
+    nodir = os.path.join(d, "no-such-dir", "result.json")
+    refused(["--json-file", nodir, "--", "true"], f"--json-file {nodir}: no directory")
     refused(["--"], "no command given")
 
     if with_guest:

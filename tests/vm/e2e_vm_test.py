@@ -174,7 +174,12 @@ with tempfile.TemporaryDirectory() as d:
             shm_bin = os.path.join(capdir, "shm.bin")
             check(os.path.isfile(shm_bin) and os.path.getsize(shm_bin) == 1 << 20,
                   f"the capture's shm.bin (the whole 1 MiB SHM region) came back to {capdir}")
-            check(os.path.isfile(os.path.join(capdir, "messages.jsonl")), "the capture's messages.jsonl came back")
+            capjson = os.path.join(capdir, "capture.json")
+            position = json.load(open(capjson)) if os.path.isfile(capjson) else {}
+            upto = frames[:position.get("message_log_lines", 0)]
+            check(position.get("message_log") == messages and upto and upto[-1]["type"] == "SNRQ",
+                  f"the capture's capture.json came back and places it in the message log, after its request "
+                  f"({ {k: position.get(k) for k in ('message_log', 'message_log_lines')} })")
 
         bulk_stats = result.get("bulk", {})
         check(result.get("crc_errors", 0) >= 1 and any(f["type"] == "PROB" and not f["crc_ok"] for f in frames),

@@ -6,6 +6,7 @@ guest share it (docs/run.md).
 Usage: run_vm_test.py KTSTR_VMM SCENARIO
 Scenarios: true-1cpu, false-2cpus, guest-view, memory-4g, panic, timeout."""
 import hashlib
+import json
 import os
 import re
 import sys
@@ -81,6 +82,7 @@ echo "=== b2sum"; b2sum /include/stdout.txt
 echo "=== text"; cat /include/stdout.txt
 echo "=== end"
 cat /data/stderr.txt >&2
+printf x
 exit 7
 """
 
@@ -104,9 +106,26 @@ with tempfile.TemporaryDirectory() as d:
         open(stderr_file, "w").write(stderr_text)
         program = "/usr/bin/b2sum"  # coreutils, dynamically linked; busybox has no b2sum
         check(b"ld-linux" in open(program, "rb").read(4096), f"{program} is dynamically linked on the host")
+        result_file = os.path.join(d, "result.json")
         rc, out, err, secs = run("--cpus", "4", "--include", stdout_file, "--include", stderr_file + ":/data/stderr.txt",
-                                 "--include", program, "--", "sh", "-c", GUEST_VIEW_SCRIPT)
+                                 "--include", program, "--json", "--json-file", result_file,
+                                 "--", "sh", "-c", GUEST_VIEW_SCRIPT)
         check(rc == 7, f"the script's exit status 7 comes back ({rc})")
+
+        # The script's output ends in "x" without a newline: --json's result
+        # still stands alone on the last line, for a strict JSON reader.
+        last = out[:-1].rpartition("\n")[2] if out.endswith("\n") else None
+        try:
+            result = json.loads(last) if last is not None else None
+        except ValueError:
+            result = None
+        check(isinstance(result, dict) and result.get("exit_code") == 7,
+              f"--json: the last stdout line alone is the run result, exit_code 7 ({last!r:.200})")
+        check(last is not None and out[:-len(last) - 1].endswith("=== end\nx\n"),
+              "the command's output ends in 'x' and a newline the VMM added before the result")
+        file_text = open(result_file).read() if os.path.exists(result_file) else None
+        check(last is not None and file_text == last + "\n",
+              "--json-file: the same JSON line, alone, came back in the file")
         check(out.startswith("nproc=4\n"), "--cpus 4: nproc prints 4")
         check("\nb2sum-at=/include/b2sum\n" in out, "an included program is found on PATH through /include")
 

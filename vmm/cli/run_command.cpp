@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "arch/x86_64/layout.hpp"
 #include "cli/command.hpp"
 #include "cli/kvm_option.hpp"
+#include "cli/output_dir.hpp"
 #include "emulated_host/emulated_host.hpp"
 #include "initramfs/guest_programs.hpp"
 #include "initramfs/initramfs_builder.hpp"
@@ -61,6 +63,7 @@ struct RunOptions {
     std::string output_dir;  // --output-dir DIR; empty: default_output_dir()
     bool json = false;
     bool summary = false;
+    std::string json_file;   // --json-file FILE
     bool verbose = false;
     std::string append;
     std::vector<std::string> command;
@@ -188,16 +191,6 @@ void check_layout(const RunOptions& o, std::uint64_t shm_bytes) {
     }
 }
 
-// Where snapshot captures go without --output-dir: a directory of this run
-// under $TMPDIR (else /tmp), made only when the guest asks for a capture.
-fs::path default_output_dir() {
-    const char* tmp = std::getenv("TMPDIR");
-    const fs::path base = tmp && *tmp ? fs::path(tmp) : fs::path("/tmp");
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
-    return fs::absolute(base / fmt::format("ktstr-vmm-run-{}-{}", ::getpid(),
-                                           std::chrono::duration_cast<std::chrono::milliseconds>(now).count()));
-}
-
 // An output file's directory must exist (as for --console-log): a typo is
 // a usage error before anything boots, not a failure after the run.
 void check_output_file(const char* option, const std::string& path) {
@@ -208,12 +201,14 @@ void check_output_file(const char* option, const std::string& path) {
         throw UsageError(fmt::format("run: {} {}: no directory {}", option, path, parent.string()));
 }
 
-vmm::UniqueFd open_console_log(const std::string& path) {
+// An output file named by the user, opened (created or truncated) before
+// anything boots, so a file that cannot be written is a usage error.
+vmm::UniqueFd open_output_file(const char* option, const std::string& path) {
     if (path.empty())
         return {};
     vmm::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd)
-        throw UsageError(fmt::format("run: --console-log {}: cannot write: {}", path, std::strerror(errno)));
+        throw UsageError(fmt::format("run: {} {}: cannot write: {}", option, path, std::strerror(errno)));
     return fd;
 }
 
@@ -244,7 +239,8 @@ int run_here(const RunOptions& o, const vmm::kernel::KernelImage& k, const byte_
     g.machine.cmdline_extra = cmdline_extra(o);
     g.timeout = std::chrono::seconds(o.timeout_s);
     g.boot_timeout = std::chrono::seconds(o.boot_timeout_s);
-    g.console_log = open_console_log(o.console_log);
+    g.console_log = open_output_file("--console-log", o.console_log);
+    g.json_file = open_output_file("--json-file", o.json_file);
     g.verbose = o.verbose;
     g.messages_path = o.messages;
     g.output_dir = o.output_dir;
@@ -287,6 +283,13 @@ int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const f
         args.push_back("--json");
     if (o.summary)
         args.push_back("--summary");
+    if (!o.json_file.empty()) {
+        // Emptied now, as a direct run does: a run that never reports
+        // leaves no earlier result there.
+        open_output_file("--json-file", o.json_file);
+        args.push_back("--json-file");
+        args.push_back(fs::absolute(o.json_file).string());
+    }
     if (!o.append.empty()) {
         args.push_back("--append");
         args.push_back(o.append);
@@ -302,6 +305,8 @@ int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const f
         req.outputs.push_back(fs::absolute(o.console_log));
     if (!o.messages.empty())
         req.outputs.push_back(fs::absolute(o.messages));
+    if (!o.json_file.empty())
+        req.outputs.push_back(fs::absolute(o.json_file));
     // Comes back only if a capture made it.
     req.outputs.push_back(fs::absolute(o.output_dir));
     req.inner_memory_mib = o.memory_mib;
@@ -320,20 +325,36 @@ int run(RunOptions o) {
     check_layout(o, shm_bytes);
     check_output_file("--console-log", o.console_log);
     check_output_file("--messages", o.messages);
-    if (o.output_dir.empty())
-        o.output_dir = default_output_dir().string();
+    check_output_file("--json-file", o.json_file);
+
+    // Without --output-dir, captures go to a private directory of this run
+    // (output_dir.hpp), made before the guest boots and removed at the end
+    // if none went there.
+    std::optional<RunOutputDir> own_dir;
+    auto ensure_output_dir = [&] {
+        if (!o.output_dir.empty())
+            return;
+        try {
+            own_dir.emplace(default_output_base());
+        } catch (const std::runtime_error& e) {
+            throw UsageError(fmt::format("run: {}", e.what()));
+        }
+        o.output_dir = own_dir->path().string();
+    };
 
     const auto k = resolve_kernel(o);
     if (!o.initramfs.empty()) {
         const auto initrd = read_file(o.initramfs, 1ull << 30);
         if (place_kvm(o.mode, "run") != KvmPlacement::host)
             throw UsageError("run: --initramfs is for the emulated host's inner run, with --kvm host");
+        ensure_output_dir();
         return run_here(o, k, initrd, shm_bytes);
     }
     // The image first: a bad --include is a usage error, reported alone,
     // before --kvm auto probes KVM and announces where the run goes.
     const auto image = build_initramfs(o, k);
     const auto placement = place_kvm(o.mode, "run");
+    ensure_output_dir();
     if (placement == KvmPlacement::host)
         return run_here(o, k, read_file(image.string(), 1ull << 30), shm_bytes);
     return run_emulated(o, k, image);
@@ -377,12 +398,13 @@ Command add_run_command(CLI::App& root) {
                     "in the `decode` format")
         ->type_name("FILE");
     app->add_option("--output-dir", opts->output_dir,
-                    "Where snapshot captures go (DIR/snapshots/ID-TAG/); default: $TMPDIR (else /tmp)/"
-                    "ktstr-vmm-run-PID-MS, made only when the guest asks for a capture")
+                    "Where snapshot captures go (DIR/snapshots/ID-TAG/); default: a new private directory "
+                    "$TMPDIR (else /tmp)/ktstr-vmm-run-XXXXXX, removed at the end if no capture went there")
         ->type_name("DIR");
     app->add_flag("--json", opts->json,
-                  "After the command's output, print the run result as one JSON object on one line on stdout "
-                  "(docs/host.md)");
+                  "After the command's output, print the run result as one JSON object on stdout, on a line of "
+                  "its own: the last line (docs/host.md)");
+    app->add_option("--json-file", opts->json_file, "Write the run result (one JSON line) to FILE")->type_name("FILE");
     app->add_flag("--summary", opts->summary,
                   "After the run, a short table on stderr: frames per channel and type, CRC errors, losses, "
                   "snapshots, the exit status");

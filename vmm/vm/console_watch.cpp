@@ -1,6 +1,8 @@
 #include "vm/console_watch.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <string>
 
 #include <unistd.h>
 
@@ -22,15 +24,25 @@ bool write_all(int fd, byte_view bytes) noexcept {
 
 }  // namespace
 
-ConsoleWatch::ConsoleWatch(UniqueFd log, bool echo, std::function<void(std::string_view)> on_panic)
-    : log_(std::move(log)), echo_(echo), on_panic_(std::move(on_panic)) {}
+ConsoleWatch::ConsoleWatch(UniqueFd log, bool echo, std::function<void(std::string_view)> on_panic,
+                           std::uint64_t max_log_bytes)
+    : log_(std::move(log)), echo_(echo), on_panic_(std::move(on_panic)), max_log_bytes_(max_log_bytes) {}
 
 void ConsoleWatch::feed(byte_view bytes) {
     std::optional<std::string> new_panic;
     {
         std::lock_guard lock(mutex_);
-        if (log_ && !log_failed_ && !write_all(log_.get(), bytes))
-            log_failed_ = true;
+        if (log_ && !log_failed_ && !finished_) {
+            const auto room = static_cast<std::size_t>(std::min<std::uint64_t>(max_log_bytes_ - log_bytes_, bytes.size()));
+            const auto part = bytes.first(room);
+            if (!part.empty()) {
+                if (!write_all(log_.get(), part))
+                    log_failed_ = true;
+                log_bytes_ += part.size();
+                log_at_line_start_ = part.back() == '\n';
+            }
+            log_left_out_ += bytes.size() - room;
+        }
         if (echo_)
             write_all(STDERR_FILENO, bytes);
         const bool had_panic = panic_.has_value();
@@ -64,6 +76,25 @@ void ConsoleWatch::line_done() {
     line_.clear();
     if (lines_.size() > kept_lines)
         lines_.pop_front();
+}
+
+void ConsoleWatch::finish() {
+    std::lock_guard lock(mutex_);
+    if (finished_)
+        return;
+    finished_ = true;
+    if (!log_ || log_failed_ || log_left_out_ == 0)
+        return;
+    const std::string note = std::string(log_at_line_start_ ? "" : "\n") + "ktstr-vmm: console log cap of " +
+                             std::to_string(max_log_bytes_) + " bytes reached; " + std::to_string(log_left_out_) +
+                             " bytes left out\n";
+    if (!write_all(log_.get(), as_bytes(note)))
+        log_failed_ = true;
+}
+
+std::uint64_t ConsoleWatch::log_left_out() const {
+    std::lock_guard lock(mutex_);
+    return log_left_out_;
 }
 
 std::optional<std::string> ConsoleWatch::panic_line() const {

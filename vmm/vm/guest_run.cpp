@@ -1,17 +1,22 @@
 #include "vm/guest_run.hpp"
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <fmt/core.h>
 
 #include <ktstr/common/payloads.hpp>
 #include <ktstr/host/host_loop.hpp>
 #include <ktstr/host/run_summary.hpp>
+#include <ktstr/host/terminal_text.hpp>
 
 #include "emulated_host/exit_line.hpp"
 #include "vm/console_watch.hpp"
@@ -31,6 +36,18 @@ constexpr std::uint32_t bulk_port = 1;
 void say(const std::string& line) {
     fmt::print(stderr, "ktstr-vmm: {}\n", line);
     std::fflush(stderr);
+}
+
+bool write_all(int fd, std::string_view text) {
+    while (!text.empty()) {
+        const ssize_t n = ::write(fd, text.data(), text.size());
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        text.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
 }
 
 double seconds_since(clock::time_point t) {
@@ -74,8 +91,12 @@ private:
 };
 
 host::HostLoopConfig host_config(const GuestRunOptions& o, Machine& machine, MachineLink& link,
-                                 clock::time_point start, std::atomic<bool>& command_started) {
+                                 clock::time_point start, std::atomic<bool>& command_started,
+                                 const host::LineStartTracker& stdout_line) {
     host::HostLoopConfig hc;
+    // The guest's stdout, watched for its last byte: --json's result must
+    // start on a line of its own.
+    hc.stdout_sink = stdout_line.wrap(host::fd_sink(STDOUT_FILENO));
     const auto& map = machine.memory_map();
     if (map.shm.size != 0) {
         // The host sees the SHM region and nothing else of the guest.
@@ -88,9 +109,7 @@ host::HostLoopConfig host_config(const GuestRunOptions& o, Machine& machine, Mac
     hc.stop_vm = [&link] { link.stop("the guest's scheduler exited (SchedExit)"); };
     // The command's timeout starts with the first PayloadStarting; a guest
     // repeating it cannot move the deadline again.
-    hc.on_lifecycle = [&link, &command_started, timeout = o.timeout, verbose = o.verbose](const host::LifecycleStage& st) {
-        if (verbose)
-            say(fmt::format("init stage {}{}", lifecycle_phase_name(st.phase), st.reason.empty() ? "" : ": " + st.reason));
+    hc.on_lifecycle = [&link, &command_started, timeout = o.timeout](const host::LifecycleStage& st) {
         if (st.phase == LifecyclePhase::PayloadStarting && !command_started.exchange(true))
             link.set_deadline(clock::now() + timeout);
     };
@@ -117,13 +136,20 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
             m->limit_deadline(clock::now() + panic_grace);
     });
 
-    // COM2's sink runs with the UART locked: one caller at a time.
+    // COM2's sink runs with the UART locked: one caller at a time. Its
+    // lines are guest text: escaped on stderr (terminal_text.hpp), and at
+    // most max_com2_lines kept and printed live.
+    constexpr std::size_t max_com2_lines = 64;
     std::vector<std::string> com2_lines;
+    std::uint64_t com2_left_out = 0;
     emulated_host::ExitLineScanner com2([&](std::string_view line) {
+        if (com2_lines.size() == max_com2_lines) {
+            ++com2_left_out;
+            return;
+        }
+        com2_lines.push_back(host::terminal_line(line));
         if (verbose)
-            fmt::print(stderr, "ktstr-vmm: com2: {}\n", line);
-        if (com2_lines.size() < 64)
-            com2_lines.emplace_back(line);
+            say("com2: " + com2_lines.back());
     });
     std::mutex com2_mutex;
 
@@ -151,7 +177,8 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     Machine machine(options.machine, kernel, initrd, std::move(outputs));
     machine_ptr.store(&machine);
     MachineLink link(machine);
-    host.emplace(host_config(options, machine, link, start, command_started));
+    host::LineStartTracker stdout_line;
+    host.emplace(host_config(options, machine, link, start, command_started, stdout_line));
     host_ptr.store(&*host, std::memory_order_release);
     const auto built = clock::now();
     if (verbose) {
@@ -171,6 +198,7 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
         std::lock_guard lock(com2_mutex);
         com2.finish();
     }
+    com1.finish();  // the console log's note of what its cap left out, if anything
 
     RunEvidence e;
     e.stop = stop;
@@ -192,6 +220,8 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     if (!verbose && !result.exit_code)
         for (const auto& line : com2_lines)
             say(fmt::format("com2: {}", line));
+    if (com2_left_out != 0 && (verbose || !result.exit_code))
+        say(fmt::format("com2: {} more lines, not printed", com2_left_out));
     if (verbose) {
         say(fmt::format("guest stopped: {}{} after {:.3f} s, {} exits; {} frames ({} CRC errors), {} bulk bytes, "
                         "{} SHM drops",
@@ -206,11 +236,19 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
         say(fmt::format("host: {} bulk bytes refused (backlog full), {} output write errors{}",
                         result.bulk.handover_dropped_bytes, result.output_errors,
                         result.message_log_error.empty() ? "" : "; " + result.message_log_error));
-    if (options.json) {
-        // After every Stdout frame (the loop wrote them, and has stopped).
+    if (options.json || options.json_file) {
         const std::string text = result.to_json_text() + "\n";
-        std::fwrite(text.data(), 1, text.size(), stdout);
-        std::fflush(stdout);
+        if (options.json) {
+            // After every Stdout frame (the loop wrote them, and has
+            // stopped), on a line of its own: a guest whose output does
+            // not end in '\n' cannot make the result continue its line.
+            if (!stdout_line.at_line_start())
+                std::fputc('\n', stdout);
+            std::fwrite(text.data(), 1, text.size(), stdout);
+            std::fflush(stdout);
+        }
+        if (options.json_file && !write_all(options.json_file.get(), text))
+            say(fmt::format("cannot write the run result to --json-file: {}", std::strerror(errno)));
     }
     std::string reason = v.reason;
     if (stop.reason == StopReason::timeout) {

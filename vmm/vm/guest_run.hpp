@@ -12,7 +12,8 @@
 //                             VM, every frame into the message log and the
 //                             run result
 // and the verdict (run_verdict.hpp) printed and returned; with `json`, the
-// run result as one JSON line on stdout after everything else.
+// run result as one JSON line on stdout after everything else (always the
+// last line); with `json_file`, the same line in that file.
 #pragma once
 
 #include <chrono>
@@ -39,10 +40,14 @@ struct GuestRunOptions {
     std::filesystem::path messages_path;
     // Snapshot captures go under output_dir/snapshots (created if needed).
     std::filesystem::path output_dir;
-    // --json: the run result on stdout once the run is over.
+    // --json: the run result on stdout once the run is over, on a line of
+    // its own (a '\n' first when the guest's stdout did not end in one).
     bool json = false;
     // --summary: a short table of the run (host/run_summary.hpp) on stderr.
     bool summary = false;
+    // --json-file FILE, opened by the caller: the run result written there
+    // (may be empty).
+    UniqueFd json_file;
 };
 
 // Returns the process exit status. Throws what Machine's constructor

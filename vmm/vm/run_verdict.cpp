@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <ktstr/host/terminal_text.hpp>
+
 namespace ktstr::vmm::vm {
 
 int exit_status_of(std::int32_t code) noexcept {
@@ -21,8 +23,9 @@ RunVerdict decide_run_verdict(const RunEvidence& e) {
                             "(exit status {})",
                             *e.sched_exit, exit_sched_exit)};
     if (e.panic_line)
-        return {exit_kernel_panic, fmt::format("guest kernel panic: {} (exit status {})", *e.panic_line,
-                                               exit_kernel_panic)};
+        // Guest text (the console): escaped, so the line stays the host's.
+        return {exit_kernel_panic, fmt::format("guest kernel panic: {} (exit status {})",
+                                               host::terminal_line(*e.panic_line), exit_kernel_panic)};
     switch (e.stop.reason) {
     case StopReason::timeout:
         if (e.command_started)
@@ -46,7 +49,7 @@ RunVerdict decide_run_verdict(const RunEvidence& e) {
     if (!e.stop.detail.empty())
         what += fmt::format(" ({})", e.stop.detail);
     if (!e.last_console_line.empty())
-        what += fmt::format("; last console line: {}", e.last_console_line);
+        what += fmt::format("; last console line: {}", host::terminal_line(e.last_console_line));
     return {exit_boot_failure, fmt::format("{} (exit status {})", what, exit_boot_failure)};
 }
 

@@ -4,8 +4,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -170,7 +172,10 @@ TEST_CASE("host loop: a snapshot request gets SNRP OK with its id and a capture 
 
     const auto cap = dir.path() / "run" / "snapshots" / "77-mid-run";
     CHECK(fs::file_size(cap / "shm.bin") == shm_bytes);
-    CHECK(fs::file_size(cap / "messages.jsonl") > 0);
+    // The capture records where it sits in the log: after the request's line.
+    std::ifstream capture_json(cap / "capture.json");
+    std::string capture_text((std::istreambuf_iterator<char>(capture_json)), {});
+    CHECK(capture_text.find("\"message_log_lines\":1,") != std::string::npos);
 
     auto res = loop.stop_after_vcpus();
     CHECK(res.snapshots.requests == 2);
@@ -201,8 +206,10 @@ TEST_CASE("host loop: without log_in_output_dir the output directory appears onl
     CHECK(res.snapshots.captured == 1);
     CHECK(fs::file_size(dir.path() / "later" / "snapshots" / "5-first" / "shm.bin") == shm_bytes);
     CHECK_FALSE(fs::exists(dir.path() / "later" / "messages.jsonl"));
-    // No message log: the capture has none either.
-    CHECK_FALSE(fs::exists(dir.path() / "later" / "snapshots" / "5-first" / "messages.jsonl"));
+    // No message log: the capture says so.
+    std::ifstream capture_json(dir.path() / "later" / "snapshots" / "5-first" / "capture.json");
+    std::string capture_text((std::istreambuf_iterator<char>(capture_json)), {});
+    CHECK(capture_text.find("\"message_log\":null") != std::string::npos);
 }
 
 TEST_CASE("host loop: SchedExit on either channel stops the VM once") {
@@ -364,6 +371,60 @@ TEST_CASE("host loop: lifecycle stages, crash reports, boot time and the message
         ++lines;
     CHECK(lines == res.frames);
     CHECK(lines == 4);
+}
+
+TEST_CASE("host loop: guest crash texts and init-stage reasons reach the diagnostics escaped, prefixed, bounded") {
+    Guest g;
+    auto cfg = g.config();
+    cfg.verbose = true;
+    HostLoop loop(std::move(cfg));
+    // Not started: the final pass feeds everything through on this thread.
+    loop.bulk_transmit(encode_frame(to_u32(MsgType::Crash), as_bytes("\x1b[2J\nktstr-vmm: fake")));
+    loop.bulk_transmit(encode_frame(to_u32(MsgType::Lifecycle),
+                                    encode_lifecycle(LifecyclePhase::PayloadStarting, "x\nktstr-vmm: fake\x1b]0;t\x07")));
+    for (int i = 0; i < 20; ++i)
+        loop.bulk_transmit(encode_frame(to_u32(MsgType::Crash), as_bytes("again " + std::to_string(i))));
+    auto res = loop.stop_after_vcpus();
+
+    const auto diag = g.diag.text();
+    CHECK(diag.starts_with("ktstr-vmm: guest crash report (bulk):\n"
+                           "ktstr-vmm: guest crash| \\x1b[2J\n"
+                           "ktstr-vmm: guest crash| ktstr-vmm: fake\n"
+                           "ktstr-vmm: init stage PayloadStarting: x\\x0aktstr-vmm: fake\\x1b]0;t\\x07\n"));
+    CHECK(diag.find('\x1b') == std::string::npos);
+    CHECK(diag.find('\x07') == std::string::npos);
+    // Every line that does not come from the host itself carries the prefix.
+    std::istringstream lines(diag);
+    for (std::string line; std::getline(lines, line);)
+        CHECK((line.starts_with("ktstr-vmm: guest crash report (bulk):") || line.starts_with("ktstr-vmm: guest crash| ") ||
+               line.starts_with("ktstr-vmm: init stage ") || line.starts_with("ktstr-vmm: more guest crash reports")));
+    // 16 reports printed (the first and 15 of the rest), then one line for the others.
+    CHECK(diag.find("again 14\n") != std::string::npos);
+    CHECK(diag.find("again 15") == std::string::npos);
+    CHECK(diag.ends_with("ktstr-vmm: more guest crash reports, not printed (--messages and --json keep them)\n"));
+    CHECK(res.crashes.size() == 16);  // the result's own bound (RunLimits::max_crashes)
+}
+
+TEST_CASE("host loop: the message log's cap is counted in the run result and closes the log") {
+    TempDir dir;
+    Guest g;
+    auto cfg = g.config();
+    cfg.messages_path = dir.path() / "m.jsonl";
+    cfg.message_log_max_bytes = 300;  // a couple of SRDY lines
+    HostLoop loop(std::move(cfg));
+    for (int i = 0; i < 10; ++i)
+        loop.bulk_transmit(encode_frame(to_u32(MsgType::SysRdy), {}));
+    auto res = loop.stop_after_vcpus();  // not started: the final pass runs here
+    CHECK(res.frames == 10);
+    CHECK(res.message_log_left_out > 0);
+    CHECK(res.to_json()["host"]["message_log_left_out"] == res.message_log_left_out);
+    std::ifstream log(dir.path() / "m.jsonl");
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(log, l);)
+        lines.push_back(l);
+    REQUIRE(lines.size() == 10 - res.message_log_left_out + 1);
+    CHECK(lines.back() == "{\"left_out\":{\"frames\":" + std::to_string(res.message_log_left_out) +
+                              ",\"payload_bytes\":0,\"cap_bytes\":300}}");
 }
 
 TEST_CASE("host loop: the SHM ring is initialised at construction and control bytes reach it") {

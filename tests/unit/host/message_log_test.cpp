@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -96,14 +97,42 @@ TEST_CASE("message log: invalid UTF-8 in a crash text is replaced, not thrown") 
     CHECK(nlohmann::json::parse(line)["type"] == "CRSH");
 }
 
-TEST_CASE("message log: copy_to takes the lines written so far; an unopenable path throws") {
+TEST_CASE("message log: past its cap frames are left out, counted, and a last line says so") {
     test::TempDir dir;
-    MessageLog log(dir.path() / "m.jsonl");
-    log.write(Channel::bulk, make(MsgType::SysRdy, {}));
-    std::string err;
-    REQUIRE(log.copy_to(dir.path() / "copy.jsonl", err));
-    log.write(Channel::bulk, make(MsgType::SysRdy, {}));
-    log.flush();
-    CHECK(read_all(dir.path() / "copy.jsonl").size() * 2 == read_all(dir.path() / "m.jsonl").size());
+    const auto frame = make(MsgType::SysRdy, {});
+    const auto line_bytes = frame_json_line(Channel::bulk, frame).size() + 1;
+    MessageLog log(dir.path() / "m.jsonl", 2 * line_bytes + line_bytes / 2);
+    for (int i = 0; i < 2; ++i)
+        log.write(Channel::bulk, frame);
+    log.write(Channel::bulk, make(MsgType::Stdout, as_bytes("12345")));  // does not fit
+    log.write(Channel::bulk, frame);  // would fit, but the log stays a prefix of the run
+    REQUIRE(log.finish());
+    CHECK(log.lines() == 2);
+    CHECK(log.bytes() == 2 * line_bytes);
+    CHECK(log.left_out_frames() == 2);
+    CHECK(log.left_out_payload_bytes() == 5);
+
+    std::istringstream lines(read_all(dir.path() / "m.jsonl"));
+    std::vector<std::string> got;
+    for (std::string l; std::getline(lines, l);)
+        got.push_back(l);
+    REQUIRE(got.size() == 3);
+    CHECK(nlohmann::json::parse(got[1])["type"] == "SRDY");
+    CHECK(nlohmann::json::parse(got[2]) ==
+          nlohmann::json::parse(R"({"left_out":{"frames":2,"payload_bytes":5,"cap_bytes":)" +
+                                std::to_string(2 * line_bytes + line_bytes / 2) + "}}"));
+
+    // A log that stayed under its cap ends without that line.
+    MessageLog small(dir.path() / "s.jsonl", 1 << 20);
+    small.write(Channel::bulk, frame);
+    REQUIRE(small.finish());
+    CHECK(read_all(dir.path() / "s.jsonl").find("left_out") == std::string::npos);
+}
+
+TEST_CASE("message log: an unopenable path throws; no_follow refuses a symbolic link") {
+    test::TempDir dir;
     CHECK_THROWS_AS(MessageLog(dir.path() / "missing" / "m.jsonl"), std::runtime_error);
+    std::filesystem::create_symlink(dir.path() / "target", dir.path() / "link.jsonl");
+    CHECK_THROWS_AS(MessageLog(dir.path() / "link.jsonl", message_log_default_max_bytes, true), std::runtime_error);
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "target"));
 }

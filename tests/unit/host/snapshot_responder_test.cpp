@@ -5,6 +5,8 @@
 #include <iterator>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "guest_ram.hpp"
 #include "ktstr/common/frame.hpp"
 #include "ktstr/common/msg_type.hpp"
@@ -39,10 +41,12 @@ struct Fixture {
     std::optional<MessageLog> log{std::in_place, dir.path() / "messages.jsonl"};
     byte_buffer sent;
 
-    SnapshotResponder responder(std::size_t max_captures = 64, bool with_dir = true, ShmDrainControl drain = {}) {
+    SnapshotResponder responder(std::size_t max_captures = 64, bool with_dir = true,
+                                std::uint64_t max_bytes = 1ull << 30, ShmDrainControl drain = {}) {
         SharedRegion shm(ram.data(), ram.size());
         ring_init(shm);
-        return SnapshotResponder({with_dir ? dir.path() : fs::path(), shm, &*log, max_captures, std::move(drain)},
+        return SnapshotResponder({with_dir ? dir.path() : fs::path(), shm, &*log, max_captures, max_bytes,
+                                  std::move(drain)},
                                  [this](byte_view b) {
             sent.insert(sent.end(), b.begin(), b.end());
             return true;
@@ -69,9 +73,17 @@ TEST_CASE("snapshot responder: a capture request gets OK with its id after the c
     const auto cap = fx.dir.path() / "snapshots" / "41-after-step-3";
     REQUIRE(fs::is_directory(cap));
     CHECK(read_file(cap / "shm.bin") == byte_buffer(fx.ram.data(), fx.ram.data() + fx.ram.size()));
-    const auto msgs = read_file(cap / "messages.jsonl");
-    CHECK(std::string(msgs.begin(), msgs.end()).find("\"SNRQ\"") != std::string::npos);
+    // Where the capture sits in the message log, not a copy of it.
+    const auto text = read_file(cap / "capture.json");
+    const auto j = nlohmann::json::parse(std::string(text.begin(), text.end()));
+    CHECK(j["request_id"] == 41);
+    CHECK(j["tag"] == "after-step-3");
+    CHECK(j["message_log"] == (fx.dir.path() / "messages.jsonl").string());
+    CHECK(j["message_log_lines"] == 1);  // the request itself
+    CHECK(j["message_log_bytes"] == fx.log->bytes());
+    CHECK_FALSE(fs::exists(cap / "messages.jsonl"));
     CHECK(r.stats().captured == 1);
+    CHECK(r.stats().bytes == fx.ram.size());
     CHECK(r.stats().capture_dirs == std::vector<std::string>{cap.string()});
 }
 
@@ -98,7 +110,7 @@ TEST_CASE("snapshot responder: SHM drain hold and release go to the drain contro
     Fixture fx;
     std::vector<bool> calls;
     std::size_t replies_at_call = 99;
-    auto r = fx.responder(64, true, [&](bool hold) -> std::string {
+    auto r = fx.responder(64, true, 1ull << 30, [&](bool hold) -> std::string {
         calls.push_back(hold);
         replies_at_call = decode_replies(fx.sent).size();
         return hold ? "" : "refused for the test";
@@ -160,6 +172,19 @@ TEST_CASE("snapshot responder: no output directory, the capture limit, a malform
         CHECK(replies[0].status == static_cast<std::uint32_t>(SnapshotStatus::Ok));
         CHECK(padded_text(replies[1].reason) == "capture limit reached");
     }
+    SECTION("byte budget") {
+        // Room for two copies of the 4 KiB region, not three.
+        auto r = fx.responder(64, true, 3 * 4096 - 1);
+        for (std::uint32_t id = 1; id <= 3; ++id)
+            r.on_request(request(id, 1, "b"));
+        auto replies = decode_replies(fx.sent);
+        REQUIRE(replies.size() == 3);
+        CHECK(replies[1].status == static_cast<std::uint32_t>(SnapshotStatus::Ok));
+        CHECK(replies[2].status == static_cast<std::uint32_t>(SnapshotStatus::Err));
+        CHECK(padded_text(replies[2].reason) == "capture byte budget reached (12287 bytes)");
+        CHECK_FALSE(fs::exists(fx.dir.path() / "snapshots" / "3-b"));
+        CHECK(r.stats().bytes == 2 * 4096);
+    }
     SECTION("malformed") {
         auto r = fx.responder();
         Frame f;
@@ -174,5 +199,36 @@ TEST_CASE("snapshot responder: no output directory, the capture limit, a malform
         SnapshotResponder r({}, [](byte_view) { return false; });
         r.on_request(request(3, 9, ""));
         CHECK(r.stats().replies_refused == 1);
+    }
+}
+
+TEST_CASE("snapshot responder: a symbolic link planted where a capture goes is not followed") {
+    Fixture fx;
+    TempDir elsewhere;  // what the links point at: must stay empty
+    const auto snaps = fx.dir.path() / "snapshots";
+    auto empty = [&] { return fs::is_empty(elsewhere.path()); };
+
+    SECTION("the snapshots directory is a link: ERR, nothing written through it") {
+        fs::create_directory_symlink(elsewhere.path(), snaps);
+        auto r = fx.responder();
+        r.on_request(request(7, 1, "t"));
+        auto replies = decode_replies(fx.sent);
+        REQUIRE(replies.size() == 1);
+        CHECK(replies[0].status == static_cast<std::uint32_t>(SnapshotStatus::Err));
+        CHECK(padded_text(replies[0].reason).starts_with("cannot open snapshots directory: "));
+        CHECK(empty());
+        CHECK(r.stats().capture_dirs.empty());
+    }
+    SECTION("a capture directory's name is a link: the capture takes the next name") {
+        fs::create_directory(snaps);
+        fs::create_directory_symlink(elsewhere.path(), snaps / "7-t");
+        auto r = fx.responder();
+        r.on_request(request(7, 1, "t"));
+        auto replies = decode_replies(fx.sent);
+        REQUIRE(replies.size() == 1);
+        CHECK(replies[0].status == static_cast<std::uint32_t>(SnapshotStatus::Ok));
+        CHECK(empty());
+        CHECK(fs::is_regular_file(snaps / "7-t.1" / "shm.bin"));
+        CHECK(fs::is_symlink(snaps / "7-t"));
     }
 }

@@ -63,3 +63,33 @@ TEST_CASE("the console is copied to the log descriptor byte for byte") {
     const auto n = ::read(rd.get(), buf, sizeof buf);
     CHECK(std::string(buf, static_cast<std::size_t>(n)) == "abc\r\ndef");
 }
+
+TEST_CASE("the console log stops at its cap and ends with a line saying what was left out") {
+    auto logged = [](std::uint64_t cap, std::initializer_list<std::string_view> parts) {
+        int p[2];
+        REQUIRE(::pipe(p) == 0);
+        UniqueFd rd(p[0]);
+        std::uint64_t left_out = 0;
+        {
+            ConsoleWatch w(UniqueFd(p[1]), false, {}, cap);
+            for (auto part : parts)
+                w.feed(as_bytes(part));
+            w.finish();
+            w.finish();  // once only
+            left_out = w.log_left_out();
+        }
+        std::string all;
+        char buf[256];
+        for (ssize_t n; (n = ::read(rd.get(), buf, sizeof buf)) > 0;)
+            all.append(buf, static_cast<std::size_t>(n));
+        return std::pair{all, left_out};
+    };
+    auto [cut, n] = logged(10, {"0123456", "789abcdef", "ghij\n"});
+    CHECK(cut == "0123456789\nktstr-vmm: console log cap of 10 bytes reached; 11 bytes left out\n");
+    CHECK(n == 11);
+    // Cut just after a newline: no empty line before the note.
+    auto [at_line, m] = logged(4, {"abc\ndef"});
+    CHECK(at_line == "abc\nktstr-vmm: console log cap of 4 bytes reached; 3 bytes left out\n");
+    // Under the cap: the console alone.
+    CHECK(logged(100, {"abc\n", "def"}).first == "abc\ndef");
+}

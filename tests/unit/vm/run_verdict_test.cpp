@@ -93,3 +93,17 @@ TEST_CASE("a SchedExit that stopped the VM: 244 unless the command's status arri
     e.stop = {StopReason::host_stop, {}};
     CHECK(decide_run_verdict(e).status == exit_vmm_failure);
 }
+
+TEST_CASE("guest text in a verdict line (the panic line, the last console line) is escaped") {
+    auto e = powered_off();
+    e.panic_line = "Kernel panic - not syncing: \x1b[2J\x1b]0;title\x07";
+    auto v = decide_run_verdict(e);
+    CHECK(v.reason == "guest kernel panic: Kernel panic - not syncing: \\x1b[2J\\x1b]0;title\\x07 (exit status 241)");
+    e.panic_line.reset();
+    e.last_console_line = std::string("\x9b") + "31m" + std::string(5000, 'x');
+    v = decide_run_verdict(e);
+    CHECK(v.reason.find('\x9b') == std::string::npos);
+    CHECK(v.reason.find("; last console line: \\x9b31mxxx") != std::string::npos);
+    CHECK(v.reason.find("bytes more) (exit status 242)") != std::string::npos);
+    CHECK(v.reason.size() < 1300);
+}

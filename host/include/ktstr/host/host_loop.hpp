@@ -10,8 +10,9 @@
 // Subscribers wired here: every frame goes to the message log (when there
 // is one) and the run recorder; SOUT/SERR payloads are written to the
 // stdout/stderr sinks in arrival order; SCDX calls stop_vm once; CRSH is
-// printed on the diagnostics sink; LIFE is reported through on_lifecycle
-// (or, with verbose, as a line on the diagnostics sink); SNRQ is answered.
+// printed on the diagnostics sink (escaped, every line prefixed:
+// terminal_text.hpp); LIFE is reported through on_lifecycle and, with
+// verbose, as an escaped line on the diagnostics sink; SNRQ is answered.
 // Everything else is counted and logged.
 //
 // Use, from the VMM:
@@ -58,7 +59,7 @@ struct HostLoopConfig {
     OutputSink stdout_sink;            // SOUT payloads; default fd 1
     OutputSink stderr_sink;            // SERR payloads; default fd 2
     OutputSink diagnostics;            // the host's own lines (crash reports, verbose); default fd 2
-    std::function<void(const LifecycleStage&)> on_lifecycle;  // default: a line when verbose
+    std::function<void(const LifecycleStage&)> on_lifecycle;  // may be empty
     bool verbose = false;
 
     // Snapshot captures go under output_dir/snapshots (created by the
@@ -68,7 +69,9 @@ struct HostLoopConfig {
     std::filesystem::path output_dir;
     std::filesystem::path messages_path;
     bool log_in_output_dir = true;
+    std::uint64_t message_log_max_bytes = 256ull << 20;  // MessageLog's cap (message_log.hpp)
     std::size_t max_snapshot_captures = 64;
+    std::uint64_t max_snapshot_bytes = 1ull << 30;       // all captures' files together
 
     // Boot and run times count from here; default: construction.
     std::optional<std::chrono::steady_clock::time_point> start_time;

@@ -3,7 +3,9 @@
 // of them were written.
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <memory>
 
 #include "ktstr/common/bytes.hpp"
 
@@ -17,5 +19,23 @@ using OutputSink = std::function<bool(byte_view)>;
 // false, so a dead reader cannot make the host spin. A broken pipe shows
 // as EPIPE only where SIGPIPE is blocked (the host loop's thread blocks it).
 OutputSink fd_sink(int fd);
+
+// Whether the output that went through a sink ends at the start of a line,
+// so that something printed after it (`run --json`'s result) can be put on
+// a line of its own even when the guest's stdout did not end in '\n'.
+class LineStartTracker {
+public:
+    // `inner` with the tracking around it: after each call the tracker
+    // knows whether the last byte given was '\n'. A failed write counts as
+    // not at a line start (what reached the reader is unknown). The sink
+    // may outlive the tracker.
+    OutputSink wrap(OutputSink inner) const;
+    // True before any output. Read it after the sink's last call (the host
+    // loop stopped): the calls and this read are not otherwise ordered.
+    bool at_line_start() const noexcept { return state_->load(std::memory_order_acquire); }
+
+private:
+    std::shared_ptr<std::atomic<bool>> state_ = std::make_shared<std::atomic<bool>>(true);
+};
 
 }  // namespace ktstr::host

@@ -49,6 +49,7 @@ struct SnapshotStats {
     std::uint64_t shm_drain_releases = 0;  // ShmDrainRelease answered OK
     std::uint64_t malformed = 0;        // SNRQ payload not 72 bytes: no id to answer
     std::uint64_t replies_refused = 0;  // the device did not take a whole reply
+    std::uint64_t bytes = 0;            // written into captures (their total is bounded)
     std::vector<std::string> capture_dirs;  // where captures went, in order
 };
 
@@ -88,6 +89,7 @@ struct RunResult {
     std::string last_handler_error;
     std::uint64_t output_errors = 0;  // stdout/stderr sink writes that failed
     std::string message_log_error;
+    std::uint64_t message_log_left_out = 0;  // frames past the message log's cap
     std::uint64_t loop_errors = 0;    // exceptions that escaped a loop handler
     std::string last_loop_error;
 

@@ -5,12 +5,18 @@
 //  - kind 1 (capture): the host takes its capture, then replies OK. A
 //    capture is a directory <output_dir>/snapshots/<request_id>-<tag>/
 //    holding shm.bin (a copy of the whole SHM region, header included, as
-//    the guest left it) and messages.jsonl (the message log up to and
-//    including the request). The tag is reduced to [A-Za-z0-9._-] (other
-//    bytes become '_'), so a guest cannot name a path outside the
-//    directory; a name already taken gets ".1", ".2", ... appended.
-//    ERR when there is no output directory, the capture limit is reached,
-//    or a file cannot be written.
+//    the guest left it) and capture.json: the request id, the tag, and the
+//    message log's path, line count and byte count at the request (its
+//    first message_log_lines lines are the frames up to and including the
+//    request; the log itself is not copied). The tag is reduced to
+//    [A-Za-z0-9._-] (other bytes become '_'), so a guest cannot name a path
+//    outside the directory; a name already taken gets ".1", ".2", ...
+//    Below output_dir nothing is created or opened through a symbolic
+//    link: "snapshots" must be a real directory, capture directories are
+//    new ones (mkdirat), files new ones (O_EXCL | O_NOFOLLOW).
+//    ERR when there is no output directory, the capture limit or the byte
+//    budget (max_bytes over every capture's files) is reached, or a
+//    directory or file cannot be made.
 //  - kind 2 (watch): ERR "watch snapshots are not supported": the host
 //    has no watchpoint machinery (ktstr arms a hardware watchpoint on a
 //    kernel symbol through its monitor, which this host does not have).
@@ -35,6 +41,7 @@
 #include "ktstr/common/bytes.hpp"
 #include "ktstr/common/frame.hpp"
 #include "ktstr/common/shm_ring.hpp"
+#include "ktstr/common/unique_fd.hpp"
 #include "ktstr/host/message_log.hpp"
 #include "ktstr/host/run_result.hpp"
 
@@ -47,8 +54,9 @@ using ShmDrainControl = std::function<std::string(bool hold)>;
 struct SnapshotResponderConfig {
     std::filesystem::path output_dir;      // empty: captures answer ERR
     std::optional<SharedRegion> shm;       // copied into shm.bin when set
-    MessageLog* message_log = nullptr;     // copied into messages.jsonl when set
+    MessageLog* message_log = nullptr;     // its position goes into capture.json when set
     std::size_t max_captures = 64;         // a guest cannot fill the disk with captures
+    std::uint64_t max_bytes = 1ull << 30;  // nor with large ones: shm.bin bytes over all captures
     ShmDrainControl shm_drain_control;     // empty: hold/release answer ERR
 };
 
@@ -66,11 +74,15 @@ public:
 private:
     // The reason on failure, empty on success.
     std::string capture(std::uint32_t request_id, const std::string& tag);
+    // <output_dir>/snapshots, opened once (without following a link);
+    // -1 with `error` set on failure.
+    int snapshots_dir(std::string& error);
     void reply(std::uint32_t request_id, SnapshotStatus status, std::string_view reason);
 
     SnapshotResponderConfig config_;
     std::function<bool(byte_view)> send_;
     SnapshotStats stats_;
+    UniqueFd snapshots_fd_;
 };
 
 // The directory-name form of a tag: [A-Za-z0-9._-] kept, other bytes '_'.
