@@ -135,6 +135,16 @@ void RunRecorder::record_payload(Channel channel, const Frame& frame, Clock::tim
 }
 
 void RunRecorder::record_test(byte_view p) {
+    // Bounded before anything is decoded: nlohmann-json's tree of a TEST
+    // payload takes some 40 times the payload's size (a 15 MiB one peaked
+    // at 621 MiB and took 1.8 s on the loop thread), all of it before the
+    // per-test limits below could cut anything.
+    if (p.size() > limits_.max_test_payload_bytes) {
+        ++result_.kept.oversize_tests;
+        result_.kept.dropped_bytes += p.size();
+        ++result_.records_truncated;
+        return;
+    }
     auto t = decode_test_result(p);  // refuses JSON nested too deep before parsing
     if (!t) {
         ++result_.invalid_payloads;

@@ -56,6 +56,7 @@ ojson kept_json(const KeptStats& k) {
                      {"crashes", k.dropped_crashes},
                      {"tests", k.dropped_tests},
                      {"test_details", k.dropped_test_details}}},
+        {"oversize_tests", k.oversize_tests},
     };
 }
 

@@ -229,6 +229,7 @@ TEST_CASE("run recorder: 2000 TEST frames with every detail at its limit stay wi
     CHECK(j["kept"]["dropped"]["lifecycle"] == 1);
     CHECK(j["kept"]["dropped"]["test_details"] == k.dropped_test_details);
     CHECK(j["kept"]["over_budget"] == k.over_budget);
+    CHECK(j["kept"]["oversize_tests"] == 0);
 }
 
 TEST_CASE("run recorder: a text cut to its limit does not keep the original's memory") {
@@ -270,4 +271,39 @@ TEST_CASE("run recorder: the budget cuts a text to what is left, then drops whol
     CHECK(res.tests_passed == 1);
     CHECK(res.kept.over_budget == 3);  // the cut and both drops
     CHECK(res.kept.dropped_bytes == 2000 - (1000 - kept_record_cost) + 1);
+}
+
+TEST_CASE("run recorder: a TEST payload above the cap is counted without being parsed") {
+    const auto t0 = RunRecorder::Clock::now();
+    RunLimits limits;
+    limits.max_test_payload_bytes = 4096;
+    RunRecorder r(t0, limits);
+
+    // Well-formed up to the cap, garbage after it: decoding it would find
+    // the garbage and count the payload invalid.
+    std::string head = R"({"passed":true,"details":[)";
+    std::string at_cap = head + std::string(4096 - head.size(), '\xff');
+    std::string above = at_cap + "x";
+    REQUIRE(above.size() == 4097);
+    r.record(Channel::bulk, make(MsgType::TestResult, as_bytes(above)), t0);
+    CHECK(r.result().kept.oversize_tests == 1);
+    CHECK(r.result().invalid_payloads == 0);  // not decoded
+    CHECK(r.result().kept.dropped_bytes == 4097);
+    CHECK(r.result().tests_passed + r.result().tests_failed == 0);  // no verdict
+    CHECK(r.result().records_truncated == 1);
+
+    // At the cap it is decoded (and found invalid).
+    r.record(Channel::bulk, make(MsgType::TestResult, as_bytes(at_cap)), t0);
+    CHECK(r.result().kept.oversize_tests == 1);
+    CHECK(r.result().invalid_payloads == 1);
+
+    // A valid one at the cap is kept.
+    TestResult t{true, {{"other", ""}}};
+    const auto base = encode_json(t).size();
+    t.details[0].message = std::string(4096 - base, 'm');
+    REQUIRE(encode_json(t).size() == 4096);
+    r.record(Channel::bulk, make(MsgType::TestResult, encode_json(t)), t0);
+    CHECK(r.result().tests_passed == 1);
+    CHECK(r.result().tests.size() == 1);
+    CHECK(r.result().to_json()["kept"]["oversize_tests"] == 1);
 }

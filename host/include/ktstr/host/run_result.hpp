@@ -9,7 +9,8 @@
 // total byte budget over all of it (max_kept_bytes), so a guest cannot
 // grow the result, or its JSON, beyond a few MiB whatever it sends. What
 // was cut or dropped, and why, is counted in `kept` (and, as one number,
-// in records_truncated).
+// in records_truncated). TEST payloads above max_test_payload_bytes are
+// not decoded at all: counted, never parsed.
 #pragma once
 
 #include <chrono>
@@ -42,6 +43,11 @@ struct RunLimits {
     // records are not free. First come, first kept: once it is spent,
     // later records are dropped (texts are cut to what is left first).
     std::size_t max_kept_bytes = std::size_t{4} << 20;
+    // A TEST payload (JSON) longer than this is not decoded: parsing costs
+    // tens of times the payload in memory and time, before any of the
+    // limits above can apply. It is counted in kept.oversize_tests; its
+    // verdict is unknown and counts as neither passed nor failed.
+    std::size_t max_test_payload_bytes = std::size_t{1} << 20;
 };
 
 // What each kept record is charged on top of its text: the size of the
@@ -52,7 +58,7 @@ inline constexpr std::size_t kept_record_cost = 64;
 struct KeptStats {
     std::uint64_t max_kept_bytes = 0;  // RunLimits::max_kept_bytes of the run
     std::uint64_t kept_bytes = 0;      // charged against it, <= max_kept_bytes
-    std::uint64_t dropped_bytes = 0;   // guest text not kept: of dropped records, cut off texts
+    std::uint64_t dropped_bytes = 0;   // guest text not kept: of dropped records, cut off texts, oversize TESTs
     std::uint64_t cut_texts = 0;       // texts kept shortened (per-text limit or budget)
     std::uint64_t over_budget = 0;     // cuts and drops due to max_kept_bytes (the rest: per-item limits)
     // Records not kept at all, by kind.
@@ -60,6 +66,7 @@ struct KeptStats {
     std::uint64_t dropped_crashes = 0;
     std::uint64_t dropped_tests = 0;         // verdicts still counted in tests_passed/failed
     std::uint64_t dropped_test_details = 0;  // details of kept tests
+    std::uint64_t oversize_tests = 0;        // TEST payloads above max_test_payload_bytes, not decoded
 };
 
 struct LifecycleStage {
@@ -103,7 +110,7 @@ struct RunResult {
     std::optional<KernAddrs> kern_addrs;  // the last valid KADR
     std::vector<std::string> crashes;     // CRSH texts
     std::vector<TestResult> tests;        // TEST verdicts in arrival order
-    std::uint64_t tests_passed = 0;       // counted over every verdict, kept or not
+    std::uint64_t tests_passed = 0;       // counted over every decoded verdict, kept or not
     std::uint64_t tests_failed = 0;
     KeptStats kept;
     SnapshotStats snapshots;
