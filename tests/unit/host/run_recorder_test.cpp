@@ -307,3 +307,14 @@ TEST_CASE("run recorder: a TEST payload above the cap is counted without being p
     CHECK(r.result().tests.size() == 1);
     CHECK(r.result().to_json()["kept"]["oversize_tests"] == 1);
 }
+
+TEST_CASE("run recorder: take_result moves the kept texts out, it does not copy them") {
+    const auto t0 = RunRecorder::Clock::now();
+    RunRecorder r(t0);
+    r.record(Channel::bulk, make(MsgType::Crash, byte_buffer(1000, 'c')), t0);
+    const char* text = r.result().crashes.at(0).data();
+    const RunResult res = r.take_result();
+    REQUIRE(res.crashes.size() == 1);
+    CHECK(res.crashes[0].data() == text);  // the same buffer
+    CHECK(res.kept.kept_bytes == kept_record_cost + 1000);
+}

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "ktstr/common/frame.hpp"
 #include "ktstr/host/dispatcher.hpp"
@@ -33,6 +34,9 @@ public:
 
     const RunResult& result() const noexcept { return result_; }
     RunResult& result() noexcept { return result_; }
+    // Moves the result out (the host loop's final pass: no copy of what
+    // may be megabytes); the recorder is left with an empty result.
+    RunResult take_result() noexcept { return std::move(result_); }
     const RunLimits& limits() const noexcept { return limits_; }
 
 private:
