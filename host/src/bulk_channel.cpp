@@ -1,6 +1,7 @@
 #include "ktstr/host/bulk_channel.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <new>
 
 namespace ktstr::host {
@@ -9,48 +10,87 @@ BulkChannel::BulkChannel(BulkChannelConfig config, SendToGuest send_to_guest, st
     : config_(config), send_to_guest_(std::move(send_to_guest)), wake_(std::move(wake)),
       assembler_(config.max_payload) {}
 
+bool BulkChannel::joins_last_run(const Chunk& c, std::size_t size) noexcept {
+    return !c.runs.empty() && c.runs.back().size == size && c.runs.back().count != UINT32_MAX;
+}
+
+bool BulkChannel::extend_runs(Chunk& c, std::size_t size) noexcept {
+    // What chunk_overhead stands for: the Chunk and two heap block headers.
+    static_assert(sizeof(Chunk) + 2 * 16 <= chunk_overhead);
+    if (joins_last_run(c, size)) {
+        ++c.runs.back().count;
+        return true;
+    }
+    if (c.runs.size() == c.runs.capacity())
+        return false;
+    c.runs.push_back({static_cast<std::uint32_t>(size), 1});  // within capacity: cannot throw
+    return true;
+}
+
 bool BulkChannel::hand_over(byte_view bytes) noexcept {
     if (bytes.empty())
         return true;
     bool need_wake = false;
     {
         std::lock_guard lock(mutex_);
-        if (closed_ || bytes.size() > config_.backlog_limit - std::min(queued_bytes_, config_.backlog_limit)) {
+        auto refuse = [&] {
             dropped_bytes_.fetch_add(bytes.size(), std::memory_order_relaxed);
             dropped_chunks_.fetch_add(1, std::memory_order_relaxed);
             return false;
-        }
+        };
+        if (closed_)
+            return refuse();
         // Small hand-overs are packed into 64 KiB chunks so the loop feeds
         // the assembler in large steps and the allocator runs once per
-        // chunk, not once per virtqueue buffer. Everything that can throw
-        // happens before the queue changes: a hand-over is queued whole
-        // or not at all.
+        // chunk, not once per virtqueue buffer. `head` goes into the last
+        // chunk's room (only a chunk of the packing size takes more: a
+        // larger one holds one big hand-over), `rest` into a new chunk.
         Chunk* back = queue_.empty() ? nullptr : &queue_.back();
-        const std::size_t head =
-            back ? std::min(back->bytes.capacity() - back->bytes.size(), bytes.size()) : 0;
+        const std::size_t room =
+            back && back->bytes.capacity() <= chunk_size ? back->bytes.capacity() - back->bytes.size() : 0;
+        const std::size_t head = std::min(room, bytes.size());
+        const std::size_t rest = bytes.size() - head;
+        // The cost, known before anything changes: the bytes, a new run
+        // record if `head` does not extend the last chunk's last run and
+        // there is no room for one (the records double), a new chunk.
+        const bool grow_back =
+            head != 0 && !joins_last_run(*back, head) && back->runs.size() == back->runs.capacity();
+        const std::size_t back_growth = grow_back ? back->runs.capacity() * sizeof(Run) : 0;
+        const std::size_t new_chunk = rest != 0 ? chunk_overhead + initial_runs * sizeof(Run) : 0;
+        const std::size_t cost = bytes.size() + back_growth + new_chunk;
+        if (cost > config_.backlog_limit - std::min(queued_cost_, config_.backlog_limit))
+            return refuse();
+        // Everything that can throw happens before the queue's contents
+        // change: a hand-over is queued whole or not at all.
         try {
-            if (head < bytes.size()) {
+            if (grow_back) {
+                const std::size_t before = back->runs.capacity();
+                back->runs.reserve(2 * before);
+                queued_cost_ += (back->runs.capacity() - before) * sizeof(Run);  // held even if refused below
+            }
+            if (rest != 0) {
                 Chunk chunk;
-                chunk.bytes.reserve(std::max(chunk_size, bytes.size() - head));
+                chunk.bytes.reserve(std::max(chunk_size, rest));
+                chunk.runs.reserve(initial_runs);
                 chunk.bytes.assign(bytes.begin() + static_cast<std::ptrdiff_t>(head), bytes.end());
-                chunk.ends.reserve(16);
-                chunk.ends.push_back(chunk.bytes.size());
+                // Pieces of at most 4 GiB: at most two records, both reserved.
+                for (std::size_t left = rest; left != 0;) {
+                    const std::size_t piece = std::min<std::size_t>(left, UINT32_MAX);
+                    extend_runs(chunk, piece);
+                    left -= piece;
+                }
                 queue_.push_back(std::move(chunk));  // keeps references to other elements valid
-            } else {
-                if (back->ends.size() == back->ends.capacity())  // the only allocation on this path
-                    back->ends.reserve(2 * back->ends.capacity() + 16);
+                queued_cost_ += new_chunk;
             }
         } catch (const std::bad_alloc&) {
-            dropped_chunks_.fetch_add(1, std::memory_order_relaxed);
-            dropped_bytes_.fetch_add(bytes.size(), std::memory_order_relaxed);
-            return false;
+            return refuse();
         }
         if (head != 0) {  // within capacity: no allocation
             back->bytes.insert(back->bytes.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(head));
-            if (head == bytes.size())
-                back->ends.push_back(back->bytes.size());  // reserved above
+            extend_runs(*back, head);  // room made above
         }
         queued_bytes_ += bytes.size();
+        queued_cost_ += bytes.size();
         received_bytes_.fetch_add(bytes.size(), std::memory_order_relaxed);
         need_wake = !wake_pending_;
         wake_pending_ = true;
@@ -76,6 +116,7 @@ std::size_t BulkChannel::pump(const std::function<void(Frame&&)>& on_frame) {
         std::lock_guard lock(mutex_);
         batch.swap(queue_);
         queued_bytes_ = 0;
+        queued_cost_ = 0;
         wake_pending_ = false;
     }
     std::size_t frames = 0;
@@ -86,19 +127,18 @@ std::size_t BulkChannel::pump(const std::function<void(Frame&&)>& on_frame) {
     for (auto& chunk : batch) {
         const byte_view all(chunk.bytes);
         std::size_t from = 0;
-        auto feed_until = [&](std::size_t to) {
-            assembler_.feed(all.subspan(from, to - from));
-            from = to;
-            while (auto frame = assembler_.next()) {
-                ++frames;
-                on_frame(std::move(*frame));
+        for (const Run& run : chunk.runs) {
+            for (std::uint32_t i = 0; i < run.count; ++i) {
+                assembler_.feed(all.subspan(from, run.size));
+                from += run.size;
+                while (auto frame = assembler_.next()) {
+                    ++frames;
+                    on_frame(std::move(*frame));
+                }
             }
-        };
-        for (const std::size_t end : chunk.ends)
-            feed_until(end);
-        if (from < all.size())
-            feed_until(all.size());  // a hand-over that goes on in the next chunk
+        }
         byte_buffer().swap(chunk.bytes);
+        std::vector<Run>().swap(chunk.runs);
     }
     return frames;
 }
@@ -129,6 +169,11 @@ BulkChannelStats BulkChannel::stats() const {
 std::size_t BulkChannel::backlog_bytes() const {
     std::lock_guard lock(mutex_);
     return queued_bytes_;
+}
+
+std::size_t BulkChannel::backlog_cost() const {
+    std::lock_guard lock(mutex_);
+    return queued_cost_;
 }
 
 }  // namespace ktstr::host

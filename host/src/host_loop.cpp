@@ -289,7 +289,7 @@ void HostLoop::Impl::final_pass() noexcept {
         recorder.finish(Clock::now());
         if (log)
             log->finish();
-        result = recorder.result();
+        result = recorder.take_result();  // moved: the kept texts can be megabytes
         result.bulk = bulk.stats();
         result.shm_present = shm.has_value();
         if (shm)
@@ -356,7 +356,7 @@ bool HostLoop::request_stall() noexcept {
     return c.shm_size != 0 && host::request_stall(c.memory, c.shm_base);
 }
 
-RunResult HostLoop::stop_after_vcpus() {
+const RunResult& HostLoop::stop_after_vcpus() {
     auto& impl = *impl_;
     if (impl.finished)
         return impl.result;

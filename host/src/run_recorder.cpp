@@ -1,18 +1,53 @@
 #include "ktstr/host/run_recorder.hpp"
 
+#include <algorithm>
+
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/payloads.hpp"
 #include "ktstr/common/structured.hpp"
-#include "ktstr/host/json_nesting.hpp"
 
 namespace ktstr::host {
 
-std::string RunRecorder::bounded(std::string text, std::size_t limit) {
-    if (text.size() > limit) {
-        text.resize(limit);
+// kept_record_cost stands for the object each kept record lives in.
+static_assert(sizeof(LifecycleStage) <= kept_record_cost);
+static_assert(sizeof(std::string) <= kept_record_cost);
+static_assert(sizeof(TestResult) <= kept_record_cost);
+static_assert(sizeof(TestDetail) <= kept_record_cost);
+
+std::size_t RunRecorder::budget_left() const noexcept {
+    const auto kept = result_.kept.kept_bytes;
+    return kept < limits_.max_kept_bytes ? limits_.max_kept_bytes - static_cast<std::size_t>(kept) : 0;
+}
+
+bool RunRecorder::charge_record() noexcept {
+    if (budget_left() < kept_record_cost)
+        return false;
+    result_.kept.kept_bytes += kept_record_cost;
+    return true;
+}
+
+std::string RunRecorder::keep_text(std::string_view text, std::size_t limit) {
+    const std::size_t left = budget_left();
+    const std::size_t n = std::min({text.size(), limit, left});
+    if (n < text.size()) {
+        ++result_.kept.cut_texts;
+        result_.kept.dropped_bytes += text.size() - n;
+        if (left < std::min(text.size(), limit))
+            ++result_.kept.over_budget;
         ++result_.records_truncated;
     }
-    return text;
+    result_.kept.kept_bytes += n;
+    // A new string of exactly n bytes: resizing the original would keep
+    // its whole capacity alive (a cut 16 MiB text would still hold 16 MiB).
+    return std::string(text.substr(0, n));
+}
+
+void RunRecorder::dropped(std::uint64_t& kind_counter, std::size_t text_bytes, bool over_budget) noexcept {
+    ++kind_counter;
+    result_.kept.dropped_bytes += text_bytes;
+    if (over_budget)
+        ++result_.kept.over_budget;
+    ++result_.records_truncated;
 }
 
 void RunRecorder::record(Channel channel, const Frame& frame, Clock::time_point now) {
@@ -68,11 +103,13 @@ void RunRecorder::record_payload(Channel channel, const Frame& frame, Clock::tim
         break;
     case MsgType::Lifecycle:
         if (auto l = decode_lifecycle(p)) {
-            if (result_.lifecycle.size() < limits_.max_lifecycle_stages)
-                result_.lifecycle.push_back(
-                    {l->phase, bounded(std::move(l->reason), limits_.max_text_bytes), now - start_, channel});
+            if (result_.lifecycle.size() >= limits_.max_lifecycle_stages)
+                dropped(result_.kept.dropped_lifecycle, l->reason.size(), false);
+            else if (!charge_record())
+                dropped(result_.kept.dropped_lifecycle, l->reason.size(), true);
             else
-                ++result_.records_truncated;
+                result_.lifecycle.push_back(
+                    {l->phase, keep_text(l->reason, limits_.max_text_bytes), now - start_, channel});
         } else {
             invalid();
         }
@@ -84,38 +121,70 @@ void RunRecorder::record_payload(Channel channel, const Frame& frame, Clock::tim
             invalid();
         break;
     case MsgType::Crash:
-        if (result_.crashes.size() < limits_.max_crashes)
-            result_.crashes.push_back(bounded(std::string(p.begin(), p.end()), limits_.max_crash_bytes));
+        if (result_.crashes.size() >= limits_.max_crashes)
+            dropped(result_.kept.dropped_crashes, p.size(), false);
+        else if (!charge_record())
+            dropped(result_.kept.dropped_crashes, p.size(), true);
         else
-            ++result_.records_truncated;
+            result_.crashes.push_back(keep_text(
+                std::string_view(reinterpret_cast<const char*>(p.data()), p.size()), limits_.max_crash_bytes));
         break;
-    case MsgType::TestResult: {
-        std::optional<TestResult> t;
-        if (json_nesting_within(p))
-            t = decode_test_result(p);
-        if (!t) {
-            invalid();
-            break;
-        }
-        ++(t->passed ? result_.tests_passed : result_.tests_failed);
-        if (result_.tests.size() >= limits_.max_tests) {
-            ++result_.records_truncated;
-            break;
-        }
-        if (t->details.size() > limits_.max_test_details) {
-            t->details.resize(limits_.max_test_details);
-            ++result_.records_truncated;
-        }
-        for (auto& d : t->details) {
-            d.kind = bounded(std::move(d.kind), limits_.max_text_bytes);
-            d.message = bounded(std::move(d.message), limits_.max_text_bytes);
-        }
-        result_.tests.push_back(std::move(*t));
+    case MsgType::TestResult:
+        record_test(p);
         break;
-    }
     default:
         break;  // counted above; the message log has the bytes
     }
+}
+
+void RunRecorder::record_test(byte_view p) {
+    // Bounded before anything is decoded: nlohmann-json's tree of a TEST
+    // payload takes some 40 times the payload's size (a 15 MiB one peaked
+    // at 621 MiB and took 1.8 s on the loop thread), all of it before the
+    // per-test limits below could cut anything.
+    if (p.size() > limits_.max_test_payload_bytes) {
+        ++result_.kept.oversize_tests;
+        result_.kept.dropped_bytes += p.size();
+        ++result_.records_truncated;
+        return;
+    }
+    auto t = decode_test_result(p);  // refuses JSON nested too deep before parsing
+    if (!t) {
+        ++result_.invalid_payloads;
+        return;
+    }
+    ++(t->passed ? result_.tests_passed : result_.tests_failed);
+    auto text_of = [](const TestDetail& d) { return d.kind.size() + d.message.size(); };
+    auto all_text = [&] {
+        std::size_t n = 0;
+        for (const auto& d : t->details)
+            n += text_of(d);
+        return n;
+    };
+    if (result_.tests.size() >= limits_.max_tests) {
+        dropped(result_.kept.dropped_tests, all_text(), false);
+        return;
+    }
+    if (!charge_record()) {
+        dropped(result_.kept.dropped_tests, all_text(), true);
+        return;
+    }
+    TestResult kept{t->passed, {}};
+    kept.details.reserve(std::min(t->details.size(), limits_.max_test_details));
+    for (const auto& d : t->details) {
+        if (kept.details.size() >= limits_.max_test_details)
+            dropped(result_.kept.dropped_test_details, text_of(d), false);
+        else if (!charge_record())
+            dropped(result_.kept.dropped_test_details, text_of(d), true);
+        else
+            kept.details.push_back(
+                {keep_text(d.kind, limits_.max_text_bytes), keep_text(d.message, limits_.max_text_bytes)});
+    }
+    // Details charged one by one: drop the room reserved for the ones the
+    // budget refused.
+    if (kept.details.size() < kept.details.capacity())
+        kept.details.shrink_to_fit();
+    result_.tests.push_back(std::move(kept));
 }
 
 }  // namespace ktstr::host

@@ -45,6 +45,21 @@ ojson shm_json(bool present, const ShmDrainStats& s) {
     };
 }
 
+ojson kept_json(const KeptStats& k) {
+    return ojson{
+        {"max_kept_bytes", k.max_kept_bytes},
+        {"kept_bytes", k.kept_bytes},
+        {"dropped_bytes", k.dropped_bytes},
+        {"cut_texts", k.cut_texts},
+        {"over_budget", k.over_budget},
+        {"dropped", {{"lifecycle", k.dropped_lifecycle},
+                     {"crashes", k.dropped_crashes},
+                     {"tests", k.dropped_tests},
+                     {"test_details", k.dropped_test_details}}},
+        {"oversize_tests", k.oversize_tests},
+    };
+}
+
 ojson test_json(const TestResult& t) {
     ojson details = ojson::array();
     for (const auto& d : t.details)
@@ -104,6 +119,7 @@ nlohmann::ordered_json RunResult::to_json() const {
     j["tests"] = std::move(tj);
     j["tests_passed"] = tests_passed;
     j["tests_failed"] = tests_failed;
+    j["kept"] = kept_json(kept);
     j["snapshots"] = {{"requests", snapshots.requests},
                       {"captured", snapshots.captured},
                       {"errors", snapshots.errors},

@@ -193,7 +193,7 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     const Stop stop = machine.run(start + options.boot_timeout);
     // Every vCPU has stopped and the console's queues were drained: the
     // final pass over both channels, then the result.
-    const host::RunResult result = host->stop_after_vcpus();
+    const host::RunResult& result = host->stop_after_vcpus();  // lives with `host`: no copy
     {
         std::lock_guard lock(com2_mutex);
         com2.finish();

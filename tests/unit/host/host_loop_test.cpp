@@ -550,3 +550,30 @@ TEST_CASE("host loop: entries written under a hold that is never released arrive
     auto res = loop.stop_after_vcpus();
     CHECK(res.message_counts["SCST"] == 10);
 }
+
+TEST_CASE("host loop: the result keeps guest text within the configured budget and is not copied per call") {
+    Guest g;
+    auto cfg = g.config();
+    cfg.limits.max_kept_bytes = 4096;
+    HostLoop loop(std::move(cfg));
+    // Without start(): the final pass runs here, nothing depends on timing.
+    for (int i = 0; i < 10; ++i)
+        REQUIRE(loop.bulk_transmit(encode_frame(to_u32(MsgType::Crash), byte_buffer(1000, 'c'))));
+    REQUIRE(loop.bulk_transmit(encode_frame(to_u32(MsgType::TestResult), encode_json(TestResult{false, {}}))));
+
+    const RunResult& res = loop.stop_after_vcpus();
+    std::size_t kept_text = 0;
+    for (const auto& c : res.crashes)
+        kept_text += c.size();
+    CHECK(res.kept.kept_bytes <= 4096);
+    CHECK(res.kept.kept_bytes == kept_text + kept_record_cost * res.crashes.size());
+    REQUIRE(res.crashes.size() == 4);  // 3 whole (1064 bytes each), the 4th cut at the budget
+    CHECK(res.crashes[3].size() == 4096 - 3 * 1064 - kept_record_cost);
+    CHECK(res.kept.kept_bytes == 4096);
+    CHECK(res.kept.dropped_crashes == 6);
+    CHECK(res.kept.dropped_tests == 1);
+    CHECK(res.tests_failed == 1);
+    CHECK(res.message_counts.at("CRSH") == 10);
+    // Later calls return the very same object.
+    CHECK(&loop.stop_after_vcpus() == &res);
+}

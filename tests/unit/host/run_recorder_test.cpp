@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -148,4 +149,174 @@ TEST_CASE("run result JSON carries the documented fields") {
     CHECK(j["lost_bulk_bytes"] == 15);
     CHECK(j["message_counts"]["EXIT"] == 1);
     CHECK(j["shm"]["last_error"].is_null());
+}
+
+namespace {
+
+// What the recorder charges for `r` as kept: a fixed size per record and
+// every kept text byte (RunLimits::max_kept_bytes).
+std::uint64_t charged(const RunResult& r) {
+    std::uint64_t n = 0;
+    for (const auto& s : r.lifecycle)
+        n += kept_record_cost + s.reason.size();
+    for (const auto& c : r.crashes)
+        n += kept_record_cost + c.size();
+    for (const auto& t : r.tests) {
+        n += kept_record_cost;
+        for (const auto& d : t.details)
+            n += kept_record_cost + d.kind.size() + d.message.size();
+    }
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("run recorder: 2000 TEST frames with every detail at its limit stay within the byte budget") {
+    const auto t0 = RunRecorder::Clock::now();
+    RunLimits limits;
+    limits.max_text_bytes = 256;
+    limits.max_test_details = 16;
+    limits.max_kept_bytes = 256 * 1024;
+    RunRecorder r(t0, limits);
+
+    // Every text above the per-text limit, more details than kept.
+    TestResult big{false, {}};
+    for (int i = 0; i < 20; ++i)
+        big.details.push_back({std::string(300, 'k'), std::string(1000, 'm')});
+    const auto failing = make(MsgType::TestResult, encode_json(big));
+    big.passed = true;
+    const auto passing = make(MsgType::TestResult, encode_json(big));
+    for (int i = 0; i < 2000; ++i)
+        r.record(Channel::bulk, i % 2 ? passing : failing, t0);
+    r.record(Channel::bulk, make(MsgType::Crash, as_bytes("after the budget is spent")), t0);
+    r.record(Channel::bulk, make(MsgType::Lifecycle, encode_lifecycle(LifecyclePhase::InitStarted, "late")), t0);
+
+    const auto& res = r.result();
+    const auto& k = res.kept;
+    CHECK(res.tests_passed == 1000);  // every verdict counts, kept or not
+    CHECK(res.tests_failed == 1000);
+    CHECK(k.max_kept_bytes == limits.max_kept_bytes);
+    CHECK(k.kept_bytes <= limits.max_kept_bytes);
+    CHECK(k.kept_bytes == charged(res));
+    // A full test costs 64 + 16 * (64 + 256 + 256) = 9280 bytes: 28 fit
+    // whole, the 29th is cut short by the budget, the rest are dropped.
+    CHECK(res.tests.size() == 29);
+    CHECK(res.tests[0].details.size() == 16);
+    CHECK(res.tests[0].details[0].message == std::string(256, 'm'));
+    CHECK(res.tests[28].details.size() < 16);
+    CHECK(k.dropped_tests == 2000 - 29);
+    CHECK(k.dropped_crashes == 1);
+    CHECK(k.dropped_lifecycle == 1);
+    CHECK(res.crashes.empty());
+    CHECK(res.lifecycle.empty());
+    CHECK(k.over_budget >= k.dropped_tests + 2);
+    CHECK(k.dropped_test_details >= 29 * 4);  // 4 over max_test_details in every kept test
+    CHECK(res.records_truncated ==
+          k.cut_texts + k.dropped_tests + k.dropped_test_details + k.dropped_crashes + k.dropped_lifecycle);
+    // Every text byte of every frame was either kept or counted dropped.
+    std::uint64_t records = res.tests.size();
+    for (const auto& t : res.tests)
+        records += t.details.size();
+    const std::uint64_t kept_text = k.kept_bytes - kept_record_cost * records;
+    CHECK(kept_text + k.dropped_bytes == 2000 * 20 * (300 + 1000) + 25 + 4);  // tests, the crash, "late"
+
+    // The JSON says what was dropped, and is bounded by the budget.
+    const auto text = res.to_json_text();
+    CHECK(text.size() < 2 * limits.max_kept_bytes);
+    const auto j = nlohmann::json::parse(text);
+    CHECK(j["kept"]["kept_bytes"] == k.kept_bytes);
+    CHECK(j["kept"]["max_kept_bytes"] == limits.max_kept_bytes);
+    CHECK(j["kept"]["dropped"]["tests"] == 2000 - 29);
+    CHECK(j["kept"]["dropped"]["crashes"] == 1);
+    CHECK(j["kept"]["dropped"]["lifecycle"] == 1);
+    CHECK(j["kept"]["dropped"]["test_details"] == k.dropped_test_details);
+    CHECK(j["kept"]["over_budget"] == k.over_budget);
+    CHECK(j["kept"]["oversize_tests"] == 0);
+}
+
+TEST_CASE("run recorder: a text cut to its limit does not keep the original's memory") {
+    const auto t0 = RunRecorder::Clock::now();
+    RunLimits limits;
+    limits.max_crash_bytes = 4;
+    limits.max_text_bytes = 5;
+    RunRecorder r(t0, limits);
+    r.record(Channel::bulk, make(MsgType::Crash, byte_buffer(1 << 20, 'c')), t0);
+    r.record(Channel::bulk,
+             make(MsgType::Lifecycle, encode_lifecycle(LifecyclePhase::SchedulerDied, std::string(1 << 20, 'r'))), t0);
+    const auto& res = r.result();
+    REQUIRE(res.crashes.size() == 1);
+    CHECK(res.crashes[0] == "cccc");
+    CHECK(res.crashes[0].capacity() < 64);  // not the 1 MiB it was cut from
+    REQUIRE(res.lifecycle.size() == 1);
+    CHECK(res.lifecycle[0].reason == "rrrrr");
+    CHECK(res.lifecycle[0].reason.capacity() < 64);
+    CHECK(res.kept.cut_texts == 2);
+    CHECK(res.kept.over_budget == 0);  // cut by the per-text limits, not the budget
+    CHECK(res.kept.dropped_bytes == (1 << 20) - 4 + (1 << 20) - 5);
+    CHECK(res.kept.kept_bytes == 2 * kept_record_cost + 4 + 5);
+}
+
+TEST_CASE("run recorder: the budget cuts a text to what is left, then drops whole records") {
+    const auto t0 = RunRecorder::Clock::now();
+    RunLimits limits;
+    limits.max_kept_bytes = 1000;
+    RunRecorder r(t0, limits);
+    r.record(Channel::bulk, make(MsgType::Crash, byte_buffer(2000, 'c')), t0);
+    r.record(Channel::bulk, make(MsgType::Crash, as_bytes("x")), t0);
+    r.record(Channel::bulk, make(MsgType::TestResult, encode_json(TestResult{true, {}})), t0);
+    const auto& res = r.result();
+    REQUIRE(res.crashes.size() == 1);
+    CHECK(res.crashes[0].size() == 1000 - kept_record_cost);
+    CHECK(res.kept.kept_bytes == 1000);
+    CHECK(res.kept.dropped_crashes == 1);
+    CHECK(res.kept.dropped_tests == 1);
+    CHECK(res.tests_passed == 1);
+    CHECK(res.kept.over_budget == 3);  // the cut and both drops
+    CHECK(res.kept.dropped_bytes == 2000 - (1000 - kept_record_cost) + 1);
+}
+
+TEST_CASE("run recorder: a TEST payload above the cap is counted without being parsed") {
+    const auto t0 = RunRecorder::Clock::now();
+    RunLimits limits;
+    limits.max_test_payload_bytes = 4096;
+    RunRecorder r(t0, limits);
+
+    // Well-formed up to the cap, garbage after it: decoding it would find
+    // the garbage and count the payload invalid.
+    std::string head = R"({"passed":true,"details":[)";
+    std::string at_cap = head + std::string(4096 - head.size(), '\xff');
+    std::string above = at_cap + "x";
+    REQUIRE(above.size() == 4097);
+    r.record(Channel::bulk, make(MsgType::TestResult, as_bytes(above)), t0);
+    CHECK(r.result().kept.oversize_tests == 1);
+    CHECK(r.result().invalid_payloads == 0);  // not decoded
+    CHECK(r.result().kept.dropped_bytes == 4097);
+    CHECK(r.result().tests_passed + r.result().tests_failed == 0);  // no verdict
+    CHECK(r.result().records_truncated == 1);
+
+    // At the cap it is decoded (and found invalid).
+    r.record(Channel::bulk, make(MsgType::TestResult, as_bytes(at_cap)), t0);
+    CHECK(r.result().kept.oversize_tests == 1);
+    CHECK(r.result().invalid_payloads == 1);
+
+    // A valid one at the cap is kept.
+    TestResult t{true, {{"other", ""}}};
+    const auto base = encode_json(t).size();
+    t.details[0].message = std::string(4096 - base, 'm');
+    REQUIRE(encode_json(t).size() == 4096);
+    r.record(Channel::bulk, make(MsgType::TestResult, encode_json(t)), t0);
+    CHECK(r.result().tests_passed == 1);
+    CHECK(r.result().tests.size() == 1);
+    CHECK(r.result().to_json()["kept"]["oversize_tests"] == 1);
+}
+
+TEST_CASE("run recorder: take_result moves the kept texts out, it does not copy them") {
+    const auto t0 = RunRecorder::Clock::now();
+    RunRecorder r(t0);
+    r.record(Channel::bulk, make(MsgType::Crash, byte_buffer(1000, 'c')), t0);
+    const char* text = r.result().crashes.at(0).data();
+    const RunResult res = r.take_result();
+    REQUIRE(res.crashes.size() == 1);
+    CHECK(res.crashes[0].data() == text);  // the same buffer
+    CHECK(res.kept.kept_bytes == kept_record_cost + 1000);
 }

@@ -8,9 +8,15 @@
 // thread, feeds the queued bytes in order to the common TLV assembler and
 // hands each complete frame to `on_frame`.
 //
-// The queue is bounded by bytes (BulkChannelConfig::backlog_limit). The
-// device cannot be told "not consumed" (its sink returns nothing), so a
-// chunk that would push the queue past the bound is refused whole and
+// The queue is bounded by what it costs in memory, not by payload bytes
+// alone (BulkChannelConfig::backlog_limit, see backlog_cost()): the device
+// hands over one virtqueue buffer at a time and a guest may use 1-byte
+// buffers, so a hand-over's bookkeeping must count too (counting payload
+// bytes only, 64 MiB of 1-byte hand-overs took 583 MiB). Hand-overs are
+// packed into 64 KiB chunks, and consecutive hand-overs of one size share
+// one 8-byte record of where they end, so that case costs about its bytes.
+// The device cannot be told "not consumed" (its sink returns nothing), so
+// a hand-over that would push the cost past the bound is refused whole and
 // counted (handover_dropped_*); the assembler then resynchronises as its
 // rules say. The bound is sized so a loop that is merely busy never hits
 // it: it protects the host from a stalled loop (e.g. a blocked stdout),
@@ -40,7 +46,7 @@ namespace ktstr::host {
 using SendToGuest = std::function<std::size_t(byte_view)>;
 
 struct BulkChannelConfig {
-    std::size_t backlog_limit = std::size_t{64} << 20;   // bytes queued between device and loop
+    std::size_t backlog_limit = std::size_t{64} << 20;   // backlog_cost() queued between device and loop
     std::uint32_t max_payload = max_bulk_frame_payload;  // the assembler's cap
 };
 
@@ -77,7 +83,18 @@ public:
     // Assembler and send counters are the loop thread's: read them there or
     // after it stopped. The hand-over counters are safe from any thread.
     BulkChannelStats stats() const;
+    // Payload bytes queued (handed over, not yet pumped).
     std::size_t backlog_bytes() const;
+    // What the queue costs, the quantity backlog_limit bounds: the payload
+    // bytes, chunk_overhead per 64 KiB chunk and 8 bytes per record of
+    // where hand-overs end (one per run of same-size hand-overs), counted
+    // by capacity. The memory really held is at most this plus one chunk's
+    // unused room (64 KiB).
+    std::size_t backlog_cost() const;
+
+    // Charged per queued chunk: the Chunk in the deque and its two heap
+    // blocks' headers, rounded up.
+    static constexpr std::size_t chunk_overhead = 128;
 
 private:
     static constexpr std::size_t chunk_size = 64 * 1024;
@@ -90,14 +107,28 @@ private:
     // the assembler is fed one hand-over at a time, so that an oversize
     // frame (which drops everything buffered with it) cannot take a frame
     // the guest wrote separately, merely packed behind it, down too.
+    // `runs` covers `bytes` exactly, in order: `count` consecutive pieces
+    // of `size` bytes, each a hand-over or the part of one that lies in
+    // this chunk (a hand-over may go on in the next chunk).
+    struct Run {
+        std::uint32_t size;
+        std::uint32_t count;
+    };
     struct Chunk {
         byte_buffer bytes;
-        std::vector<std::size_t> ends;  // offsets in bytes where a hand-over ended
+        std::vector<Run> runs;
     };
+    static constexpr std::size_t initial_runs = 4;
+
+    static bool joins_last_run(const Chunk& c, std::size_t size) noexcept;
+    // Adds a piece of `size` bytes to c.runs within its capacity; false
+    // when that needs a new entry and there is no room for one.
+    static bool extend_runs(Chunk& c, std::size_t size) noexcept;
 
     mutable std::mutex mutex_;
     std::deque<Chunk> queue_;        // guarded; chunks of up to chunk_size (or one larger hand-over)
     std::size_t queued_bytes_ = 0;   // guarded
+    std::size_t queued_cost_ = 0;    // guarded: backlog_cost()
     bool wake_pending_ = false;      // guarded: a pump is already asked for
     bool closed_ = false;            // guarded
 

@@ -112,8 +112,10 @@ public:
     // every queued bulk byte through, drains the SHM ring one last time,
     // stops and joins the loop thread and returns the run result. Later
     // calls return the same result. Works without start() too (the final
-    // pass then runs on the caller's thread).
-    RunResult stop_after_vcpus();
+    // pass then runs on the caller's thread). The reference lives as long
+    // as the loop: the result is not copied (it may hold megabytes of
+    // guest text, RunLimits::max_kept_bytes).
+    const RunResult& stop_after_vcpus();
 
 private:
     struct Impl;

@@ -4,8 +4,13 @@
 // --json` prints to_json_text() as one object on stdout; docs/host.md lists
 // every field.
 //
-// Lists and texts are bounded (RunLimits): a guest cannot grow the result
-// without limit; what was cut is counted in records_truncated.
+// What the result keeps from the guest is bounded twice (RunLimits): per
+// item (so many crash texts, tests, details, bytes per text) and by one
+// total byte budget over all of it (max_kept_bytes), so a guest cannot
+// grow the result, or its JSON, beyond a few MiB whatever it sends. What
+// was cut or dropped, and why, is counted in `kept` (and, as one number,
+// in records_truncated). TEST payloads above max_test_payload_bytes are
+// not decoded at all: counted, never parsed.
 #pragma once
 
 #include <chrono>
@@ -31,7 +36,37 @@ struct RunLimits {
     std::size_t max_crash_bytes = 64 * 1024;  // per crash text kept (the whole text is printed)
     std::size_t max_tests = 1024;
     std::size_t max_test_details = 64;        // per test
-    std::size_t max_text_bytes = 4096;        // a lifecycle reason, a test detail's message
+    std::size_t max_text_bytes = 4096;        // a lifecycle reason, a test detail's kind or message
+    // Everything the result keeps from the guest together: lifecycle
+    // reasons, crash texts, tests and their details. Each kept record is
+    // charged its text plus a fixed size (kept_record_cost), so empty
+    // records are not free. First come, first kept: once it is spent,
+    // later records are dropped (texts are cut to what is left first).
+    std::size_t max_kept_bytes = std::size_t{4} << 20;
+    // A TEST payload (JSON) longer than this is not decoded: parsing costs
+    // tens of times the payload in memory and time, before any of the
+    // limits above can apply. It is counted in kept.oversize_tests; its
+    // verdict is unknown and counts as neither passed nor failed.
+    std::size_t max_test_payload_bytes = std::size_t{1} << 20;
+};
+
+// What each kept record is charged on top of its text: the size of the
+// object that holds it in RunResult.
+inline constexpr std::size_t kept_record_cost = 64;
+
+// What the result kept from the guest and what it did not.
+struct KeptStats {
+    std::uint64_t max_kept_bytes = 0;  // RunLimits::max_kept_bytes of the run
+    std::uint64_t kept_bytes = 0;      // charged against it, <= max_kept_bytes
+    std::uint64_t dropped_bytes = 0;   // guest text not kept: of dropped records, cut off texts, oversize TESTs
+    std::uint64_t cut_texts = 0;       // texts kept shortened (per-text limit or budget)
+    std::uint64_t over_budget = 0;     // cuts and drops due to max_kept_bytes (the rest: per-item limits)
+    // Records not kept at all, by kind.
+    std::uint64_t dropped_lifecycle = 0;
+    std::uint64_t dropped_crashes = 0;
+    std::uint64_t dropped_tests = 0;         // verdicts still counted in tests_passed/failed
+    std::uint64_t dropped_test_details = 0;  // details of kept tests
+    std::uint64_t oversize_tests = 0;        // TEST payloads above max_test_payload_bytes, not decoded
 };
 
 struct LifecycleStage {
@@ -79,12 +114,13 @@ struct RunResult {
     std::optional<KernAddrs> kern_addrs;  // the last valid KADR
     std::vector<std::string> crashes;     // CRSH texts
     std::vector<TestResult> tests;        // TEST verdicts in arrival order
-    std::uint64_t tests_passed = 0;       // counted over every verdict, kept or not
+    std::uint64_t tests_passed = 0;       // counted over every decoded verdict, kept or not
     std::uint64_t tests_failed = 0;
+    KeptStats kept;
     SnapshotStats snapshots;
 
     // Host-side trouble, none of it fatal to the run.
-    std::uint64_t records_truncated = 0;
+    std::uint64_t records_truncated = 0;  // records cut or dropped, any cause (details: kept)
     std::uint64_t handler_errors = 0;
     std::string last_handler_error;
     std::uint64_t output_errors = 0;  // stdout/stderr sink writes that failed
@@ -95,6 +131,8 @@ struct RunResult {
 
     nlohmann::ordered_json to_json() const;
     // to_json() as one line; invalid UTF-8 from the guest becomes U+FFFD.
+    // Its size follows from the limits: about max_kept_bytes plus escapes
+    // (a control byte is 6 in JSON, an invalid byte 3) and a fixed part.
     std::string to_json_text() const;
 };
 
