@@ -99,6 +99,9 @@ json payload_fields(std::uint32_t msg_type, byte_view p) {
     case PayloadKind::Text:
         return {{"text", std::string(p.begin(), p.end())}};
     case PayloadKind::Json: {
+        if (p.size() > max_decoded_json_payload)
+            return error("payload of " + std::to_string(p.size()) + " bytes not decoded (above " +
+                         std::to_string(max_decoded_json_payload) + ")");
         if (!json_nesting_within(p))
             return error("payload JSON nests deeper than " + std::to_string(max_json_nesting) + " levels");
         auto j = json::parse(p.begin(), p.end(), nullptr, false);

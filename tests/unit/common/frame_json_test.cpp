@@ -78,3 +78,16 @@ TEST_CASE("deeply nested guest JSON is refused, not recursed into", "[json]") {
     std::string quoted = "{\"a\":\"" + std::string(100, '[') + "\\\"\"}";
     CHECK(json_nesting_within(byte_view(reinterpret_cast<const std::uint8_t*>(quoted.data()), quoted.size()), 1));
 }
+
+TEST_CASE("a JSON payload above the decode cap is reported, not parsed", "[json]") {
+    // Valid JSON up to the cap, garbage after it: parsing would say "not a
+    // JSON object"; the cap answers first.
+    std::string text = "{\"passed\":true,\"details\":[]}";
+    text.resize(max_decoded_json_payload + 1, ' ');
+    text.back() = '!';
+    const auto f = payload_fields(to_u32(MsgType::TestResult), as_bytes(text));
+    REQUIRE(f.contains("error"));
+    CHECK(f["error"] == "payload of 1048577 bytes not decoded (above 1048576)");
+    text.resize(max_decoded_json_payload);
+    CHECK_FALSE(payload_fields(to_u32(MsgType::TestResult), as_bytes(text)).contains("error"));
+}
