@@ -12,6 +12,8 @@
 
 #include <fmt/core.h>
 
+#include <ktstr/host/terminal_text.hpp>
+
 #include "emulated_host/input_paths.hpp"
 #include "emulated_host/outer_initramfs.hpp"
 #include "emulated_host/outer_kernel.hpp"
@@ -68,6 +70,12 @@ std::string last_lines(const std::string& text, std::size_t count) {
         if (text[start - 1] == '\n')
             ++n;
     return text.substr(start, end - start);
+}
+
+// The outer console's last lines for the user's terminal: they carry the
+// guest's own output, so each is escaped and prefixed (terminal_text.hpp).
+std::string console_lines(const std::string& console_tail) {
+    return host::terminal_lines(last_lines(console_tail, 20), "console| ", 20);
 }
 
 std::string describe_wait_status(int st) {
@@ -184,7 +192,7 @@ int run_in_emulated_host(const Request& request) {
             if (!r.qemu_stderr.empty())
                 fmt::print(stderr, "{}", r.qemu_stderr);
             if (!r.console_tail.empty())
-                fmt::print(stderr, "--- last console lines ---\n{}\n", last_lines(r.console_tail, 20));
+                fmt::print(stderr, "--- last console lines ---\n{}", console_lines(r.console_tail));
         }
         return exit_host_failure;
     }
@@ -197,7 +205,7 @@ int run_in_emulated_host(const Request& request) {
         // Failed without a word on the inner stderr: whatever went wrong
         // (the guest side's arguments, a missing port) is on the console.
         say(fmt::format("exit code {} and no output from the inner command; the console said:", *r.exit_code));
-        fmt::print(stderr, "{}\n", last_lines(r.console_tail, 20));
+        fmt::print(stderr, "{}", console_lines(r.console_tail));
     }
     if (request.verbose)
         say(fmt::format("guest exit code {} after {:.1f} s", *r.exit_code, static_cast<double>(r.elapsed.count()) / 1000));
