@@ -37,7 +37,7 @@ void write_header(int fd, std::uint32_t kind, std::uint32_t mode, const std::str
     std::array<std::uint8_t, sizeof(ReturnRecordHeader)> h{};
     std::memcpy(h.data(), magic, 4);
     store_le<std::uint32_t>(h.data() + offsetof(ReturnRecordHeader, kind), kind);
-    store_le<std::uint32_t>(h.data() + offsetof(ReturnRecordHeader, mode), mode & 07777);
+    store_le<std::uint32_t>(h.data() + offsetof(ReturnRecordHeader, mode), mode & return_mode_mask);
     store_le<std::uint32_t>(h.data() + offsetof(ReturnRecordHeader, path_len), static_cast<std::uint32_t>(path.size()));
     store_le<std::uint64_t>(h.data() + offsetof(ReturnRecordHeader, size), size);
     write_all(fd, h.data(), h.size());
@@ -196,7 +196,9 @@ void ReturnStreamReceiver::start_record() {
         return fail(fmt::format("refused path '{}' (not one of the declared outputs)", path));
 
     std::error_code ec;
-    const auto mode = static_cast<fs::perms>(current_.mode & 07777);
+    // Permission bits only: a guest must not hand the caller a setuid or
+    // setgid file (as root they would survive).
+    const auto mode = static_cast<fs::perms>(current_.mode & return_mode_mask);
     if (current_.kind == return_kind_directory) {
         fs::create_directories(p, ec);
         if (ec)

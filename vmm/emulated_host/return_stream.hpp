@@ -14,7 +14,8 @@
 //     offset 0   magic     "KTOF"
 //            4   kind      1 regular file, 2 directory, 3 end of stream,
 //                          4 stdout chunk, 5 stderr chunk
-//            8   mode      permission bits (07777 mask; files and directories)
+//            8   mode      permission bits (0777 mask; a file's is applied,
+//                          never setuid, setgid or sticky)
 //           12   path_len  1..4096 for files and directories, else 0
 //           16   size      content bytes: a file's size; 1..1 MiB for a
 //                          chunk; 0 for directories and the end
@@ -60,6 +61,8 @@ inline constexpr std::uint32_t return_kind_stdout = 4;
 inline constexpr std::uint32_t return_kind_stderr = 5;
 inline constexpr std::uint32_t return_max_path = 4096;
 inline constexpr std::uint64_t return_max_chunk = 1 << 20;
+// The mode bits a returned file keeps: rwx for user, group and other.
+inline constexpr std::uint32_t return_mode_mask = 0777;
 
 // The host's answer to the end record.
 inline constexpr char return_ack = 'K';

@@ -238,3 +238,20 @@ TEST_CASE("return stream: is_plain_absolute") {
     CHECK_FALSE(is_plain_absolute("/a/./b"));
     CHECK_FALSE(is_plain_absolute("/a/b/"));
 }
+
+TEST_CASE("return stream: a returned file keeps its permission bits but never setuid, setgid or sticky") {
+    TempDir scratch;
+    const auto target = scratch.path / "tool";
+    auto bytes = header("KTOF", return_kind_file, 06755 | 01000, target.string(), 2);
+    bytes.push_back('#');
+    bytes.push_back('!');
+    for (auto b : end_record())
+        bytes.push_back(b);
+    ReturnStreamReceiver r({target}, {});
+    r.feed(bytes);
+    CHECK_FALSE(r.finish());
+    struct stat st {};
+    REQUIRE(::stat(target.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07000) == 0);
+    CHECK((st.st_mode & 0700) == 0700);  // the permission bits themselves stay
+}
