@@ -164,7 +164,6 @@ void ReturnStreamReceiver::close_file(bool keep) {
             fail(fmt::format("{}: cannot rename into place: {}", target_.string(), ec.message()));
             return;
         }
-        received_.push_back(target_);
     } else {
         std::error_code ec;
         fs::remove(partial_, ec);
@@ -203,7 +202,6 @@ void ReturnStreamReceiver::start_record() {
         fs::create_directories(p, ec);
         if (ec)
             return fail(fmt::format("{}: cannot create directory: {}", path, ec.message()));
-        received_.push_back(p);
         return;
     }
     fs::create_directories(p.parent_path(), ec);

@@ -23,7 +23,8 @@
 // The reader trusts nothing: every path must be absolute, free of "." and
 // ".." components, and equal to or below one of the outputs the caller
 // declared; nothing is allocated in proportion to `size` (chunks are
-// passed on as they arrive, file content goes straight to disk); a file
+// passed on as they arrive, file content goes straight to disk) or to the
+// number of records (nothing is kept per record); a file
 // appears under its name only once complete (written to
 // "<name>.ktstr-partial", then renamed).
 #pragma once
@@ -100,7 +101,6 @@ public:
     std::optional<std::string> finish();
 
     std::optional<std::string> error() const { return error_; }
-    const std::vector<std::filesystem::path>& received() const noexcept { return received_; }
 
 private:
     void fail(std::string why);
@@ -119,7 +119,6 @@ private:
     std::filesystem::path target_;      // the current file's final name
     std::filesystem::path partial_;     // where its content goes meanwhile
     UniqueFd file_;
-    std::vector<std::filesystem::path> received_;
     std::optional<std::string> error_;
 };
 
