@@ -137,9 +137,10 @@ void write_outputs(int fd, const std::vector<fs::path>& outputs) {
     }
 }
 
-ReturnStreamReceiver::ReturnStreamReceiver(std::vector<fs::path> outputs,
-                                           std::function<void(std::uint32_t, byte_view)> on_output)
-    : outputs_(std::move(outputs)), on_output_(std::move(on_output)) {}
+ReturnStreamReceiver::ReturnStreamReceiver(ReturnOutputs outputs, std::function<void(std::uint32_t, byte_view)> on_output)
+    : outputs_(std::move(outputs.files)), on_output_(std::move(on_output)) {
+    outputs_.insert(outputs_.end(), outputs.directories.begin(), outputs.directories.end());
+}
 
 ReturnStreamReceiver::~ReturnStreamReceiver() {
     close_file(false);

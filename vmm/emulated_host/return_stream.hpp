@@ -79,13 +79,19 @@ void write_output_chunk(int fd, std::uint32_t kind, byte_view data);
 void write_outputs(int fd, const std::vector<std::filesystem::path>& outputs);
 void write_end(int fd);
 
+// What the caller declared the stream may write: absolute, normalised
+// host paths of files, and of directories.
+struct ReturnOutputs {
+    std::vector<std::filesystem::path> files{};
+    std::vector<std::filesystem::path> directories{};
+};
+
 // Host side: a push parser that passes output chunks on and materialises
 // files under the declared outputs as the bytes arrive.
 class ReturnStreamReceiver {
 public:
-    // `outputs`: absolute, normalised host paths the stream may write.
     // `on_output(kind, bytes)`: a piece of stdout or stderr (kind 4 or 5).
-    ReturnStreamReceiver(std::vector<std::filesystem::path> outputs,
+    ReturnStreamReceiver(ReturnOutputs outputs,
                          std::function<void(std::uint32_t kind, byte_view bytes)> on_output);
     ~ReturnStreamReceiver();
     ReturnStreamReceiver(const ReturnStreamReceiver&) = delete;

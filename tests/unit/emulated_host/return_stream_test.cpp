@@ -98,7 +98,7 @@ std::vector<std::uint8_t> end_record() {
 struct Collecting {
     std::string out, err;
     ReturnStreamReceiver receiver;
-    explicit Collecting(std::vector<fs::path> outputs)
+    explicit Collecting(ReturnOutputs outputs)
         : receiver(std::move(outputs), [this](std::uint32_t kind, ktstr::byte_view b) {
               (kind == return_kind_stdout ? out : err).append(reinterpret_cast<const char*>(b.data()), b.size());
           }) {}
@@ -126,7 +126,7 @@ TEST_CASE("return stream: output chunks, files and a directory tree come back by
         // Move the originals away; the receiver must recreate them.
         const auto saved = scratch.path / "saved";
         fs::rename(scratch.path / "out", saved);
-        Collecting c(outputs);
+        Collecting c({.files = {report, scratch.path / "out" / "never-written"}, .directories = {tree}});
         auto& r = c.receiver;
         feed_in_chunks(r, stream, chunk);
         CHECK(r.ended());
@@ -147,7 +147,7 @@ TEST_CASE("return stream: output chunks, files and a directory tree come back by
 }
 
 TEST_CASE("return stream: no bytes at all is not an error (the guest never got that far)") {
-    ReturnStreamReceiver r({"/nonexistent/out"}, {});
+    ReturnStreamReceiver r({.files = {"/nonexistent/out"}}, {});
     CHECK_FALSE(r.finish());
 }
 
@@ -186,7 +186,7 @@ TEST_CASE("return stream: hostile records are refused and nothing lands outside 
     };
     for (const auto& c : cases) {
         INFO(c.what);
-        ReturnStreamReceiver r({allowed}, {});
+        ReturnStreamReceiver r({.directories = {allowed}}, {});
         r.feed(c.bytes);
         auto err = r.finish();
         REQUIRE(err);
@@ -200,7 +200,7 @@ TEST_CASE("return stream: a stream cut inside a file leaves no file, not even th
     const auto target = scratch.path / "report.txt";
     auto bytes = header("KTOF", return_kind_file, 0644, target.string(), 1000);
     bytes.resize(bytes.size() + 10, 'x');
-    ReturnStreamReceiver r({target}, {});
+    ReturnStreamReceiver r({.files = {target}}, {});
     r.feed(bytes);
     auto err = r.finish();
     REQUIRE(err);
@@ -213,14 +213,14 @@ TEST_CASE("return stream: a stream without its end record, and bytes after it, a
     TempDir scratch;
     const auto target = scratch.path / "a";
     {
-        ReturnStreamReceiver r({target}, {});
+        ReturnStreamReceiver r({.files = {target}}, {});
         r.feed(header("KTOF", return_kind_file, 0644, target.string(), 0));
         auto err = r.finish();
         REQUIRE(err);
         CHECK_THAT(*err, Catch::Contains("without its end record"));
     }
     {
-        ReturnStreamReceiver r({target}, {});
+        ReturnStreamReceiver r({.files = {target}}, {});
         auto bytes = end_record();
         bytes.push_back(0);
         r.feed(bytes);
@@ -247,7 +247,7 @@ TEST_CASE("return stream: a returned file keeps its permission bits but never se
     bytes.push_back('!');
     for (auto b : end_record())
         bytes.push_back(b);
-    ReturnStreamReceiver r({target}, {});
+    ReturnStreamReceiver r({.files = {target}}, {});
     r.feed(bytes);
     CHECK_FALSE(r.finish());
     struct stat st {};
@@ -265,7 +265,7 @@ TEST_CASE("return stream: repeated directory and empty-file records do not grow 
     const auto dir = scratch.path / "out";
     const auto dir_record = header("KTOF", return_kind_directory, 0755, (dir / "sub").string(), 0);
     const auto file_record = header("KTOF", return_kind_file, 0644, (dir / "empty").string(), 0);
-    ReturnStreamReceiver r({dir}, {});
+    ReturnStreamReceiver r({.directories = {dir}}, {});
     r.feed(dir_record);
     r.feed(file_record);
     const auto before = ::mallinfo2().uordblks;
