@@ -20,13 +20,16 @@
 //           16   size      content bytes: a file's size; 1..1 MiB for a
 //                          chunk; 0 for directories and the end
 //
-// The reader trusts nothing: every path must be absolute, free of "." and
-// ".." components, and equal to or below one of the outputs the caller
-// declared; nothing is allocated in proportion to `size` (chunks are
-// passed on as they arrive, file content goes straight to disk) or to the
-// number of records (nothing is kept per record); a file
-// appears under its name only once complete (written to
-// "<name>.ktstr-partial", then renamed).
+// The reader trusts nothing: every path must be absolute and free of "."
+// and ".." components; a directory record must be a declared output
+// directory or below one, a file record strictly below one or a declared
+// output file; every component below a declared directory is opened or
+// created without following symbolic links (openat, O_NOFOLLOW), so a link
+// planted inside an output cannot lead outside it; nothing is allocated in
+// proportion to `size` (chunks are passed on as they arrive, file content
+// goes straight to disk) or to the number of records (nothing is kept per
+// record); a file appears under its name only once complete (written to
+// "<name>.ktstr-partial" in the same directory, then renamed).
 #pragma once
 
 #include <cstddef>
@@ -113,7 +116,7 @@ private:
     void start_record();
     void close_file(bool keep);
 
-    std::vector<std::filesystem::path> outputs_;
+    ReturnOutputs outputs_;
     std::function<void(std::uint32_t, byte_view)> on_output_;
     std::vector<std::uint8_t> header_;  // header and path bytes being collected
     ReturnRecordHeader current_{};
@@ -122,8 +125,9 @@ private:
     bool any_bytes_ = false;
     std::uint64_t remaining_ = 0;       // content bytes of the current record still to come
     std::uint32_t content_kind_ = 0;    // the record whose content is arriving (0: none)
-    std::filesystem::path target_;      // the current file's final name
-    std::filesystem::path partial_;     // where its content goes meanwhile
+    std::filesystem::path target_;      // the current file's full path, for messages
+    UniqueFd dir_;                      // the directory it goes into
+    std::string name_;                  // its name there; content goes to name_ + ".ktstr-partial" meanwhile
     UniqueFd file_;
     std::optional<std::string> error_;
 };

@@ -280,3 +280,82 @@ TEST_CASE("return stream: repeated directory and empty-file records do not grow 
     CHECK(fs::is_directory(dir / "sub"));
     CHECK(fs::is_regular_file(dir / "empty"));
 }
+
+TEST_CASE("return stream: a file record naming a declared output directory itself is refused, nothing lands next to it") {
+    TempDir scratch;
+    const auto out = scratch.path / "out";
+    auto file_record = header("KTOF", return_kind_file, 0644, out.string(), 3);
+    SECTION("the directory does not exist yet") {
+        ReturnStreamReceiver r({.directories = {out}}, {});
+        r.feed(file_record);
+        CHECK(fs::is_empty(scratch.path));  // no "out.ktstr-partial" beside it
+        r.feed(bytes_of("abc"));
+        r.feed(end_record());
+        const auto err = r.finish();
+        REQUIRE(err);
+        CHECK_THAT(*err, Catch::Contains("refused path") && Catch::Contains("declared directory"));
+        CHECK(fs::is_empty(scratch.path));
+    }
+    SECTION("the stream made it a directory first") {
+        ReturnStreamReceiver r({.directories = {out}}, {});
+        r.feed(header("KTOF", return_kind_directory, 0755, out.string(), 0));
+        r.feed(file_record);
+        CHECK(std::vector<fs::path>(fs::directory_iterator(scratch.path), {}) == std::vector<fs::path>{out});
+        REQUIRE(r.error());
+        CHECK_THAT(*r.error(), Catch::Contains("declared directory"));
+    }
+    SECTION("a directory record naming a declared file is refused too") {
+        const auto report = scratch.path / "report.txt";
+        ReturnStreamReceiver r({.files = {report}}, {});
+        r.feed(header("KTOF", return_kind_directory, 0755, report.string(), 0));
+        REQUIRE(r.error());
+        CHECK_THAT(*r.error(), Catch::Contains("declared file"));
+        CHECK(fs::is_empty(scratch.path));
+    }
+}
+
+TEST_CASE("return stream: a symbolic link planted inside an output directory is never followed") {
+    TempDir scratch;
+    const auto out = scratch.path / "out";
+    const auto elsewhere = scratch.path / "elsewhere";
+    fs::create_directories(out);
+    fs::create_directories(elsewhere);
+    fs::create_directory_symlink(elsewhere, out / "link");
+    const auto victim = scratch.path / "victim.txt";
+    write_text(victim, "precious");
+    fs::create_symlink(victim, out / "file-link");
+
+    struct Case {
+        const char* what;
+        std::vector<std::uint8_t> bytes;
+    };
+    auto file_record = [](const fs::path& p, const std::string& content) {
+        auto v = header("KTOF", return_kind_file, 0644, p.string(), content.size());
+        v.insert(v.end(), content.begin(), content.end());
+        return v;
+    };
+    const std::vector<Case> cases{
+        {"a file below the link", file_record(out / "link" / "x", "pwned")},
+        {"a file deeper below the link", file_record(out / "link" / "a" / "b", "pwned")},
+        {"a directory below the link", header("KTOF", return_kind_directory, 0755, (out / "link" / "sub").string(), 0)},
+        {"the link as a directory", header("KTOF", return_kind_directory, 0755, (out / "link").string(), 0)},
+    };
+    for (const auto& c : cases) {
+        INFO(c.what);
+        ReturnStreamReceiver r({.directories = {out}}, {});
+        r.feed(c.bytes);
+        r.feed(end_record());
+        const auto err = r.finish();
+        REQUIRE(err);
+        CHECK_THAT(*err, Catch::Contains("symbolic link"));
+        CHECK(fs::is_empty(elsewhere));
+    }
+    // A file record naming the link replaces the link itself, not its target.
+    ReturnStreamReceiver r({.directories = {out}}, {});
+    r.feed(file_record(out / "file-link", "new"));
+    r.feed(end_record());
+    CHECK_FALSE(r.finish());
+    CHECK(read_text(victim) == "precious");
+    CHECK_FALSE(fs::is_symlink(out / "file-link"));
+    CHECK(read_text(out / "file-link") == "new");
+}
