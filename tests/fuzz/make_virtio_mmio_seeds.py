@@ -101,6 +101,10 @@ seeds = {
     # A ring scribbled over: the available index runs ahead, the device must ask for a reset.
     "scribbled_ring": bytes([8]) + multiport_handshake()
     + poke(5 * 0x200 + 256 + 2, struct.pack("<H", 0x40)) + notify(5) + read(0x70) + RESET + read(0x70),
+    # Bytes held for port 0 go out at DRIVER_OK onto a receive ring whose index ran ahead: the device
+    # must break (NEEDS_RESET) and then transmit nothing. It used to stay active.
+    "activation_on_broken_ring": bytes([8]) + poke(256 + 2, struct.pack("<H", 0x40)) + receive(0, b"x")
+    + bring_up(features=1) + read(0x70) + transmit(b"still alive\n", queue=1),
 }
 
 os.makedirs(out, exist_ok=True)
