@@ -308,7 +308,7 @@ int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const f
     if (!o.json_file.empty())
         req.outputs.push_back(fs::absolute(o.json_file));
     // Comes back only if a capture made it.
-    req.outputs.push_back(fs::absolute(o.output_dir));
+    req.output_dirs.push_back(fs::absolute(o.output_dir));
     req.inner_memory_mib = o.memory_mib;
     req.timeout = std::chrono::seconds(o.boot_timeout_s + o.timeout_s + emulated_host_margin_s);
     req.verbose = o.verbose;

@@ -85,7 +85,15 @@ void VirtioConsole::activate(const VirtioActivation& a) {
     control_out_.clear();
     broken_ = false;
     active_ = true;
-    receive_all();
+    // Bytes held from before go out now, on rings the guest may have broken
+    // already: that is a broken device (NEEDS_RESET), not a refused
+    // activation, which would leave this device active behind a transport
+    // that thinks it is not.
+    try {
+        receive_all();
+    } catch (const VirtqueueError& e) {
+        fail(e);
+    }
 }
 
 void VirtioConsole::reset() {

@@ -98,9 +98,13 @@ int run_in_emulated_host(const Request& request) {
     const fs::path cwd = fs::current_path();
     const fs::path self = fs::read_symlink("/proc/self/exe");
 
-    std::vector<fs::path> outputs;
+    ReturnOutputs declared;
     for (const auto& o : request.outputs)
-        outputs.push_back(absolute_from(o, cwd));
+        declared.files.push_back(absolute_from(o, cwd));
+    for (const auto& o : request.output_dirs)
+        declared.directories.push_back(absolute_from(o, cwd));
+    std::vector<fs::path> outputs = declared.files;
+    outputs.insert(outputs.end(), declared.directories.begin(), declared.directories.end());
     std::vector<fs::path> files = files_named_by(request.arguments, outputs, cwd);
     for (const auto& i : request.inputs) {
         auto p = absolute_from(i, cwd);
@@ -172,7 +176,7 @@ int run_in_emulated_host(const Request& request) {
     run.plan.memory_mib = outer_memory_mib(request.inner_memory_mib, image.image_bytes);
     run.timeout = request.timeout;
     run.verbose = request.verbose;
-    run.outputs = outputs;
+    run.outputs = declared;
     if (request.verbose)
         say(fmt::format("{} cpus, {} MiB, kernel {}, initramfs {} ({} MiB of files)", run.plan.cpus,
                         run.plan.memory_mib, kernel.bzimage.string(), image.path.string(), image.image_bytes / mib));

@@ -23,10 +23,12 @@ struct Request {
     // The inner ktstr-vmm's arguments, argv[0] excluded (normally from
     // cli::arguments_for_inner_host, so they carry --kvm host).
     std::vector<std::string> arguments;
-    // Host paths (files or directories) the inner command writes; they come
+    // Host files, and host directories, the inner command writes; they come
     // back once it exited. Relative paths are taken from the current
-    // directory.
+    // directory. The return stream may write a declared file only as a file
+    // and a declared directory only as one, with files strictly below it.
     std::vector<std::filesystem::path> outputs;
+    std::vector<std::filesystem::path> output_dirs;
     // Host files or directories the inner command reads beyond those its
     // arguments name (a kernel, its modules, guest binaries).
     std::vector<std::filesystem::path> inputs;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "emulated_host/qemu_command.hpp"
+#include "emulated_host/return_stream.hpp"
 
 namespace ktstr::vmm::emulated_host {
 
@@ -20,7 +21,7 @@ struct QemuRunOptions {
     std::chrono::milliseconds timeout{120000};          // from spawn to QEMU's exit
     std::chrono::milliseconds exit_grace{5000};         // after the exit line, for QEMU to power off
     bool verbose = false;                               // COM1 and QEMU's stderr to our stderr, live
-    std::vector<std::filesystem::path> outputs;         // what the files port may write
+    ReturnOutputs outputs;                              // what the return stream may write
     int stdout_fd = 1;                                  // where the inner stdout goes
     int stderr_fd = 2;                                  // where the inner stderr (and messages) go
 };

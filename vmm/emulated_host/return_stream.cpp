@@ -19,6 +19,7 @@ namespace {
 
 constexpr char magic[4] = {'K', 'T', 'O', 'F'};
 constexpr std::size_t copy_chunk = 1 << 16;
+constexpr const char* partial_suffix = ".ktstr-partial";
 
 void write_all(int fd, const void* data, std::size_t size) {
     const auto* p = static_cast<const std::uint8_t*>(data);
@@ -37,7 +38,7 @@ void write_header(int fd, std::uint32_t kind, std::uint32_t mode, const std::str
     std::array<std::uint8_t, sizeof(ReturnRecordHeader)> h{};
     std::memcpy(h.data(), magic, 4);
     store_le<std::uint32_t>(h.data() + offsetof(ReturnRecordHeader, kind), kind);
-    store_le<std::uint32_t>(h.data() + offsetof(ReturnRecordHeader, mode), mode & 07777);
+    store_le<std::uint32_t>(h.data() + offsetof(ReturnRecordHeader, mode), mode & return_mode_mask);
     store_le<std::uint32_t>(h.data() + offsetof(ReturnRecordHeader, path_len), static_cast<std::uint32_t>(path.size()));
     store_le<std::uint64_t>(h.data() + offsetof(ReturnRecordHeader, size), size);
     write_all(fd, h.data(), h.size());
@@ -80,6 +81,28 @@ void write_file(int out, const fs::path& path) {
 bool within(const fs::path& path, const fs::path& root) {
     auto [r, p] = std::mismatch(root.begin(), root.end(), path.begin(), path.end());
     return r == root.end();
+}
+
+// Directory `name` in `dir`, created when missing, never through a
+// symbolic link (one planted in an output must not lead outside it).
+// Invalid with errno set on failure.
+UniqueFd open_or_make_directory(int dir, const char* name) {
+    for (int attempt = 0;; ++attempt) {
+        UniqueFd fd(::openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (fd || errno != ENOENT || attempt == 1)
+            return fd;
+        if (::mkdirat(dir, name, 0777) < 0 && errno != EEXIST)
+            return UniqueFd();
+    }
+}
+
+// A directory the caller named (a declared output directory, or the parent
+// of a declared output file), created with its parents when missing. Its
+// own path is the caller's, so symbolic links on it are followed.
+UniqueFd open_declared_directory(const fs::path& path) {
+    std::error_code ec;
+    fs::create_directories(path, ec);
+    return UniqueFd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 }
 
 }  // namespace
@@ -137,8 +160,7 @@ void write_outputs(int fd, const std::vector<fs::path>& outputs) {
     }
 }
 
-ReturnStreamReceiver::ReturnStreamReceiver(std::vector<fs::path> outputs,
-                                           std::function<void(std::uint32_t, byte_view)> on_output)
+ReturnStreamReceiver::ReturnStreamReceiver(ReturnOutputs outputs, std::function<void(std::uint32_t, byte_view)> on_output)
     : outputs_(std::move(outputs)), on_output_(std::move(on_output)) {}
 
 ReturnStreamReceiver::~ReturnStreamReceiver() {
@@ -156,19 +178,18 @@ void ReturnStreamReceiver::close_file(bool keep) {
     if (!file_)
         return;
     file_.reset();
-    if (keep) {
-        std::error_code ec;
-        fs::rename(partial_, target_, ec);
-        if (ec) {
-            fs::remove(partial_, ec);
-            fail(fmt::format("{}: cannot rename into place: {}", target_.string(), ec.message()));
-            return;
-        }
-        received_.push_back(target_);
-    } else {
-        std::error_code ec;
-        fs::remove(partial_, ec);
+    const UniqueFd dir = std::move(dir_);
+    const auto partial = name_ + partial_suffix;
+    // Within the same directory fd: rename replaces whatever is at the
+    // name, a symbolic link included, and never follows it.
+    if (keep && ::renameat(dir.get(), partial.c_str(), dir.get(), name_.c_str()) < 0) {
+        const int e = errno;
+        ::unlinkat(dir.get(), partial.c_str(), 0);
+        fail(fmt::format("{}: cannot rename into place: {}", target_.string(), std::strerror(e)));
+        return;
     }
+    if (!keep)
+        ::unlinkat(dir.get(), partial.c_str(), 0);
 }
 
 // The header and path are complete in header_: validate and act.
@@ -191,32 +212,61 @@ void ReturnStreamReceiver::start_record() {
     const fs::path p(path);
     if (path.find('\0') != std::string::npos || !is_plain_absolute(p))
         return fail(fmt::format("refused path '{}' (not a plain absolute path)", path));
-    const bool allowed = std::any_of(outputs_.begin(), outputs_.end(), [&](const fs::path& r) { return within(p, r); });
-    if (!allowed)
-        return fail(fmt::format("refused path '{}' (not one of the declared outputs)", path));
-
-    std::error_code ec;
-    const auto mode = static_cast<fs::perms>(current_.mode & 07777);
-    if (current_.kind == return_kind_directory) {
-        fs::create_directories(p, ec);
-        if (ec)
-            return fail(fmt::format("{}: cannot create directory: {}", path, ec.message()));
-        received_.push_back(p);
-        return;
+    // A directory record is the declared directory or below it; a file
+    // record is strictly below a declared directory, or a declared file.
+    const auto& dirs = outputs_.directories;
+    const auto& files = outputs_.files;
+    const auto root = std::find_if(dirs.begin(), dirs.end(), [&](const fs::path& r) { return within(p, r); });
+    const bool declared_file = std::find(files.begin(), files.end(), p) != files.end();
+    const bool directory = current_.kind == return_kind_directory;
+    const bool below = root != dirs.end() && (directory || p != *root);
+    if (!below) {
+        if (directory && declared_file)
+            return fail(fmt::format("refused path '{}' (a declared file, sent as a directory)", path));
+        if (!directory && !declared_file && root != dirs.end())
+            return fail(fmt::format("refused path '{}' (a declared directory, sent as a file)", path));
+        if (!declared_file)
+            return fail(fmt::format("refused path '{}' (not one of the declared outputs)", path));
     }
-    fs::create_directories(p.parent_path(), ec);
-    if (ec)
-        return fail(fmt::format("{}: cannot create parent directory: {}", path, ec.message()));
+
+    // Walk from the declared directory one component at a time, creating
+    // what is missing and following no symbolic link; a file record stops
+    // before its last component.
+    UniqueFd dir = open_declared_directory(below ? *root : p.parent_path());
+    if (!dir)
+        return fail(fmt::format("{}: cannot open directory: {}", below ? root->string() : p.parent_path().string(),
+                                std::strerror(errno)));
+    if (below) {
+        auto it = p.begin();
+        std::advance(it, std::distance(root->begin(), root->end()));
+        for (fs::path walked = *root; it != p.end() && (directory || std::next(it) != p.end()); ++it) {
+            walked /= *it;
+            UniqueFd next = open_or_make_directory(dir.get(), it->c_str());
+            if (!next && (errno == ELOOP || errno == ENOTDIR))
+                return fail(fmt::format("refused path '{}' ('{}' is a symbolic link or not a directory)", path,
+                                        walked.string()));
+            if (!next)
+                return fail(fmt::format("{}: cannot create directory: {}", walked.string(), std::strerror(errno)));
+            dir = std::move(next);
+        }
+    }
+    if (directory)
+        return;
+
     target_ = p;
-    partial_ = p;
-    partial_ += ".ktstr-partial";
+    name_ = p.filename().string();
+    const auto partial = name_ + partial_suffix;
+    // Permission bits only: a guest must not hand the caller a setuid or
+    // setgid file (as root they would survive).
+    const auto mode = static_cast<mode_t>(current_.mode & return_mode_mask);
     // O_NOFOLLOW and O_EXCL after removing a leftover: never write through
     // a link someone planted at the partial name.
-    fs::remove(partial_, ec);
-    file_.reset(::open(partial_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                       static_cast<mode_t>(mode) | S_IRUSR | S_IWUSR));
+    ::unlinkat(dir.get(), partial.c_str(), 0);
+    file_.reset(::openat(dir.get(), partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                         mode | S_IRUSR | S_IWUSR));
     if (!file_)
-        return fail(fmt::format("{}: cannot create: {}", partial_.string(), std::strerror(errno)));
+        return fail(fmt::format("{}{}: cannot create: {}", target_.string(), partial_suffix, std::strerror(errno)));
+    dir_ = std::move(dir);
     content_kind_ = return_kind_file;
     remaining_ = current_.size;
     if (remaining_ == 0)

@@ -14,17 +14,22 @@
 //     offset 0   magic     "KTOF"
 //            4   kind      1 regular file, 2 directory, 3 end of stream,
 //                          4 stdout chunk, 5 stderr chunk
-//            8   mode      permission bits (07777 mask; files and directories)
+//            8   mode      permission bits (0777 mask; a file's is applied,
+//                          never setuid, setgid or sticky)
 //           12   path_len  1..4096 for files and directories, else 0
 //           16   size      content bytes: a file's size; 1..1 MiB for a
 //                          chunk; 0 for directories and the end
 //
-// The reader trusts nothing: every path must be absolute, free of "." and
-// ".." components, and equal to or below one of the outputs the caller
-// declared; nothing is allocated in proportion to `size` (chunks are
-// passed on as they arrive, file content goes straight to disk); a file
-// appears under its name only once complete (written to
-// "<name>.ktstr-partial", then renamed).
+// The reader trusts nothing: every path must be absolute and free of "."
+// and ".." components; a directory record must be a declared output
+// directory or below one, a file record strictly below one or a declared
+// output file; every component below a declared directory is opened or
+// created without following symbolic links (openat, O_NOFOLLOW), so a link
+// planted inside an output cannot lead outside it; nothing is allocated in
+// proportion to `size` (chunks are passed on as they arrive, file content
+// goes straight to disk) or to the number of records (nothing is kept per
+// record); a file appears under its name only once complete (written to
+// "<name>.ktstr-partial" in the same directory, then renamed).
 #pragma once
 
 #include <cstddef>
@@ -60,6 +65,8 @@ inline constexpr std::uint32_t return_kind_stdout = 4;
 inline constexpr std::uint32_t return_kind_stderr = 5;
 inline constexpr std::uint32_t return_max_path = 4096;
 inline constexpr std::uint64_t return_max_chunk = 1 << 20;
+// The mode bits a returned file keeps: rwx for user, group and other.
+inline constexpr std::uint32_t return_mode_mask = 0777;
 
 // The host's answer to the end record.
 inline constexpr char return_ack = 'K';
@@ -75,13 +82,19 @@ void write_output_chunk(int fd, std::uint32_t kind, byte_view data);
 void write_outputs(int fd, const std::vector<std::filesystem::path>& outputs);
 void write_end(int fd);
 
+// What the caller declared the stream may write: absolute, normalised
+// host paths of files, and of directories.
+struct ReturnOutputs {
+    std::vector<std::filesystem::path> files{};
+    std::vector<std::filesystem::path> directories{};
+};
+
 // Host side: a push parser that passes output chunks on and materialises
 // files under the declared outputs as the bytes arrive.
 class ReturnStreamReceiver {
 public:
-    // `outputs`: absolute, normalised host paths the stream may write.
     // `on_output(kind, bytes)`: a piece of stdout or stderr (kind 4 or 5).
-    ReturnStreamReceiver(std::vector<std::filesystem::path> outputs,
+    ReturnStreamReceiver(ReturnOutputs outputs,
                          std::function<void(std::uint32_t kind, byte_view bytes)> on_output);
     ~ReturnStreamReceiver();
     ReturnStreamReceiver(const ReturnStreamReceiver&) = delete;
@@ -97,14 +110,13 @@ public:
     std::optional<std::string> finish();
 
     std::optional<std::string> error() const { return error_; }
-    const std::vector<std::filesystem::path>& received() const noexcept { return received_; }
 
 private:
     void fail(std::string why);
     void start_record();
     void close_file(bool keep);
 
-    std::vector<std::filesystem::path> outputs_;
+    ReturnOutputs outputs_;
     std::function<void(std::uint32_t, byte_view)> on_output_;
     std::vector<std::uint8_t> header_;  // header and path bytes being collected
     ReturnRecordHeader current_{};
@@ -113,10 +125,10 @@ private:
     bool any_bytes_ = false;
     std::uint64_t remaining_ = 0;       // content bytes of the current record still to come
     std::uint32_t content_kind_ = 0;    // the record whose content is arriving (0: none)
-    std::filesystem::path target_;      // the current file's final name
-    std::filesystem::path partial_;     // where its content goes meanwhile
+    std::filesystem::path target_;      // the current file's full path, for messages
+    UniqueFd dir_;                      // the directory it goes into
+    std::string name_;                  // its name there; content goes to name_ + ".ktstr-partial" meanwhile
     UniqueFd file_;
-    std::vector<std::filesystem::path> received_;
     std::optional<std::string> error_;
 };
 

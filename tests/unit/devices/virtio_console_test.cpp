@@ -476,3 +476,26 @@ TEST_CASE("a single-port driver gets the console on queues 0 and 1", "[devices][
     CHECK(g.console.queue_receive(0, ktstr::as_bytes(std::string("in"))) == 2);
     CHECK(g.take_received(0) == "in");
 }
+
+TEST_CASE("a bad receive ring met at activation breaks the device, which then does nothing until reset",
+          "[devices][virtio_console]") {
+    // Bytes held from before the driver came go out at DRIVER_OK, on a
+    // ring the guest wrote beforehand. The device used to throw out of
+    // activate() and stay active, transmitting behind NEEDS_RESET (caught by
+    // virtio_mmio_fuzz's needs-reset invariant).
+    ConsoleGuest g;
+    CHECK(g.console.queue_receive(0, ktstr::as_bytes(std::string("early"))) == 5);
+    REQUIRE(g.driver.negotiate(virtio_f_version_1));  // single port: port 0 is open at once
+    auto& rx = g.driver.setup_queue(0, 16);
+    auto& tx = g.driver.setup_queue(1, 16);
+    rx.add({{put_text(g.mem, "r"), 1, false}});  // device-readable on a receive queue
+    g.driver.driver_ok();
+    CHECK(g.needs_reset());
+    CHECK_THAT(g.console.error(), Catch::Contains("device-readable"));
+
+    const std::string line = "after\n";
+    tx.add({{put_text(g.mem, line), static_cast<std::uint32_t>(line.size()), false}});
+    g.driver.kick(tx);
+    CHECK(g.transmitted[0].empty());
+    CHECK(tx.take_used().empty());
+}

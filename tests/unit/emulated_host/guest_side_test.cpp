@@ -86,7 +86,7 @@ struct Returned {
 
 Returned replay(const fs::path& stream_file, std::vector<fs::path> outputs) {
     Returned r;
-    ReturnStreamReceiver rx(std::move(outputs), [&](std::uint32_t kind, ktstr::byte_view b) {
+    ReturnStreamReceiver rx({.files = std::move(outputs)}, [&](std::uint32_t kind, ktstr::byte_view b) {
         (kind == return_kind_stdout ? r.out : r.err).append(reinterpret_cast<const char*>(b.data()), b.size());
     });
     const auto s = read_text(stream_file);
