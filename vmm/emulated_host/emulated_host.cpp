@@ -184,6 +184,10 @@ int run_in_emulated_host(const Request& request) {
     QemuRunResult r = run_qemu(run);
     if (r.timed_out) {
         say(fmt::format("timed out after {} s; QEMU killed (exit status {})", request.timeout.count(), exit_timeout));
+        // Where the outer guest was (a soft lockup, a hung boot) when it
+        // was killed: the console is all there is to go on.
+        if (!request.verbose && !r.console_tail.empty())
+            fmt::print(stderr, "--- last console lines ---\n{}", console_lines(r.console_tail));
         return exit_timeout;
     }
     if (!r.exit_code) {
