@@ -80,7 +80,11 @@ std::string terminal_lines(std::string_view guest_text, std::string_view prefix,
     std::size_t pos = 0;
     for (;;) {
         const std::size_t nl = guest_text.find('\n', pos);
-        const std::string_view line = guest_text.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
+        std::string_view line = guest_text.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
+        // A CRLF line end (a serial console's) is a line end, not a
+        // control character to show.
+        if (nl != std::string_view::npos && line.ends_with('\r'))
+            line.remove_suffix(1);
         if (lines == max_lines) {
             // Count what is left, this line included; a text ending in
             // '\n' has no empty line after it.

@@ -42,9 +42,13 @@ TEST_CASE("terminal text: every line of a multi-line text gets the prefix; the l
     CHECK(terminal_lines("\x1b[2J\nktstr-vmm: fake", p) == p + "\\x1b[2J\n" + p + "ktstr-vmm: fake\n");
     CHECK(terminal_lines("one\n", p) == p + "one\n");
     CHECK(terminal_lines("", p) == p + "\n");
-    CHECK(terminal_lines("a\n\nb\r\n", p) == p + "a\n" + p + "\n" + p + "b\\x0d\n");
+    CHECK(terminal_lines("a\n\nb\r\n", p) == p + "a\n" + p + "\n" + p + "b\n");
     CHECK(terminal_lines("1\n2\n3\n4\n5\n", p, 2) == p + "1\n" + p + "2\n" + p + "... (3 lines more)\n");
     CHECK(terminal_lines("1\n2\n3", p, 2) == p + "1\n" + p + "2\n" + p + "... (1 lines more)\n");
     CHECK(terminal_lines("1\n2\n", p, 2) == p + "1\n" + p + "2\n");
     CHECK(terminal_lines(std::string(5000, 'x'), p, 10, 100) == p + std::string(100, 'x') + " ... (4900 bytes more)\n");
+}
+
+TEST_CASE("terminal lines: a CRLF line end is a line end; a lone CR is still escaped") {
+    CHECK(terminal_lines("one\r\ntwo\rx\r\n", "| ") == "| one\n| two\\x0dx\n");
 }

@@ -29,7 +29,8 @@ namespace ktstr::host {
 // " ... (N bytes more)" note).
 std::string terminal_line(std::string_view guest_text, std::size_t max_bytes = 1024);
 
-// A multi-line guest text (a crash report): split at '\n', each line
+// A multi-line guest text (a crash report): split at '\n' (a '\r' just
+// before it is dropped with it), each line
 // escaped as by terminal_line() and put after `prefix` (e.g.
 // "ktstr-vmm: guest crash| "), so no guest line starts at column 0. At most
 // `max_lines` lines; the rest is one more prefixed line "... (N lines
