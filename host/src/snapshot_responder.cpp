@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ktstr/common/fd_write.hpp"
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/payloads.hpp"
 #include "ktstr/host/guest_memory.hpp"
@@ -25,20 +26,6 @@ namespace fs = std::filesystem;
 constexpr int max_name_suffix = 100;
 
 std::string errno_text(int e) { return std::strerror(e); }
-
-// write(2) until done; false (errno set) on failure.
-bool write_all(int fd, const std::uint8_t* p, std::size_t n) {
-    while (n != 0) {
-        const ssize_t w = ::write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        p += w;
-        n -= static_cast<std::size_t>(w);
-    }
-    return true;
-}
 
 // A new file `name` in the directory `dir`: never one that exists, never
 // through a symbolic link (O_EXCL does not follow one at the last
@@ -57,7 +44,7 @@ std::string write_region_file(int dir, const char* name, SharedRegion region) {
     for (std::size_t off = 0; off < region.size(); off += block.size()) {
         const auto n = std::min(block.size(), region.size() - off);
         copy_from_shared(SharedRegion(region.data() + off, n), block);
-        if (!write_all(f.get(), block.data(), n))
+        if (!write_all(f.get(), byte_view(block).first(n)))
             return std::string("cannot write ") + name + ": " + errno_text(errno);
     }
     return {};
@@ -67,7 +54,7 @@ std::string write_text_file(int dir, const char* name, const std::string& text) 
     UniqueFd f = create_new(dir, name);
     if (!f)
         return std::string("cannot create ") + name + ": " + errno_text(errno);
-    if (!write_all(f.get(), reinterpret_cast<const std::uint8_t*>(text.data()), text.size()))
+    if (!write_all(f.get(), as_bytes(text)))
         return std::string("cannot write ") + name + ": " + errno_text(errno);
     return {};
 }

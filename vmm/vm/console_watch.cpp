@@ -1,28 +1,13 @@
 #include "vm/console_watch.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <string>
 
 #include <unistd.h>
 
+#include <ktstr/common/fd_write.hpp>
+
 namespace ktstr::vmm::vm {
-namespace {
-
-// Best effort: a console copy that cannot be written must not stop the VM.
-bool write_all(int fd, byte_view bytes) noexcept {
-    while (!bytes.empty()) {
-        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        bytes = bytes.subspan(static_cast<std::size_t>(n));
-    }
-    return true;
-}
-
-}  // namespace
 
 ConsoleWatch::ConsoleWatch(UniqueFd log, bool echo, std::function<void(std::string_view)> on_panic,
                            std::uint64_t max_log_bytes)
@@ -44,7 +29,7 @@ void ConsoleWatch::feed(byte_view bytes) {
             log_left_out_ += bytes.size() - room;
         }
         if (echo_)
-            write_all(STDERR_FILENO, bytes);
+            write_all(STDERR_FILENO, bytes);  // best effort: a console echo never stops the VM
         const bool had_panic = panic_.has_value();
         for (std::uint8_t b : bytes) {
             if (b == '\n')

@@ -13,6 +13,7 @@
 
 #include <fmt/core.h>
 
+#include <ktstr/common/fd_write.hpp>
 #include <ktstr/common/payloads.hpp>
 #include <ktstr/host/host_loop.hpp>
 #include <ktstr/host/run_summary.hpp>
@@ -36,18 +37,6 @@ constexpr std::uint32_t bulk_port = 1;
 void say(const std::string& line) {
     fmt::print(stderr, "ktstr-vmm: {}\n", line);
     std::fflush(stderr);
-}
-
-bool write_all(int fd, std::string_view text) {
-    while (!text.empty()) {
-        const ssize_t n = ::write(fd, text.data(), text.size());
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        text.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
 }
 
 double seconds_since(clock::time_point t) {
@@ -247,7 +236,7 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
             std::fwrite(text.data(), 1, text.size(), stdout);
             std::fflush(stdout);
         }
-        if (options.json_file && !write_all(options.json_file.get(), text))
+        if (options.json_file && !write_all(options.json_file.get(), as_bytes(text)))
             say(fmt::format("cannot write the run result to --json-file: {}", std::strerror(errno)));
     }
     std::string reason = v.reason;
