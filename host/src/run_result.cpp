@@ -93,7 +93,7 @@ nlohmann::ordered_json RunResult::to_json() const {
     // Messages the guest could not put in the ring, and bulk bytes the
     // host threw away (hand-over refused, assembler resynchronised).
     j["drops"] = shm.drops;
-    j["lost_bulk_bytes"] = bulk.handover_dropped_bytes + bulk.assembler.dropped_bytes;
+    j["lost_bulk_bytes"] = lost_bulk_bytes();
 
     ojson stages = ojson::array();
     for (const auto& s : lifecycle)

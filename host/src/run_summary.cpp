@@ -27,12 +27,11 @@ std::string format_run_summary(const RunResult& r, int exit_status, const std::s
     const std::uint64_t bulk_frames = r.frames - std::min(r.frames, shm_frames);
     const std::uint64_t shm_crc = r.shm.crc_errors;
     const std::uint64_t bulk_crc = r.crc_errors - std::min(r.crc_errors, shm_crc);
-    const std::uint64_t lost_bulk = r.bulk.handover_dropped_bytes + r.bulk.assembler.dropped_bytes;
 
     std::string s = "ktstr-vmm: run summary\n";
     s += line("  %-9s %9s %11s  %s", "channel", "frames", "CRC errors", "lost");
     s += line("  %-9s %9llu %11llu  %llu bytes (%llu oversize frames, %llu refused hand-overs)", "bulk", u(bulk_frames),
-              u(bulk_crc), u(lost_bulk), u(r.bulk.assembler.oversize_frames), u(r.bulk.handover_dropped_chunks));
+              u(bulk_crc), u(r.lost_bulk_bytes()), u(r.bulk.assembler.oversize_frames), u(r.bulk.handover_dropped_chunks));
     if (r.shm_present)
         s += line("  %-9s %9llu %11llu  %llu drops (the guest's counter)", "SHM ring", u(shm_frames), u(shm_crc),
                   u(r.shm.drops));

@@ -129,6 +129,11 @@ struct RunResult {
     std::uint64_t loop_errors = 0;    // exceptions that escaped a loop handler
     std::string last_loop_error;
 
+    // Bulk bytes the host threw away: hand-overs refused, assembler resyncs.
+    std::uint64_t lost_bulk_bytes() const noexcept {
+        return bulk.handover_dropped_bytes + bulk.assembler.dropped_bytes;
+    }
+
     nlohmann::ordered_json to_json() const;
     // to_json() as one line; invalid UTF-8 from the guest becomes U+FFFD.
     // Its size follows from the limits: about max_kept_bytes plus escapes
