@@ -160,8 +160,9 @@ void write_outputs(int fd, const std::vector<fs::path>& outputs) {
     }
 }
 
-ReturnStreamReceiver::ReturnStreamReceiver(ReturnOutputs outputs, std::function<void(std::uint32_t, byte_view)> on_output)
-    : outputs_(std::move(outputs)), on_output_(std::move(on_output)) {}
+ReturnStreamReceiver::ReturnStreamReceiver(ReturnOutputs outputs, std::function<void(std::uint32_t, byte_view)> on_output,
+                                           ReturnLimits limits)
+    : outputs_(std::move(outputs)), on_output_(std::move(on_output)), limits_(limits) {}
 
 ReturnStreamReceiver::~ReturnStreamReceiver() {
     close_file(false);
@@ -227,6 +228,15 @@ void ReturnStreamReceiver::start_record() {
             return fail(fmt::format("refused path '{}' (a declared directory, sent as a file)", path));
         if (!declared_file)
             return fail(fmt::format("refused path '{}' (not one of the declared outputs)", path));
+    }
+    // The disk a stream may take, checked before anything is made.
+    if (++entries_ > limits_.max_entries)
+        return fail(fmt::format("refused path '{}' (more than {} files and directories)", path, limits_.max_entries));
+    if (!directory) {
+        if (current_.size > limits_.max_file_bytes - file_bytes_)
+            return fail(fmt::format("refused path '{}' ({} bytes would take the outputs past {} bytes)", path,
+                                    current_.size, limits_.max_file_bytes));
+        file_bytes_ += current_.size;
     }
 
     // Walk from the declared directory one component at a time, creating

@@ -29,7 +29,10 @@
 // proportion to `size` (chunks are passed on as they arrive, file content
 // goes straight to disk) or to the number of records (nothing is kept per
 // record); a file appears under its name only once complete (written to
-// "<name>.ktstr-partial" in the same directory, then renamed).
+// "<name>.ktstr-partial" in the same directory, then renamed); what the
+// records may put on disk is bounded (ReturnLimits: content bytes and
+// entries over the whole stream), checked from each header before a byte
+// of its content is written.
 #pragma once
 
 #include <cstddef>
@@ -89,13 +92,23 @@ struct ReturnOutputs {
     std::vector<std::filesystem::path> directories{};
 };
 
+// The most one stream may put on disk. The defaults sit well above what
+// ktstr-vmm's own outputs can reach (`run`: a 64 MiB console log, a
+// 256 MiB message log, 1 GiB of snapshot captures in at most 64
+// directories), so only a stream gone wrong meets them.
+struct ReturnLimits {
+    std::uint64_t max_file_bytes = 4ull << 30;  // file content over all file records
+    std::uint64_t max_entries = 4096;           // file and directory records
+};
+
 // Host side: a push parser that passes output chunks on and materialises
 // files under the declared outputs as the bytes arrive.
 class ReturnStreamReceiver {
 public:
     // `on_output(kind, bytes)`: a piece of stdout or stderr (kind 4 or 5).
     ReturnStreamReceiver(ReturnOutputs outputs,
-                         std::function<void(std::uint32_t kind, byte_view bytes)> on_output);
+                         std::function<void(std::uint32_t kind, byte_view bytes)> on_output,
+                         ReturnLimits limits = {});
     ~ReturnStreamReceiver();
     ReturnStreamReceiver(const ReturnStreamReceiver&) = delete;
     ReturnStreamReceiver& operator=(const ReturnStreamReceiver&) = delete;
@@ -118,6 +131,9 @@ private:
 
     ReturnOutputs outputs_;
     std::function<void(std::uint32_t, byte_view)> on_output_;
+    ReturnLimits limits_;
+    std::uint64_t file_bytes_ = 0;      // announced by the file records so far
+    std::uint64_t entries_ = 0;         // file and directory records so far
     std::vector<std::uint8_t> header_;  // header and path bytes being collected
     ReturnRecordHeader current_{};
     bool have_header_ = false;

@@ -265,7 +265,7 @@ TEST_CASE("return stream: repeated directory and empty-file records do not grow 
     const auto dir = scratch.path / "out";
     const auto dir_record = header("KTOF", return_kind_directory, 0755, (dir / "sub").string(), 0);
     const auto file_record = header("KTOF", return_kind_file, 0644, (dir / "empty").string(), 0);
-    ReturnStreamReceiver r({.directories = {dir}}, {});
+    ReturnStreamReceiver r({.directories = {dir}}, {}, {.max_entries = 1'000'000});
     r.feed(dir_record);
     r.feed(file_record);
     const auto before = ::mallinfo2().uordblks;
@@ -358,4 +358,45 @@ TEST_CASE("return stream: a symbolic link planted inside an output directory is 
     CHECK(read_text(victim) == "precious");
     CHECK_FALSE(fs::is_symlink(out / "file-link"));
     CHECK(read_text(out / "file-link") == "new");
+}
+
+TEST_CASE("return stream: the bytes the files may take are bounded, checked before anything is written") {
+    TempDir scratch;
+    const auto out = scratch.path / "out";
+    const std::string first(600, 'a');
+    auto stream = header("KTOF", return_kind_file, 0644, (out / "first").string(), first.size());
+    stream.insert(stream.end(), first.begin(), first.end());
+    // 600 + 500 > 1000: refused from its header, though its content never comes.
+    const auto second = header("KTOF", return_kind_file, 0644, (out / "second").string(), 500);
+    stream.insert(stream.end(), second.begin(), second.end());
+    ReturnStreamReceiver r({.directories = {out}}, {}, {.max_file_bytes = 1000});
+    r.feed(stream);
+    const auto err = r.finish();
+    REQUIRE(err);
+    CHECK(err->find("500 bytes would take the outputs past 1000 bytes") != std::string::npos);
+    CHECK(read_text(out / "first") == first);
+    CHECK_FALSE(fs::exists(out / "second"));
+    CHECK_FALSE(fs::exists(out / "second.ktstr-partial"));
+
+    SECTION("a size near 2^64 does not wrap the count") {
+        ReturnStreamReceiver huge({.directories = {out}}, {}, {.max_file_bytes = 1000});
+        huge.feed(header("KTOF", return_kind_file, 0644, (out / "third").string(), UINT64_MAX - 10));
+        REQUIRE(huge.finish());
+        CHECK_FALSE(fs::exists(out / "third.ktstr-partial"));
+    }
+}
+
+TEST_CASE("return stream: the number of files and directories is bounded") {
+    TempDir scratch;
+    const auto out = scratch.path / "out";
+    ReturnStreamReceiver r({.directories = {out}}, {}, {.max_entries = 3});
+    for (int i = 0; i < 3; ++i)
+        r.feed(header("KTOF", return_kind_directory, 0755, (out / ("d" + std::to_string(i))).string(), 0));
+    CHECK_FALSE(r.error());
+    r.feed(header("KTOF", return_kind_file, 0644, (out / "f").string(), 0));
+    const auto err = r.error();
+    REQUIRE(err);
+    CHECK(err->find("more than 3 files and directories") != std::string::npos);
+    CHECK(fs::is_directory(out / "d2"));
+    CHECK_FALSE(fs::exists(out / "f"));
 }
