@@ -1,4 +1,5 @@
 #include "kernel/kernel_supply.hpp"
+#include "kernel/system_map.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -162,6 +163,7 @@ std::optional<KernelImage> image_in(const fs::path& root) {
             k.modules_dir = root / "lib/modules" / k.release;
         if (fs::is_regular_file(root / "boot" / ("config-" + k.release), ec))
             k.config = root / "boot" / ("config-" + k.release);
+        k.system_map = system_map_for(k.bzimage, k.release);
         return k;
     }
     return std::nullopt;
@@ -274,6 +276,7 @@ KernelImage resolve(const std::string& spec, const std::optional<fs::path>& modu
             if (fs::is_regular_file(k.bzimage.parent_path() / ("config-" + k.release), ec))
                 k.config = k.bzimage.parent_path() / ("config-" + k.release);
         }
+        k.system_map = system_map_for(k.bzimage, k.release);
     }
     if (modules_dir) {
         std::error_code ec;

@@ -26,6 +26,7 @@ struct KernelImage {
     std::filesystem::path bzimage;
     std::optional<std::filesystem::path> modules_dir;  // lib/modules/<release>
     std::optional<std::filesystem::path> config;       // boot/config-<release>
+    std::optional<std::filesystem::path> system_map;   // system_map.hpp's system_map_for()
     std::string release;                               // "6.1.0-28-cloud-amd64"
 };
 
