@@ -4,7 +4,7 @@ default --kvm auto (on a machine without a fast /dev/kvm: inside the
 emulated KVM host). Each scenario is one boot; checks that can share a
 guest share it (docs/run.md).
 Usage: run_vm_test.py KTSTR_VMM SCENARIO
-Scenarios: true-1cpu, false-2cpus, guest-view, memory-4g, panic, timeout."""
+Scenarios: true-1cpu, false-2cpus, guest-view, memory-4g, panic, boot-timeout, timeout."""
 import hashlib
 import json
 import os
@@ -177,6 +177,24 @@ with tempfile.TemporaryDirectory() as d:
         check(len(lines) == 1 and lines[0].startswith("ktstr-vmm: guest kernel panic: ")
               and lines[0].endswith("(exit status 241)"), f"one line says it was a panic ({lines!r})")
         check("after" not in out, "the command did not go on after the panic")
+
+    elif scenario == "boot-timeout":
+        # A guest that never starts the command, whatever the machine's
+        # speed: init is a shell waiting on the console for input.
+        rc, out, err, secs = run("--boot-timeout", "20", "--append", "rdinit=/bin/sh", "--", "true")
+        check(rc == 240, f"a boot that never starts the command gives exit status 240 ({rc})")
+        lines = err.splitlines()
+        check(bool(lines) and lines[0].startswith(
+            "ktstr-vmm: timeout: the guest did not start the command within the boot timeout of 20 s "
+            "(exit status 240); the host got 0 frames"), "the first line says the boot timed out")
+        check(any(l.startswith("console| ") for l in lines), "the kernel console's last lines follow, prefixed")
+        where = [l for l in lines if l.startswith("ktstr-vmm: where the vCPUs were: ")]
+        found = re.findall(r"vCPU (\d+) at (0x[0-9a-f]+) \(link-time (0x[0-9a-f]+)\)", where[0] if where else "")
+        # Debian's System.map is a stub, so no names: the KASLR-free
+        # address, from the guest's page tables, in the kernel's text.
+        check(len(found) == 2 and all(0xffffffff81000000 <= int(t, 16) < 0xffffffff84000000
+                                      and (int(a, 16) - int(t, 16)) % (2 << 20) == 0 for _, a, t in found),
+              f"where both vCPUs were, in the kernel's text before KASLR ({found})")
 
     elif scenario == "timeout":
         # The timeout counts from the command's start (PayloadStarting), so

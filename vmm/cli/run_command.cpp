@@ -246,6 +246,8 @@ int run_here(const RunOptions& o, const vmm::kernel::KernelImage& k, const byte_
     g.output_dir = o.output_dir;
     g.json = o.json;
     g.summary = o.summary;
+    if (k.system_map)
+        g.system_map = *k.system_map;
     try {
         return vmm::vm::run_guest(std::move(g), kernel, initrd);
     } catch (const std::invalid_argument& e) {
@@ -309,6 +311,10 @@ int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const f
         req.outputs.push_back(fs::absolute(o.json_file));
     // Comes back only if a capture made it.
     req.output_dirs.push_back(fs::absolute(o.output_dir));
+    // Beside the kernel, so the inner run finds it (system_map_for) to
+    // name where a hung boot's vCPUs were.
+    if (k.system_map)
+        req.inputs.push_back(*k.system_map);
     req.inner_memory_mib = o.memory_mib;
     req.timeout = std::chrono::seconds(o.boot_timeout_s + o.timeout_s + emulated_host_margin_s);
     req.verbose = o.verbose;

@@ -20,6 +20,7 @@
 #include <ktstr/host/terminal_text.hpp>
 
 #include "emulated_host/exit_line.hpp"
+#include "kernel/system_map.hpp"
 #include "vm/console_watch.hpp"
 #include "vm/run_verdict.hpp"
 
@@ -34,9 +35,64 @@ constexpr auto panic_grace = std::chrono::seconds(3);
 
 constexpr std::uint32_t bulk_port = 1;
 
+// x86_64's _text before KASLR (CONFIG_PHYSICAL_START 16 MiB above
+// __START_KERNEL_map), for kernels whose System.map is not at hand.
+constexpr std::uint64_t default_text = 0xffffffff81000000ULL;
+
+// Console lines shown after a boot timeout (the console log has them all).
+constexpr std::size_t boot_timeout_console_lines = 20;
+
 void say(const std::string& line) {
     fmt::print(stderr, "ktstr-vmm: {}\n", line);
     std::fflush(stderr);
+}
+
+// "vCPU 0 at 0xffffffffa1a2b3c4 (default_idle+0x14), vCPU 1 at ...": named
+// from the System.map when there is one, moved by the KASLR displacement
+// the guest's own page tables show (a diagnostic: whatever is missing
+// leaves the addresses bare).
+std::string describe_positions(const Machine& machine, const std::filesystem::path& system_map) {
+    const auto& positions = machine.vcpu_stop_positions();
+    std::optional<kernel::SystemMap> map;
+    if (!system_map.empty()) {
+        try {
+            map = kernel::SystemMap::read(system_map);
+        } catch (const std::exception&) {
+        }
+    }
+    // KASLR moves the text by a multiple of 2 MiB, upwards only.
+    // Without a real System.map (Debian's is a stub; the real one is in
+    // the -dbg package), x86_64's link-time _text: the address there is
+    // what addr2line on that package's vmlinux takes.
+    std::optional<std::uint64_t> displacement;
+    {
+        const std::uint64_t text_address = map ? map->address_of("_text").value_or(default_text) : default_text;
+        for (const auto& p : positions) {
+            if (!p)
+                continue;
+            if (auto page = machine.kernel_image_page(*p); page && *page >= text_address) {
+                displacement = *page - text_address;
+                break;
+            }
+        }
+    }
+    std::string out;
+    for (std::size_t i = 0; i < positions.size(); ++i) {
+        out += fmt::format("{}vCPU {} ", i == 0 ? "" : ", ", i);
+        if (!positions[i]) {
+            out += "unknown";
+            continue;
+        }
+        const auto rip = positions[i]->rip;
+        out += fmt::format("at {:#x}", rip);
+        if (!displacement || rip < *displacement)
+            continue;
+        if (auto name = map ? map->describe(rip - *displacement) : std::nullopt)
+            out += " (" + *name + ")";
+        else if (*displacement != 0)
+            out += fmt::format(" (link-time {:#x})", rip - *displacement);
+    }
+    return out.empty() ? "no vCPU ran" : out;
 }
 
 double seconds_since(clock::time_point t) {
@@ -254,6 +310,20 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     }
     if (!reason.empty())
         say(reason);
+    if (stop.reason == StopReason::timeout && !e.command_started) {
+        // A boot that never reached the command: the kernel's own words
+        // (quiet still prints errors, soft lockups and stalls; verbose
+        // showed them all already) and where the vCPUs were are all there
+        // is to go on. Guest text: escaped, behind a prefix.
+        std::string tail;
+        for (const auto& line : com1.last_lines(boot_timeout_console_lines))
+            tail += line + "\n";
+        if (!tail.empty() && !verbose) {
+            say("the kernel console's last lines:");
+            fmt::print(stderr, "{}", host::terminal_lines(tail, "console| ", boot_timeout_console_lines));
+        }
+        say("where the vCPUs were: " + describe_positions(machine, options.system_map));
+    }
     if (options.summary) {
         // The kind of stop only (our own words before the ':'), never the
         // guest text a reason may quote.

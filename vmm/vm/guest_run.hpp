@@ -48,6 +48,9 @@ struct GuestRunOptions {
     // --json-file FILE, opened by the caller: the run result written there
     // (may be empty).
     UniqueFd json_file;
+    // The kernel's System.map (may be empty): after a boot timeout, names
+    // where each vCPU was ("do_idle+0x1a4").
+    std::filesystem::path system_map;
 };
 
 // Returns the process exit status. Throws what Machine's constructor

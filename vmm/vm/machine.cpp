@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include "arch/x86_64/boot_plan.hpp"
+#include "arch/x86_64/kernel_image_map.hpp"
 #include "arch/x86_64/layout.hpp"
 #include "kvm/vcpu_kick.hpp"
 #include "vm/cpuid.hpp"
@@ -158,10 +159,22 @@ void Machine::stop_threads() noexcept {
     for (auto& t : vcpu_threads_) {
         t->stop();
         exits_ += t->exits();
+        stop_positions_.push_back(t->stopped_at());
     }
     vcpu_threads_.clear();
     if (device_events_)
         device_events_->stop();
+}
+
+std::optional<std::uint64_t> Machine::kernel_image_page(const VcpuPosition& at) const {
+    const auto& view = ram_->device_view();
+    auto read = [&view](std::uint64_t gpa) -> std::optional<std::uint64_t> {
+        const auto bytes = view.translate(gpa, 8);  // checked against guest RAM
+        if (!bytes)
+            return std::nullopt;
+        return load_le<std::uint64_t>(bytes->data());
+    };
+    return x86_64::first_kernel_image_page(read, at.cr3, at.five_level);
 }
 
 }  // namespace ktstr::vmm::vm

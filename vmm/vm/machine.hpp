@@ -89,6 +89,12 @@ public:
     SharedRegion shm() const noexcept { return ram_->shm(); }
     // vCPU exits handled in the last run() (all vCPUs).
     std::uint64_t exits() const noexcept { return exits_; }
+    // After run(): where each vCPU was when the stop took it out of KVM_RUN
+    // (VcpuThread::stopped_at), by index.
+    const std::vector<std::optional<VcpuPosition>>& vcpu_stop_positions() const noexcept { return stop_positions_; }
+    // After run(): the first page of the kernel image map under `at`'s page
+    // tables (arch/x86_64/kernel_image_map.hpp), read from guest RAM.
+    std::optional<std::uint64_t> kernel_image_page(const VcpuPosition& at) const;
 
 private:
     void stop_threads() noexcept;
@@ -108,6 +114,7 @@ private:
     std::atomic<std::int64_t> deadline_{INT64_MAX};  // steady_clock ticks
     std::atomic<std::int64_t> limit_{INT64_MAX};     // steady_clock ticks
     std::uint64_t exits_ = 0;
+    std::vector<std::optional<VcpuPosition>> stop_positions_;
     // Threads last: they stop before anything they use goes away.
     std::unique_ptr<DeviceEvents> device_events_;
     std::vector<std::unique_ptr<VcpuThread>> vcpu_threads_;

@@ -41,6 +41,13 @@ void VcpuThread::loop(std::stop_token token) {
         }
     } catch (const std::exception& e) {
         context_.stop.request(StopReason::vcpu_failed, fmt::format("vCPU {}: {}", index_, e.what()));
+        return;
+    }
+    try {
+        const auto sr = vcpu_.sregs();
+        stopped_at_ = VcpuPosition{vcpu_.regs().rip, sr.cr3, (sr.cr4 & (1ULL << 12)) != 0};
+    } catch (const std::exception&) {
+        // A diagnostic only: no position rather than a failure.
     }
 }
 

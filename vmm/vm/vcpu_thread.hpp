@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -18,6 +19,12 @@ struct VcpuContext {
     const Bus& io;
     const Bus& mmio;
     StopSignal& stop;
+};
+
+struct VcpuPosition {
+    std::uint64_t rip = 0;
+    std::uint64_t cr3 = 0;  // its page tables, to find where the kernel image is
+    bool five_level = false;  // CR4.LA57
 };
 
 class VcpuThread {
@@ -36,6 +43,10 @@ public:
 
     // Exits handled so far (for --verbose statistics).
     std::uint64_t exits() const noexcept { return exits_.load(std::memory_order_relaxed); }
+    // Where the vCPU was when a stop request took it out of KVM_RUN, after
+    // stop(); nullopt when it ended for another reason or the registers
+    // could not be read. Says where a hung guest hung.
+    std::optional<VcpuPosition> stopped_at() const noexcept { return stopped_at_; }
 
 private:
     void loop(std::stop_token token);
@@ -49,6 +60,7 @@ private:
     std::uint32_t index_;
     VcpuContext context_;
     std::atomic<std::uint64_t> exits_{0};
+    std::optional<VcpuPosition> stopped_at_;  // written by the thread, read after join
     std::jthread thread_;  // last: starts after every member above is ready
 };
 
