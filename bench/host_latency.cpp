@@ -5,8 +5,9 @@
 //     host loop's drain timer has dispatched it to a subscriber;
 //   - snapshot: a request frame handed over as the console device would;
 //     time until the reply reaches the device's receive side (a capture
-//     writes the SHM copy and the message log to disk first; an unknown
-//     kind is answered ERR at once).
+//     writes the SHM copy and capture.json on the capture thread first and
+//     its reply is posted back to the loop; an unknown kind is answered
+//     ERR at once).
 // Prints p50, p99 and the maximum in microseconds.
 //
 // Usage: ktstr-host-latency [SAMPLES]   (default 2000; snapshots: 200)

@@ -131,7 +131,10 @@ HostLoop::Impl::Impl(HostLoopConfig c)
       bulk(config.bulk, config.send_to_guest, [this] { asio::post(io, [this] { pump_bulk(); }); }),
       responder(SnapshotResponderConfig{config.output_dir, shm_region(config), log ? &*log : nullptr,
                                         config.max_snapshot_captures, config.max_snapshot_bytes,
-                                        [this](bool hold) { return control_shm_drain(hold); }},
+                                        [this](bool hold) { return control_shm_drain(hold); },
+                                        config.max_pending_captures,
+                                        [this] { asio::post(io, [this] { responder.deliver_captures(); }); },
+                                        config.before_capture_write},
                 [this](byte_view frame) { return bulk.send(frame); }) {
     if (auto r = shm_region(config)) {
         shm.emplace(*r);
@@ -280,6 +283,7 @@ void HostLoop::Impl::final_pass() noexcept {
         timer.cancel();
         pump_bulk();
         drain_shm();
+        responder.wait_captures();  // requested before the vCPUs stopped: counted
     } catch (const std::exception& e) {
         note_loop_error(e.what());
     } catch (...) {

@@ -16,6 +16,8 @@
 #include "ktstr/common/payloads.hpp"
 #include "ktstr/host/guest_memory.hpp"
 
+#include "capture_worker.hpp"
+
 namespace ktstr::host {
 namespace {
 
@@ -73,7 +75,9 @@ std::string snapshot_dir_tag(std::string_view tag) {
 }
 
 SnapshotResponder::SnapshotResponder(SnapshotResponderConfig config, std::function<bool(byte_view)> send)
-    : config_(std::move(config)), send_(std::move(send)) {}
+    : config_(std::move(config)), send_(std::move(send)), worker_(std::make_unique<CaptureWorker>()) {}
+
+SnapshotResponder::~SnapshotResponder() = default;
 
 void SnapshotResponder::reply(std::uint32_t request_id, SnapshotStatus status, std::string_view reason) {
     SnapshotReplyPayload p;
@@ -120,8 +124,11 @@ int SnapshotResponder::snapshots_dir(std::string& error) {
 std::string SnapshotResponder::capture(std::uint32_t request_id, const std::string& tag) {
     if (config_.output_dir.empty())
         return "no output directory for captures";
-    if (stats_.captured >= config_.max_captures)
+    if (stats_.captured + pending_ >= config_.max_captures)
         return "capture limit reached";
+    if (pending_ >= config_.max_pending_captures)
+        return "capture queue full (" + std::to_string(pending_) + " being written)";
+    // Reserved at the request, so captures in flight count against it too.
     const std::uint64_t shm_bytes = config_.shm ? config_.shm->size() : 0;
     if (shm_bytes > config_.max_bytes - std::min(stats_.bytes, config_.max_bytes))
         return "capture byte budget reached (" + std::to_string(config_.max_bytes) + " bytes)";
@@ -145,19 +152,14 @@ std::string SnapshotResponder::capture(std::uint32_t request_id, const std::stri
     }
     if (name.empty())
         return "capture directory names exhausted";
-    UniqueFd dir(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!dir)
+    auto dir = std::make_shared<UniqueFd>(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!*dir)
         return "cannot open capture directory: " + errno_text(errno);
 
-    if (config_.shm) {
-        stats_.bytes += shm_bytes;  // counted even when the write fails half-way
-        if (err = write_region_file(dir.get(), "shm.bin", *config_.shm); !err.empty())
-            return err;
-    }
-    // Where this capture sits in the message log: the log is not copied
-    // (that would take time on the loop thread, and disk, proportional to
-    // the whole run); its first message_log_lines lines are the frames up
-    // to and including this request.
+    // Where this capture sits in the message log, taken now (the log is the
+    // loop thread's): its first message_log_lines lines are the frames up to
+    // and including this request. The log is not copied (that would take
+    // disk proportional to the whole run).
     nlohmann::ordered_json j{{"request_id", request_id}, {"tag", tag}};
     if (config_.message_log) {
         j["message_log"] = config_.message_log->path().string();
@@ -167,12 +169,56 @@ std::string SnapshotResponder::capture(std::uint32_t request_id, const std::stri
     } else {
         j["message_log"] = nullptr;
     }
-    if (err = write_text_file(dir.get(), "capture.json",
-                              j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
-        !err.empty())
-        return err;
-    stats_.capture_dirs.push_back((config_.output_dir / "snapshots" / name).string());  // bounded by max_captures
+    auto capture_json = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+
+    stats_.bytes += shm_bytes;  // counted even when the write fails half-way
+    ++pending_;
+    worker_->submit([this, request_id, dir, capture_json = std::move(capture_json),
+                     path = (config_.output_dir / "snapshots" / name).string()]() mutable {
+        WrittenCapture done{request_id, {}, std::move(path)};
+        try {
+            if (config_.before_capture_write)
+                config_.before_capture_write();
+            if (config_.shm)
+                done.error = write_region_file(dir->get(), "shm.bin", *config_.shm);
+            if (done.error.empty())
+                done.error = write_text_file(dir->get(), "capture.json", capture_json);
+        } catch (const std::exception& e) {
+            done.error = e.what();
+        } catch (...) {
+            done.error = "unknown error while writing the capture";
+        }
+        {
+            std::lock_guard lock(written_mutex_);
+            written_.push_back(std::move(done));
+        }
+        if (config_.on_capture_written)
+            config_.on_capture_written();
+    });
     return {};
+}
+
+void SnapshotResponder::deliver_captures() {
+    std::vector<WrittenCapture> written;
+    {
+        std::lock_guard lock(written_mutex_);
+        written.swap(written_);
+    }
+    for (auto& w : written) {
+        --pending_;
+        if (w.error.empty()) {
+            ++stats_.captured;
+            stats_.capture_dirs.push_back(std::move(w.dir));  // bounded by max_captures
+            reply(w.request_id, SnapshotStatus::Ok, "");
+        } else {
+            reply(w.request_id, SnapshotStatus::Err, w.error);
+        }
+    }
+}
+
+void SnapshotResponder::wait_captures() {
+    worker_->wait_idle();
+    deliver_captures();
 }
 
 void SnapshotResponder::on_request(const Frame& frame) {
@@ -190,10 +236,7 @@ void SnapshotResponder::on_request(const Frame& frame) {
         } catch (const std::exception& e) {
             err = e.what();
         }
-        if (err.empty()) {
-            ++stats_.captured;
-            reply(req->request_id, SnapshotStatus::Ok, "");
-        } else
+        if (!err.empty())  // else the reply comes with deliver_captures()
             reply(req->request_id, SnapshotStatus::Err, err);
         break;
     }

@@ -20,6 +20,7 @@
 #include "ktstr/common/payloads.hpp"
 #include "ktstr/common/shm_ring.hpp"
 #include "ktstr/host/host_loop.hpp"
+#include "gate.hpp"
 #include "snapshot_reply.hpp"
 #include "temp_dir.hpp"
 #include "wait_until.hpp"
@@ -189,6 +190,54 @@ TEST_CASE("host loop: a snapshot request gets SNRP OK with its id and a capture 
     while (std::getline(log, line))
         ++lines;
     CHECK(lines == 2);
+}
+
+TEST_CASE("host loop: a capture being written does not hold up the loop; its reply follows the files") {
+    TempDir dir;
+    Guest g;
+    Gate gate;  // holds the capture thread until the test has seen the loop go on
+    auto cfg = g.config();
+    cfg.output_dir = dir.path() / "run";
+    cfg.before_capture_write = [&] { gate.pass(); };
+    HostLoop loop(std::move(cfg));
+    Gate::OpenOnExit opener(gate);
+    loop.start();
+
+    loop.bulk_transmit(snapshot_request_frame(3, 1, "held"));
+    REQUIRE(gate.wait_entered(1));
+    loop.bulk_transmit(encode_frame(to_u32(MsgType::Stdout), as_bytes("after the request")));
+    REQUIRE(wait_until([&] { return g.out.text() == "after the request"; }));
+    CHECK(g.to_guest.size() == 0);  // no reply while the files are not written
+
+    gate.open();
+    REQUIRE(wait_until([&] { return decode_replies(g.to_guest.bytes()).size() == 1; }));
+    const auto reply = decode_replies(g.to_guest.bytes())[0];
+    CHECK(reply.request_id == 3);
+    CHECK(reply.status == static_cast<std::uint32_t>(SnapshotStatus::Ok));
+    CHECK(fs::file_size(dir.path() / "run" / "snapshots" / "3-held" / "shm.bin") == shm_bytes);
+    const auto& res = loop.stop_after_vcpus();
+    CHECK(res.snapshots.captured == 1);
+}
+
+TEST_CASE("host loop: the final pass waits for a capture still being written and counts it") {
+    TempDir dir;
+    Guest g;
+    Gate gate;
+    auto cfg = g.config();
+    cfg.output_dir = dir.path() / "run";
+    cfg.before_capture_write = [&] { gate.pass(); };
+    HostLoop loop(std::move(cfg));
+    Gate::OpenOnExit opener(gate);
+    loop.start();
+    loop.bulk_transmit(snapshot_request_frame(8, 1, "last"));
+    REQUIRE(gate.wait_entered(1));
+    gate.open();
+    // Whether the loop delivered the reply already or the final pass does,
+    // the result counts the capture.
+    const auto& res = loop.stop_after_vcpus();
+    CHECK(res.snapshots.captured == 1);
+    CHECK(res.snapshots.capture_dirs.size() == 1);
+    CHECK(fs::is_regular_file(dir.path() / "run" / "snapshots" / "8-last" / "capture.json"));
 }
 
 TEST_CASE("host loop: without log_in_output_dir the output directory appears only with the first capture") {

@@ -14,6 +14,7 @@
 #include "ktstr/common/shm_ring.hpp"
 #include "ktstr/host/message_log.hpp"
 #include "ktstr/host/snapshot_responder.hpp"
+#include "gate.hpp"
 #include "snapshot_reply.hpp"
 #include "temp_dir.hpp"
 
@@ -42,11 +43,12 @@ struct Fixture {
     byte_buffer sent;
 
     SnapshotResponder responder(std::size_t max_captures = 64, bool with_dir = true,
-                                std::uint64_t max_bytes = 1ull << 30, ShmDrainControl drain = {}) {
+                                std::uint64_t max_bytes = 1ull << 30, ShmDrainControl drain = {},
+                                std::function<void()> before_write = {}) {
         SharedRegion shm(ram.data(), ram.size());
         ring_init(shm);
         return SnapshotResponder({with_dir ? dir.path() : fs::path(), shm, &*log, max_captures, max_bytes,
-                                  std::move(drain)},
+                                  std::move(drain), 4, {}, std::move(before_write)},
                                  [this](byte_view b) {
             sent.insert(sent.end(), b.begin(), b.end());
             return true;
@@ -63,6 +65,7 @@ TEST_CASE("snapshot responder: a capture request gets OK with its id after the c
     fx.log->write(Channel::bulk, req);  // the host loop logs the request before answering
     ring_write(SharedRegion(fx.ram.data(), fx.ram.size()), 0x1234, as_bytes("in the ring"));
     r.on_request(req);
+    r.wait_captures();
 
     auto replies = decode_replies(fx.sent);
     REQUIRE(replies.size() == 1);
@@ -91,8 +94,11 @@ TEST_CASE("snapshot responder: unknown kinds, kind 0 and watch get ERR with a re
     Fixture fx;
     auto r = fx.responder();
     r.on_request(request(1, 7, "x"));
+    r.wait_captures();
     r.on_request(request(2, 0, "x"));
+    r.wait_captures();
     r.on_request(request(3, 2, "x"));
+    r.wait_captures();
     auto replies = decode_replies(fx.sent);
     REQUIRE(replies.size() == 3);
     for (std::uint32_t i = 0; i < 3; ++i) {
@@ -116,8 +122,10 @@ TEST_CASE("snapshot responder: SHM drain hold and release go to the drain contro
         return hold ? "" : "refused for the test";
     });
     r.on_request(request(1, 0x100, "hold"));
+    r.wait_captures();
     CHECK(replies_at_call == 0);  // acted on before its reply was sent
     r.on_request(request(2, 0x101, "release"));
+    r.wait_captures();
     const auto replies = decode_replies(fx.sent);
     REQUIRE(replies.size() == 2);
     CHECK(calls == std::vector<bool>{true, false});
@@ -140,8 +148,11 @@ TEST_CASE("snapshot responder: hostile tags stay inside the snapshots directory;
     Fixture fx;
     auto r = fx.responder();
     r.on_request(request(5, 1, "../../../etc/passwd"));
+    r.wait_captures();
     r.on_request(request(5, 1, "../../../etc/passwd"));
+    r.wait_captures();
     r.on_request(request(6, 1, ""));
+    r.wait_captures();
     auto replies = decode_replies(fx.sent);
     REQUIRE(replies.size() == 3);
     for (const auto& rep : replies)
@@ -158,6 +169,7 @@ TEST_CASE("snapshot responder: no output directory, the capture limit, a malform
     SECTION("no output directory") {
         auto r = fx.responder(64, false);
         r.on_request(request(9, 1, "t"));
+        r.wait_captures();
         auto replies = decode_replies(fx.sent);
         REQUIRE(replies.size() == 1);
         CHECK(replies[0].status == static_cast<std::uint32_t>(SnapshotStatus::Err));
@@ -166,7 +178,9 @@ TEST_CASE("snapshot responder: no output directory, the capture limit, a malform
     SECTION("limit") {
         auto r = fx.responder(1);
         r.on_request(request(1, 1, "a"));
+        r.wait_captures();
         r.on_request(request(2, 1, "b"));
+        r.wait_captures();
         auto replies = decode_replies(fx.sent);
         REQUIRE(replies.size() == 2);
         CHECK(replies[0].status == static_cast<std::uint32_t>(SnapshotStatus::Ok));
@@ -175,8 +189,10 @@ TEST_CASE("snapshot responder: no output directory, the capture limit, a malform
     SECTION("byte budget") {
         // Room for two copies of the 4 KiB region, not three.
         auto r = fx.responder(64, true, 3 * 4096 - 1);
-        for (std::uint32_t id = 1; id <= 3; ++id)
+        for (std::uint32_t id = 1; id <= 3; ++id) {
             r.on_request(request(id, 1, "b"));
+            r.wait_captures();
+        }
         auto replies = decode_replies(fx.sent);
         REQUIRE(replies.size() == 3);
         CHECK(replies[1].status == static_cast<std::uint32_t>(SnapshotStatus::Ok));
@@ -198,6 +214,7 @@ TEST_CASE("snapshot responder: no output directory, the capture limit, a malform
     SECTION("the device refuses the reply") {
         SnapshotResponder r({}, [](byte_view) { return false; });
         r.on_request(request(3, 9, ""));
+        r.wait_captures();
         CHECK(r.stats().replies_refused == 1);
     }
 }
@@ -212,6 +229,7 @@ TEST_CASE("snapshot responder: a symbolic link planted where a capture goes is n
         fs::create_directory_symlink(elsewhere.path(), snaps);
         auto r = fx.responder();
         r.on_request(request(7, 1, "t"));
+        r.wait_captures();
         auto replies = decode_replies(fx.sent);
         REQUIRE(replies.size() == 1);
         CHECK(replies[0].status == static_cast<std::uint32_t>(SnapshotStatus::Err));
@@ -224,6 +242,7 @@ TEST_CASE("snapshot responder: a symbolic link planted where a capture goes is n
         fs::create_directory_symlink(elsewhere.path(), snaps / "7-t");
         auto r = fx.responder();
         r.on_request(request(7, 1, "t"));
+        r.wait_captures();
         auto replies = decode_replies(fx.sent);
         REQUIRE(replies.size() == 1);
         CHECK(replies[0].status == static_cast<std::uint32_t>(SnapshotStatus::Ok));
@@ -231,4 +250,86 @@ TEST_CASE("snapshot responder: a symbolic link planted where a capture goes is n
         CHECK(fs::is_regular_file(snaps / "7-t.1" / "shm.bin"));
         CHECK(fs::is_symlink(snaps / "7-t"));
     }
+}
+
+TEST_CASE("snapshot responder: captures are written off the caller's thread, four at most, replies in order") {
+    Fixture fx;
+    Gate gate;  // holds the capture thread: the captures stay pending
+    auto r = fx.responder(64, true, 1ull << 30, {}, [&] { gate.pass(); });
+    Gate::OpenOnExit opener(gate);
+    for (std::uint32_t id = 1; id <= 4; ++id)
+        r.on_request(request(id, 1, "c"));
+    // on_request returned with the capture thread held: nothing was
+    // answered yet, the next request is answered at once.
+    CHECK(fx.sent.empty());
+    CHECK(r.pending_captures() == 4);
+    r.on_request(request(5, 1, "c"));
+    r.on_request(request(6, 9, ""));
+    auto replies = decode_replies(fx.sent);
+    REQUIRE(replies.size() == 2);
+    CHECK(replies[0].request_id == 5);
+    CHECK(padded_text(replies[0].reason) == "capture queue full (4 being written)");
+    CHECK(replies[1].request_id == 6);
+    CHECK_FALSE(fs::exists(fx.dir.path() / "snapshots" / "5-c"));
+    CHECK(r.stats().captured == 0);
+
+    gate.open();
+    r.wait_captures();
+    replies = decode_replies(fx.sent);
+    REQUIRE(replies.size() == 6);
+    for (std::uint32_t i = 0; i < 4; ++i) {
+        CHECK(replies[2 + i].request_id == i + 1);
+        CHECK(replies[2 + i].status == static_cast<std::uint32_t>(SnapshotStatus::Ok));
+        CHECK(fs::file_size(fx.dir.path() / "snapshots" / (std::to_string(i + 1) + "-c") / "shm.bin") == 4096);
+    }
+    CHECK(r.pending_captures() == 0);
+    CHECK(r.stats().captured == 4);
+    CHECK(r.stats().errors == 2);
+    CHECK(r.stats().capture_dirs.size() == 4);
+    CHECK(r.stats().capture_dirs.front().ends_with("1-c"));
+}
+
+TEST_CASE("snapshot responder: captures in flight count against the capture limit and the byte budget") {
+    Fixture fx;
+    Gate gate;
+    SECTION("limit") {
+        auto r = fx.responder(2, true, 1ull << 30, {}, [&] { gate.pass(); });
+        Gate::OpenOnExit opener(gate);
+        for (std::uint32_t id = 1; id <= 3; ++id)
+            r.on_request(request(id, 1, "l"));
+        auto replies = decode_replies(fx.sent);
+        REQUIRE(replies.size() == 1);
+        CHECK(replies[0].request_id == 3);
+        CHECK(padded_text(replies[0].reason) == "capture limit reached");
+        gate.open();
+        r.wait_captures();
+        CHECK(r.stats().captured == 2);
+    }
+    SECTION("budget") {
+        auto r = fx.responder(64, true, 2 * 4096, {}, [&] { gate.pass(); });
+        Gate::OpenOnExit opener(gate);
+        for (std::uint32_t id = 1; id <= 3; ++id)
+            r.on_request(request(id, 1, "b"));
+        auto replies = decode_replies(fx.sent);
+        REQUIRE(replies.size() == 1);
+        CHECK(padded_text(replies[0].reason) == "capture byte budget reached (8192 bytes)");
+        gate.open();
+        r.wait_captures();
+        CHECK(r.stats().captured == 2);
+        CHECK(r.stats().bytes == 2 * 4096);
+    }
+}
+
+TEST_CASE("snapshot responder: destroyed with captures held, it neither hangs nor replies") {
+    Fixture fx;
+    Gate gate;
+    {
+        auto r = fx.responder(64, true, 1ull << 30, {}, [&] { gate.pass(); });
+        Gate::OpenOnExit opener(gate);
+        r.on_request(request(1, 1, "a"));
+        r.on_request(request(2, 1, "b"));
+        REQUIRE(gate.wait_entered(1));
+        gate.open();  // the running one finishes; the queued one is dropped or runs
+    }
+    CHECK(fx.sent.empty());
 }

@@ -6,6 +6,8 @@
 //   SHM:  guest memory -> ShmDrain on a timer (and once after the vCPUs
 //         stop) -> Dispatcher -> subscribers
 //   snapshot reply: SnapshotResponder -> BulkChannel::send -> send_to_guest
+//         (a capture's files are written on a capture thread; its reply
+//         is posted back to the loop once they are on disk)
 //
 // Subscribers wired here: every frame goes to the message log (when there
 // is one) and the run recorder; SOUT/SERR payloads are written to the
@@ -22,7 +24,7 @@
 //      send_to_guest pushes into port 1's receive side;
 //   3. after every vCPU thread has stopped (so no sink call is running or
 //      will come), stop_after_vcpus() drains both channels one last time,
-//      stops and joins the loop thread and returns the run result.
+//      waits for captures still being written, stops and joins the loop thread and returns the run result.
 // Callbacks (stop_vm, sinks, on_lifecycle, send_to_guest, subscribers) run
 // on the loop thread; they must not block for long and must not call
 // stop_after_vcpus() or destroy the loop.
@@ -72,6 +74,8 @@ struct HostLoopConfig {
     std::uint64_t message_log_max_bytes = 256ull << 20;  // MessageLog's cap (message_log.hpp)
     std::size_t max_snapshot_captures = 64;
     std::uint64_t max_snapshot_bytes = 1ull << 30;       // all captures' files together
+    std::size_t max_pending_captures = 4;                // being written at once (snapshot_responder.hpp)
+    std::function<void()> before_capture_write;          // test seam (snapshot_responder.hpp)
 
     // Boot and run times count from here; default: construction.
     std::optional<std::chrono::steady_clock::time_point> start_time;
