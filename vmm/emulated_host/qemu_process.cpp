@@ -16,7 +16,7 @@
 
 #include <fmt/core.h>
 
-#include "emulated_host/exit_line.hpp"
+#include <ktstr/host/exit_line.hpp>
 #include "emulated_host/return_stream.hpp"
 #include "kvm/unique_fd.hpp"
 
@@ -126,7 +126,7 @@ QemuRunResult run_qemu(const QemuRunOptions& o) {
     for (auto& p : pipes)
         p.write.reset();
 
-    ExitLineScanner com2_lines([&](std::string_view line) {
+    host::ExitLineScanner com2_lines([&](std::string_view line) {
         // ktstr-init's error reports and crash lines: always worth seeing.
         std::string s(line);
         s += '\n';

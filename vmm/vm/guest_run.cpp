@@ -19,7 +19,7 @@
 #include <ktstr/host/run_summary.hpp>
 #include <ktstr/host/terminal_text.hpp>
 
-#include "emulated_host/exit_line.hpp"
+#include <ktstr/host/exit_line.hpp>
 #include "kernel/system_map.hpp"
 #include "vm/console_watch.hpp"
 #include "vm/run_verdict.hpp"
@@ -187,7 +187,7 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     constexpr std::size_t max_com2_lines = 64;
     std::vector<std::string> com2_lines;
     std::uint64_t com2_left_out = 0;
-    emulated_host::ExitLineScanner com2([&](std::string_view line) {
+    host::ExitLineScanner com2([&](std::string_view line) {
         if (com2_lines.size() == max_com2_lines) {
             ++com2_left_out;
             return;

@@ -1,8 +1,8 @@
-#include "emulated_host/exit_line.hpp"
+#include "ktstr/host/exit_line.hpp"
 
 #include <charconv>
 
-namespace ktstr::vmm::emulated_host {
+namespace ktstr::host {
 
 std::optional<int> parse_exit_line(std::string_view line) noexcept {
     constexpr std::string_view prefix = "KTSTR_EXIT=";
@@ -46,4 +46,4 @@ void ExitLineScanner::finish() {
         line_done();
 }
 
-}  // namespace ktstr::vmm::emulated_host
+}  // namespace ktstr::host

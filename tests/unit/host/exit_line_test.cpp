@@ -3,9 +3,9 @@
 #include <string>
 #include <vector>
 
-#include "emulated_host/exit_line.hpp"
+#include "ktstr/host/exit_line.hpp"
 
-using namespace ktstr::vmm::emulated_host;
+using namespace ktstr::host;
 
 namespace {
 ktstr::byte_view bytes(const std::string& s) {

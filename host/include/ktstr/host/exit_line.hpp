@@ -1,6 +1,8 @@
-// Reads COM2 of the emulated host: ktstr-init's last line there is
-// "KTSTR_EXIT=N" (docs/guest.md); anything before it (error reports,
-// crash lines) is passed on for the caller to see.
+// Reads a console ktstr-init writes its exit line to (COM2 of a guest, and
+// of the emulated host): its last line there is "KTSTR_EXIT=N"
+// (docs/guest.md); anything before it (error reports, crash lines) is
+// passed on for the caller to see. Here because both the VMM's run and
+// the emulated host read it, and neither may depend on the other.
 #pragma once
 
 #include <cstddef>
@@ -11,7 +13,7 @@
 
 #include "ktstr/common/bytes.hpp"
 
-namespace ktstr::vmm::emulated_host {
+namespace ktstr::host {
 
 // The exit code of one line, "KTSTR_EXIT=N" with N in 0..255 (a trailing
 // '\r' is ignored), or nullopt.
@@ -42,4 +44,4 @@ private:
     std::optional<int> exit_;
 };
 
-}  // namespace ktstr::vmm::emulated_host
+}  // namespace ktstr::host
