@@ -30,8 +30,8 @@
 #include "initramfs/initramfs_builder.hpp"
 #include "kernel/kernel_supply.hpp"
 #include "kvm/kvm_error.hpp"
-#include "vm/guest_run.hpp"
-#include "vm/run_verdict.hpp"
+#include "run/guest_run.hpp"
+#include "run/run_verdict.hpp"
 
 namespace ktstr::cli {
 namespace {
@@ -232,7 +232,7 @@ int run_here(const RunOptions& o, const vmm::kernel::KernelImage& k, const byte_
             throw UsageError(fmt::format("run: {}", e.what()));
         }
     }();
-    vmm::vm::GuestRunOptions g;
+    vmm::run::GuestRunOptions g;
     g.machine.cpus = o.cpus;
     g.machine.memory_bytes = o.memory_mib << 20;
     g.machine.shm_bytes = shm_bytes;
@@ -249,15 +249,15 @@ int run_here(const RunOptions& o, const vmm::kernel::KernelImage& k, const byte_
     if (k.system_map)
         g.system_map = *k.system_map;
     try {
-        return vmm::vm::run_guest(std::move(g), kernel, initrd);
+        return vmm::run::run_guest(std::move(g), kernel, initrd);
     } catch (const std::invalid_argument& e) {
         // The layout or the boot plan refused the pieces (an initrd too
         // large for the memory, a command line too long for the kernel).
         throw UsageError(fmt::format("run: {}", e.what()));
     } catch (const vmm::kvm::KvmError& e) {
         fmt::print(stderr, "ktstr-vmm: VMM failure: KVM: {} (exit status {})\n", e.what(),
-                   vmm::vm::exit_vmm_failure);
-        return vmm::vm::exit_vmm_failure;
+                   vmm::run::exit_vmm_failure);
+        return vmm::run::exit_vmm_failure;
     }
 }
 
@@ -318,7 +318,7 @@ int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const f
     req.inner_memory_mib = o.memory_mib;
     req.timeout = std::chrono::seconds(o.boot_timeout_s + o.timeout_s + emulated_host_margin_s);
     req.verbose = o.verbose;
-    req.explain_silent_exit = [](int status) { return status == 2 || status >= vmm::vm::exit_timeout; };
+    req.explain_silent_exit = [](int status) { return status == 2 || status >= vmm::run::exit_timeout; };
     return vmm::emulated_host::run_in_emulated_host(req);
 }
 

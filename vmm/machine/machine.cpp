@@ -1,0 +1,180 @@
+#include "machine/machine.hpp"
+
+#include <algorithm>
+
+#include <fmt/core.h>
+
+#include "arch/x86_64/boot_plan.hpp"
+#include "arch/x86_64/kernel_image_map.hpp"
+#include "arch/x86_64/layout.hpp"
+#include "kvm/vcpu_kick.hpp"
+#include "arch/x86_64/vcpu/cpuid.hpp"
+#include "machine/legacy_ports.hpp"
+#include "arch/x86_64/vcpu/vcpu_setup.hpp"
+
+namespace ktstr::vmm::machine {
+namespace {
+
+namespace x86 = x86_64;
+using clock = std::chrono::steady_clock;
+
+MemoryMap plan_layout(const MachineConfig& config, const x86::BzImage& kernel, byte_view initrd) {
+    x86::LayoutRequest req;
+    req.cpus = config.cpus;
+    req.memory_bytes = config.memory_bytes;
+    req.shm_bytes = config.shm_bytes;
+    req.virtio_devices = 1;
+    req.cmdline_extra = config.cmdline_extra;
+    req.initrd_bytes = initrd.size();
+    req.initrd_addr_max = kernel.initrd_addr_max();
+    req.kernel = kernel.load_range();
+    return x86::layout_x86_64(req);
+}
+
+// A 16550 on eight ports of the I/O bus.
+void add_uart(Bus& io, const char* name, std::uint16_t base, devices::Serial16550& uart) {
+    io.add({base, devices::uart_register_count},
+           BusDevice{name,
+                     [&uart](std::uint64_t offset, mutable_byte_view data) {
+                         for (std::size_t i = 0; i < data.size(); ++i)
+                             data[i] = uart.read(static_cast<std::uint8_t>(offset + i));
+                     },
+                     [&uart](std::uint64_t offset, byte_view data) {
+                         for (std::size_t i = 0; i < data.size(); ++i)
+                             uart.write(static_cast<std::uint8_t>(offset + i), data[i]);
+                     }});
+}
+
+}  // namespace
+
+Machine::Machine(const MachineConfig& config, const x86::BzImage& kernel, byte_view initrd, MachineOutputs outputs)
+    : map_(plan_layout(config, kernel, initrd)),
+      system_(kvm::KvmSystem::open(config.kvm_device)),
+      vm_(system_.create_vm()) {
+    // Before any vCPU exists: KVM's private pages (Intel), the irqchip.
+    vm_.set_tss_addr(x86::kvm_tss_address);
+    vm_.set_identity_map_addr(x86::kvm_identity_map_address);
+    vm_.create_irqchip();
+    vm_.create_pit2();
+
+    ram_ = std::make_unique<GuestRam>(vm_, map_);
+    const x86::BootPlan plan = x86::plan_boot(kernel, map_, initrd);
+    for (const auto& w : plan.writes())
+        ram_->write(w.address, w.bytes);
+
+    com1_irq_ = std::make_unique<kvm::Irqfd>(vm_, x86::com1_irq);
+    com2_irq_ = std::make_unique<kvm::Irqfd>(vm_, x86::com2_irq);
+    const MmioDevice& window = map_.mmio.at(0);
+    virtio_irq_ = std::make_unique<kvm::Irqfd>(vm_, window.irq);
+
+    com1_ = std::make_unique<devices::Serial16550>(std::move(outputs.com1),
+                                                   [irq = com1_irq_.get()] { irq->signal(); });
+    com2_ = std::make_unique<devices::Serial16550>(std::move(outputs.com2),
+                                                   [irq = com2_irq_.get()] { irq->signal(); });
+    console_ = std::make_unique<devices::VirtioConsole>(config.console, std::move(outputs.console));
+    transport_ = std::make_unique<devices::VirtioMmio>(*console_, ram_->device_view(),
+                                                       [irq = virtio_irq_.get()] { irq->signal(); });
+
+    // QueueNotify writes carry the queue index: one ioeventfd per queue.
+    std::vector<DeviceEventSource> sources;
+    for (std::uint16_t q = 0; q < console_->queue_count(); ++q) {
+        kvm::KvmVm::IoEventSpec spec{.address = window.window.start + devices::virtio_mmio_queue_notify,
+                                     .length = 4,
+                                     .pio = false,
+                                     .match_data = true,
+                                     .data = q};
+        queue_events_.push_back(std::make_unique<kvm::Ioeventfd>(vm_, spec));
+        sources.push_back({&queue_events_.back()->event(), [t = transport_.get(), q] { t->notify(q); }});
+    }
+
+    add_uart(io_, "com1", x86::com1_port, *com1_);
+    add_uart(io_, "com2", x86::com2_port, *com2_);
+    add_legacy_ports(io_, [this](x86::acpi::PowerRequest r) {
+        stop_.request(r == x86::acpi::PowerRequest::power_off ? StopReason::power_off : StopReason::reset);
+    });
+    mmio_.add(window.window, BusDevice{window.name,
+                                       [t = transport_.get()](std::uint64_t off, mutable_byte_view d) { t->read(off, d); },
+                                       [t = transport_.get()](std::uint64_t off, byte_view d) { t->write(off, d); }});
+
+    const auto supported = system_.supported_cpuid();
+    for (std::uint32_t i = 0; i < map_.cpus; ++i) {
+        vcpus_.push_back(vm_.create_vcpu(i));
+        x86::configure_vcpu(vcpus_.back(), x86::vcpu_cpuid(supported, i, map_.cpus));
+    }
+    x86::load_boot_state(vcpus_.front(), plan.cpu());
+
+    kvm::install_vcpu_kick_handler();
+    device_events_ = std::make_unique<DeviceEvents>(std::move(sources));
+}
+
+Machine::~Machine() { stop_threads(); }
+
+void Machine::limit_deadline(clock::time_point deadline) {
+    const std::int64_t t = deadline.time_since_epoch().count();
+    std::int64_t cur = limit_.load();
+    while (t < cur && !limit_.compare_exchange_weak(cur, t)) {
+    }
+    stop_.wake();
+}
+
+void Machine::set_deadline(clock::time_point deadline) {
+    deadline_.store(deadline.time_since_epoch().count());
+    stop_.wake();
+}
+
+void Machine::request_stop(std::string detail) { stop_.request(StopReason::host_stop, std::move(detail)); }
+
+Stop Machine::run(clock::time_point deadline) {
+    set_deadline(deadline);
+    for (std::uint32_t i = 0; i < vcpus_.size(); ++i)
+        vcpu_threads_.push_back(
+            std::make_unique<VcpuThread>(vcpus_[i], i, VcpuContext{io_, mmio_, stop_}));
+
+    Stop stop{StopReason::timeout, {}};
+    for (;;) {
+        const auto limit = clock::time_point(clock::duration(limit_.load()));
+        const auto until = std::min(clock::time_point(clock::duration(deadline_.load())), limit);
+        if (auto s = stop_.wait_until(until)) {
+            stop = *s;
+            break;
+        }
+        if (clock::now() >= until) {
+            stop_.request(StopReason::timeout);
+            stop = *stop_.stopped();
+            break;
+        }
+    }
+
+    stop_threads();
+    // The guest may have kicked a queue the device thread had not served
+    // yet: one more pass over every queue, now that nothing runs.
+    for (std::uint16_t q = 0; q < console_->queue_count(); ++q)
+        transport_->notify(q);
+    return stop;
+}
+
+void Machine::stop_threads() noexcept {
+    for (auto& t : vcpu_threads_)
+        t->request_stop();
+    for (auto& t : vcpu_threads_) {
+        t->stop();
+        exits_ += t->exits();
+        stop_positions_.push_back(t->stopped_at());
+    }
+    vcpu_threads_.clear();
+    if (device_events_)
+        device_events_->stop();
+}
+
+std::optional<std::uint64_t> Machine::kernel_image_page(const VcpuPosition& at) const {
+    const auto& view = ram_->device_view();
+    auto read = [&view](std::uint64_t gpa) -> std::optional<std::uint64_t> {
+        const auto bytes = view.translate(gpa, 8);  // checked against guest RAM
+        if (!bytes)
+            return std::nullopt;
+        return load_le<std::uint64_t>(bytes->data());
+    };
+    return x86_64::first_kernel_image_page(read, at.cr3, at.five_level);
+}
+
+}  // namespace ktstr::vmm::machine

@@ -1,0 +1,123 @@
+// One x86_64 KVM virtual machine, put together from the pieces:
+//   KVM VM with the in-kernel irqchip and PIT, its TSS and identity-map
+//   pages (layout.hpp); guest RAM and the SHM region (guest_ram.hpp) with
+//   the boot plan written into it (arch/x86_64/boot_plan.hpp); COM1 and
+//   COM2 (16550) on irqfds; the multiport virtio-console behind one
+//   virtio-mmio window, its queue notifications on ioeventfds (device
+//   thread) and its interrupt on an irqfd; the port-I/O and MMIO buses;
+//   `cpus` vCPUs (vcpu_setup.hpp), vCPU 0 at the kernel's 64-bit entry.
+//
+// Construction does all of that without running anything; run() starts
+// the vCPU and device threads and returns why the VM stopped, after every
+// vCPU has stopped and the console's queues were drained one last time
+// (so nothing the guest wrote before power-off is lost). Every thread, fd,
+// memory slot and mapping goes with the object, on every path.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <ktstr/common/bytes.hpp>
+
+#include "arch/x86_64/bzimage.hpp"
+#include "devices/serial_16550.hpp"
+#include "devices/virtio_console.hpp"
+#include "devices/virtio_mmio.hpp"
+#include "kvm/ioeventfd.hpp"
+#include "kvm/irqfd.hpp"
+#include "kvm/kvm_system.hpp"
+#include "kvm/kvm_vm.hpp"
+#include "memory/memory_map.hpp"
+#include "machine/bus.hpp"
+#include "machine/device_events.hpp"
+#include "machine/guest_ram.hpp"
+#include "machine/stop_signal.hpp"
+#include "machine/vcpu_thread.hpp"
+
+namespace ktstr::vmm::machine {
+
+struct MachineConfig {
+    std::uint32_t cpus = 2;
+    std::uint64_t memory_bytes = 256ull << 20;  // SHM region included
+    std::uint64_t shm_bytes = 1ull << 20;
+    std::string cmdline_extra;                  // after the base line and KTSTR_*
+    std::string kvm_device = "/dev/kvm";
+    devices::VirtioConsoleConfig console;
+};
+
+// Where the devices' output goes. Called on vCPU threads (UARTs) or the
+// device thread (console); each must return quickly and never throw.
+struct MachineOutputs {
+    devices::Serial16550::OutputSink com1;
+    devices::Serial16550::OutputSink com2;
+    devices::VirtioConsole::TransmitSink console;
+};
+
+class Machine {
+public:
+    // Throws LayoutError / BzImageError / std::invalid_argument for a
+    // request that does not fit (bad sizes, initrd too large), KvmError
+    // when KVM refuses something.
+    Machine(const MachineConfig& config, const x86_64::BzImage& kernel, byte_view initrd, MachineOutputs outputs);
+    Machine(const Machine&) = delete;
+    Machine& operator=(const Machine&) = delete;
+    ~Machine();
+
+    // Runs the guest until it powers off or resets, a vCPU fails, or
+    // `deadline` (as set_deadline() moved it, or an earlier
+    // limit_deadline()) passes. Call once.
+    Stop run(std::chrono::steady_clock::time_point deadline);
+
+    // Replaces the run's deadline, later or earlier, from any thread: the
+    // run's timeout starts when the guest's command starts, not at boot.
+    void set_deadline(std::chrono::steady_clock::time_point deadline);
+
+    // Brings the deadline forward (never back), from any thread, e.g. to
+    // stop soon after a kernel panic even if the reset never comes.
+    void limit_deadline(std::chrono::steady_clock::time_point deadline);
+    // Stops the VM now (run() returns StopReason::host_stop with `detail`)
+    // unless it already stopped; from any thread, never blocks for long.
+    void request_stop(std::string detail);
+
+    const MemoryMap& memory_map() const noexcept { return map_; }
+    devices::VirtioConsole& console() noexcept { return *console_; }
+    SharedRegion shm() const noexcept { return ram_->shm(); }
+    // vCPU exits handled in the last run() (all vCPUs).
+    std::uint64_t exits() const noexcept { return exits_; }
+    // After run(): where each vCPU was when the stop took it out of KVM_RUN
+    // (VcpuThread::stopped_at), by index.
+    const std::vector<std::optional<VcpuPosition>>& vcpu_stop_positions() const noexcept { return stop_positions_; }
+    // After run(): the first page of the kernel image map under `at`'s page
+    // tables (arch/x86_64/kernel_image_map.hpp), read from guest RAM.
+    std::optional<std::uint64_t> kernel_image_page(const VcpuPosition& at) const;
+
+private:
+    void stop_threads() noexcept;
+
+    MemoryMap map_;
+    kvm::KvmSystem system_;
+    kvm::KvmVm vm_;
+    std::unique_ptr<GuestRam> ram_;
+    std::unique_ptr<kvm::Irqfd> com1_irq_, com2_irq_, virtio_irq_;
+    std::unique_ptr<devices::Serial16550> com1_, com2_;
+    std::unique_ptr<devices::VirtioConsole> console_;
+    std::unique_ptr<devices::VirtioMmio> transport_;  // after the device: goes first
+    std::vector<std::unique_ptr<kvm::Ioeventfd>> queue_events_;
+    Bus io_, mmio_;
+    StopSignal stop_;
+    std::vector<kvm::KvmVcpu> vcpus_;
+    std::atomic<std::int64_t> deadline_{INT64_MAX};  // steady_clock ticks
+    std::atomic<std::int64_t> limit_{INT64_MAX};     // steady_clock ticks
+    std::uint64_t exits_ = 0;
+    std::vector<std::optional<VcpuPosition>> stop_positions_;
+    // Threads last: they stop before anything they use goes away.
+    std::unique_ptr<DeviceEvents> device_events_;
+    std::vector<std::unique_ptr<VcpuThread>> vcpu_threads_;
+};
+
+}  // namespace ktstr::vmm::machine

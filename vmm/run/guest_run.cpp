@@ -1,0 +1,344 @@
+#include "run/guest_run.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+#include <ktstr/common/fd_write.hpp>
+#include <ktstr/common/payloads.hpp>
+#include <ktstr/host/host_loop.hpp>
+#include <ktstr/host/run_summary.hpp>
+#include <ktstr/host/terminal_text.hpp>
+
+#include <ktstr/host/exit_line.hpp>
+#include "kernel/system_map.hpp"
+#include "run/console_watch.hpp"
+#include "run/run_verdict.hpp"
+
+namespace ktstr::vmm::run {
+
+using machine::Machine;
+using machine::MachineOutputs;
+using machine::Stop;
+using machine::StopReason;
+using machine::stop_reason_name;
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+// After a panic line, how long the reset from panic=-1 may take before the
+// VM is stopped anyway (a panic that hangs instead of resetting).
+constexpr auto panic_grace = std::chrono::seconds(3);
+
+constexpr std::uint32_t bulk_port = 1;
+
+// x86_64's _text before KASLR (CONFIG_PHYSICAL_START 16 MiB above
+// __START_KERNEL_map), for kernels whose System.map is not at hand.
+constexpr std::uint64_t default_text = 0xffffffff81000000ULL;
+
+// Console lines shown after a boot timeout (the console log has them all).
+constexpr std::size_t boot_timeout_console_lines = 20;
+
+void say(const std::string& line) {
+    fmt::print(stderr, "ktstr-vmm: {}\n", line);
+    std::fflush(stderr);
+}
+
+// "vCPU 0 at 0xffffffffa1a2b3c4 (default_idle+0x14), vCPU 1 at ...": named
+// from the System.map when there is one, moved by the KASLR displacement
+// the guest's own page tables show (a diagnostic: whatever is missing
+// leaves the addresses bare).
+std::string describe_positions(const Machine& machine, const std::filesystem::path& system_map) {
+    const auto& positions = machine.vcpu_stop_positions();
+    std::optional<kernel::SystemMap> map;
+    if (!system_map.empty()) {
+        try {
+            map = kernel::SystemMap::read(system_map);
+        } catch (const std::exception&) {
+        }
+    }
+    // KASLR moves the text by a multiple of 2 MiB, upwards only.
+    // Without a real System.map (Debian's is a stub; the real one is in
+    // the -dbg package), x86_64's link-time _text: the address there is
+    // what addr2line on that package's vmlinux takes.
+    std::optional<std::uint64_t> displacement;
+    {
+        const std::uint64_t text_address = map ? map->address_of("_text").value_or(default_text) : default_text;
+        for (const auto& p : positions) {
+            if (!p)
+                continue;
+            if (auto page = machine.kernel_image_page(*p); page && *page >= text_address) {
+                displacement = *page - text_address;
+                break;
+            }
+        }
+    }
+    std::string out;
+    for (std::size_t i = 0; i < positions.size(); ++i) {
+        out += fmt::format("{}vCPU {} ", i == 0 ? "" : ", ", i);
+        if (!positions[i]) {
+            out += "unknown";
+            continue;
+        }
+        const auto rip = positions[i]->rip;
+        out += fmt::format("at {:#x}", rip);
+        if (!displacement || rip < *displacement)
+            continue;
+        if (auto name = map ? map->describe(rip - *displacement) : std::nullopt)
+            out += " (" + *name + ")";
+        else if (*displacement != 0)
+            out += fmt::format(" (link-time {:#x})", rip - *displacement);
+    }
+    return out.empty() ? "no vCPU ran" : out;
+}
+
+double seconds_since(clock::time_point t) {
+    return std::chrono::duration<double>(clock::now() - t).count();
+}
+
+// The host loop's way back into the Machine (port 1's receive side, the
+// early stop), from the loop thread. The Machine is built after the loop's
+// storage and goes first, so the link is cut (under the mutex: no call is
+// half-way through) before the Machine is destroyed, on every path.
+class MachineLink {
+public:
+    explicit MachineLink(Machine& m) : machine_(&m) {}
+    MachineLink(const MachineLink&) = delete;
+    MachineLink& operator=(const MachineLink&) = delete;
+    ~MachineLink() {
+        std::lock_guard lock(mutex_);
+        machine_ = nullptr;
+    }
+
+    // VirtioConsole::queue_receive locks the device; the device's sink
+    // (which holds that lock) never takes this mutex: no cycle.
+    std::size_t send_to_guest(byte_view bytes) {
+        std::lock_guard lock(mutex_);
+        return machine_ ? machine_->console().queue_receive(bulk_port, bytes) : 0;
+    }
+    void set_deadline(clock::time_point deadline) {
+        std::lock_guard lock(mutex_);
+        if (machine_)
+            machine_->set_deadline(deadline);
+    }
+    void stop(const std::string& why) {
+        std::lock_guard lock(mutex_);
+        if (machine_)
+            machine_->request_stop(why);
+    }
+
+private:
+    std::mutex mutex_;
+    Machine* machine_;
+};
+
+host::HostLoopConfig host_config(const GuestRunOptions& o, Machine& machine, MachineLink& link,
+                                 clock::time_point start, std::atomic<bool>& command_started,
+                                 const host::LineStartTracker& stdout_line) {
+    host::HostLoopConfig hc;
+    // The guest's stdout, watched for its last byte: --json's result must
+    // start on a line of its own.
+    hc.stdout_sink = stdout_line.wrap(host::fd_sink(STDOUT_FILENO));
+    const auto& map = machine.memory_map();
+    if (map.shm.size != 0) {
+        // The host sees the SHM region and nothing else of the guest.
+        hc.memory = host::GuestMemory({{map.shm.start, map.shm.size, machine.shm().data()}});
+        hc.shm_base = map.shm.start;
+        hc.shm_size = map.shm.size;
+        hc.init_shm_ring = false;  // GuestRam wrote the header when it mapped the region
+    }
+    hc.send_to_guest = [&link](byte_view b) { return link.send_to_guest(b); };
+    hc.stop_vm = [&link] { link.stop("the guest's scheduler exited (SchedExit)"); };
+    // The command's timeout starts with the first PayloadStarting; a guest
+    // repeating it cannot move the deadline again.
+    hc.on_lifecycle = [&link, &command_started, timeout = o.timeout](const host::LifecycleStage& st) {
+        if (st.phase == LifecyclePhase::PayloadStarting && !command_started.exchange(true))
+            link.set_deadline(clock::now() + timeout);
+    };
+    hc.output_dir = o.output_dir;
+    hc.messages_path = o.messages_path;
+    // --output-dir is where captures go; the message log only with --messages.
+    hc.log_in_output_dir = false;
+    hc.verbose = o.verbose;
+    hc.start_time = start;
+    return hc;
+}
+
+}  // namespace
+
+int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view initrd) {
+    const auto start = clock::now();
+    const bool verbose = options.verbose;
+
+    std::atomic<Machine*> machine_ptr{nullptr};
+    // Set on the loop thread; declared before the loop so it outlives it.
+    std::atomic<bool> command_started{false};
+    ConsoleWatch com1(std::move(options.console_log), verbose, [&](std::string_view) {
+        if (Machine* m = machine_ptr.load())
+            m->limit_deadline(clock::now() + panic_grace);
+    });
+
+    // COM2's sink runs with the UART locked: one caller at a time. Its
+    // lines are guest text: escaped on stderr (terminal_text.hpp), and at
+    // most max_com2_lines kept and printed live.
+    constexpr std::size_t max_com2_lines = 64;
+    std::vector<std::string> com2_lines;
+    std::uint64_t com2_left_out = 0;
+    host::ExitLineScanner com2([&](std::string_view line) {
+        if (com2_lines.size() == max_com2_lines) {
+            ++com2_left_out;
+            return;
+        }
+        com2_lines.push_back(host::terminal_line(line));
+        if (verbose)
+            say("com2: " + com2_lines.back());
+    });
+    std::mutex com2_mutex;
+
+    // The loop needs the Machine's SHM mapping and the Machine needs the
+    // console's sink: the sink reaches the loop through this pointer, set
+    // before any vCPU runs. The storage outlives the Machine, so a device
+    // thread still running while the Machine is torn down finds it alive.
+    std::optional<host::HostLoop> host;
+    std::atomic<host::HostLoop*> host_ptr{nullptr};
+
+    MachineOutputs outputs;
+    outputs.com1 = [&](byte_view b) { com1.feed(b); };
+    outputs.com2 = [&](byte_view b) {
+        std::lock_guard lock(com2_mutex);
+        com2.feed(b);
+    };
+    // On the device thread with the device locked: bulk_transmit copies the
+    // bytes into the loop's bounded queue and returns.
+    outputs.console = [&](std::uint32_t port, byte_view b) {
+        if (port == bulk_port)
+            if (host::HostLoop* h = host_ptr.load(std::memory_order_acquire))
+                h->bulk_transmit(b);
+    };
+
+    Machine machine(options.machine, kernel, initrd, std::move(outputs));
+    machine_ptr.store(&machine);
+    MachineLink link(machine);
+    host::LineStartTracker stdout_line;
+    host.emplace(host_config(options, machine, link, start, command_started, stdout_line));
+    host_ptr.store(&*host, std::memory_order_release);
+    const auto built = clock::now();
+    if (verbose) {
+        const auto& map = machine.memory_map();
+        say(fmt::format("{} vCPUs, {} MiB of RAM, SHM {:#x}+{:#x}, initrd {} KiB; VM built in {:.3f} s", map.cpus,
+                        map.ram_bytes() >> 20, map.shm.start, map.shm.size, initrd.size() >> 10,
+                        std::chrono::duration<double>(built - start).count()));
+        say(fmt::format("kernel command line: {}", map.cmdline));
+    }
+
+    host->start();
+    const Stop stop = machine.run(start + options.boot_timeout);
+    // Every vCPU has stopped and the console's queues were drained: the
+    // final pass over both channels, then the result.
+    const host::RunResult& result = host->stop_after_vcpus();  // lives with `host`: no copy
+    {
+        std::lock_guard lock(com2_mutex);
+        com2.finish();
+    }
+    com1.finish();  // the console log's note of what its cap left out, if anything
+
+    RunEvidence e;
+    e.stop = stop;
+    e.exit_frame = result.guest_exit;
+    e.exec_exit_frame = result.exec_exit;
+    if (result.stopped_by_sched_exit)
+        e.sched_exit = result.sched_exit;
+    e.com2_exit = com2.exit_code();
+    e.panic_line = com1.panic_line();
+    if (auto last = com1.last_lines(1); !last.empty())
+        e.last_console_line = last.back();
+    e.timeout = options.timeout;
+    e.boot_timeout = options.boot_timeout;
+    e.command_started = command_started.load();
+    const RunVerdict v = decide_run_verdict(e);
+
+    // Without an exit frame, COM2's lines (init's errors, crash reports)
+    // are the guest's last word.
+    if (!verbose && !result.exit_code)
+        for (const auto& line : com2_lines)
+            say(fmt::format("com2: {}", line));
+    if (com2_left_out != 0 && (verbose || !result.exit_code))
+        say(fmt::format("com2: {} more lines, not printed", com2_left_out));
+    if (verbose) {
+        say(fmt::format("guest stopped: {}{} after {:.3f} s, {} exits; {} frames ({} CRC errors), {} bulk bytes, "
+                        "{} SHM drops",
+                        stop_reason_name(stop.reason), stop.detail.empty() ? "" : " (" + stop.detail + ")",
+                        seconds_since(start), machine.exits(), result.frames, result.crc_errors,
+                        result.bulk.received_bytes, result.shm.drops));
+    }
+    if (!result.snapshots.capture_dirs.empty())
+        say(fmt::format("{} snapshot capture(s) under {}", result.snapshots.capture_dirs.size(),
+                        (options.output_dir / "snapshots").string()));
+    if (result.bulk.handover_dropped_bytes != 0 || result.output_errors != 0 || !result.message_log_error.empty())
+        say(fmt::format("host: {} bulk bytes refused (backlog full), {} output write errors{}",
+                        result.bulk.handover_dropped_bytes, result.output_errors,
+                        result.message_log_error.empty() ? "" : "; " + result.message_log_error));
+    if (options.json || options.json_file) {
+        const std::string text = result.to_json_text() + "\n";
+        if (options.json) {
+            // After every Stdout frame (the loop wrote them, and has
+            // stopped), on a line of its own: a guest whose output does
+            // not end in '\n' cannot make the result continue its line.
+            if (!stdout_line.at_line_start())
+                std::fputc('\n', stdout);
+            std::fwrite(text.data(), 1, text.size(), stdout);
+            std::fflush(stdout);
+        }
+        if (options.json_file && !write_all(options.json_file.get(), as_bytes(text)))
+            say(fmt::format("cannot write the run result to --json-file: {}", std::strerror(errno)));
+    }
+    std::string reason = v.reason;
+    if (stop.reason == StopReason::timeout) {
+        // Where the guest got to: silent since boot, or stopped mid-stream.
+        auto at = [](const std::optional<std::chrono::nanoseconds>& t) {
+            return t ? fmt::format("{:.1f} s", std::chrono::duration<double>(*t).count()) : std::string("never");
+        };
+        const std::string_view stage =
+            result.lifecycle.empty() ? std::string_view("none") : lifecycle_phase_name(result.lifecycle.back().phase);
+        reason += fmt::format("; the host got {} frames ({} bulk bytes), the last at {}; boot complete at {}; "
+                              "last init stage {}",
+                              result.frames, result.bulk.received_bytes, at(result.last_frame_time),
+                              at(result.boot_time), stage);
+    }
+    if (!reason.empty())
+        say(reason);
+    if (stop.reason == StopReason::timeout && !e.command_started) {
+        // A boot that never reached the command: the kernel's own words
+        // (quiet still prints errors, soft lockups and stalls; verbose
+        // showed them all already) and where the vCPUs were are all there
+        // is to go on. Guest text: escaped, behind a prefix.
+        std::string tail;
+        for (const auto& line : com1.last_lines(boot_timeout_console_lines))
+            tail += line + "\n";
+        if (!tail.empty() && !verbose) {
+            say("the kernel console's last lines:");
+            fmt::print(stderr, "{}", host::terminal_lines(tail, "console| ", boot_timeout_console_lines));
+        }
+        say("where the vCPUs were: " + describe_positions(machine, options.system_map));
+    }
+    if (options.summary) {
+        // The kind of stop only (our own words before the ':'), never the
+        // guest text a reason may quote.
+        const std::string whose = v.reason.empty() ? "the command's" : v.reason.substr(0, v.reason.find(':'));
+        const auto text = host::format_run_summary(result, v.status, whose);
+        std::fwrite(text.data(), 1, text.size(), stderr);
+        std::fflush(stderr);
+    }
+    return v.status;
+}
+
+}  // namespace ktstr::vmm::run
