@@ -77,6 +77,7 @@ struct Shm {
 };
 
 HostLoopConfig base_config(Shm& shm) {
+    ring_init(SharedRegion(shm.data(), shm_bytes));  // as the VMM does when it maps the region
     HostLoopConfig c;
     c.memory = GuestMemory({{shm_gpa, shm_bytes, shm.data()}});
     c.shm_base = shm_gpa;

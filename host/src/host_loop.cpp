@@ -50,18 +50,9 @@ std::optional<SharedRegion> shm_region(const HostLoopConfig& c) {
 }
 
 std::optional<MessageLog> open_log(const HostLoopConfig& c) {
-    if (!c.messages_path.empty())
-        return std::optional<MessageLog>(std::in_place, c.messages_path, c.message_log_max_bytes);
-    if (c.output_dir.empty() || !c.log_in_output_dir)
+    if (c.messages_path.empty())
         return std::nullopt;
-    // Only the log needs the directory now; captures create it when the
-    // first one comes (a run without any leaves nothing behind).
-    std::error_code ec;
-    std::filesystem::create_directories(c.output_dir, ec);
-    if (ec)
-        throw std::runtime_error("cannot create output directory " + c.output_dir.string() + ": " + ec.message());
-    // Not through a link someone planted there.
-    return std::optional<MessageLog>(std::in_place, c.output_dir / "messages.jsonl", c.message_log_max_bytes, true);
+    return std::optional<MessageLog>(std::in_place, c.messages_path, c.message_log_max_bytes);
 }
 
 HostLoopConfig with_defaults(HostLoopConfig c) {
@@ -136,11 +127,8 @@ HostLoop::Impl::Impl(HostLoopConfig c)
                                         [this] { asio::post(io, [this] { responder.deliver_captures(); }); },
                                         config.before_capture_write},
                 [this](byte_view frame) { return bulk.send(frame); }) {
-    if (auto r = shm_region(config)) {
+    if (auto r = shm_region(config))
         shm.emplace(*r);
-        if (config.init_shm_ring)
-            shm->init_ring();
-    }
     subscribe();
 }
 

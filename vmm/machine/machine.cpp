@@ -1,6 +1,7 @@
 #include "machine/machine.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include <fmt/core.h>
 
@@ -47,7 +48,7 @@ void add_uart(Bus& io, const char* name, std::uint16_t base, devices::Serial1655
 
 }  // namespace
 
-Machine::Machine(const MachineConfig& config, const x86::BzImage& kernel, byte_view initrd, MachineOutputs outputs)
+Machine::Machine(const MachineConfig& config, const x86::BzImage& kernel, byte_view initrd)
     : map_(plan_layout(config, kernel, initrd)),
       system_(kvm::KvmSystem::open(config.kvm_device)),
       vm_(system_.create_vm()) {
@@ -67,16 +68,18 @@ Machine::Machine(const MachineConfig& config, const x86::BzImage& kernel, byte_v
     const MmioDevice& window = map_.mmio.at(0);
     virtio_irq_ = std::make_unique<kvm::Irqfd>(vm_, window.irq);
 
-    com1_ = std::make_unique<devices::Serial16550>(std::move(outputs.com1),
+    // The devices' sinks reach run()'s outputs: nothing calls them before
+    // run() sets them (no vCPU has run) or after it clears them.
+    com1_ = std::make_unique<devices::Serial16550>([this](byte_view b) { outputs_.com1(b); },
                                                    [irq = com1_irq_.get()] { irq->signal(); });
-    com2_ = std::make_unique<devices::Serial16550>(std::move(outputs.com2),
+    com2_ = std::make_unique<devices::Serial16550>([this](byte_view b) { outputs_.com2(b); },
                                                    [irq = com2_irq_.get()] { irq->signal(); });
-    console_ = std::make_unique<devices::VirtioConsole>(config.console, std::move(outputs.console));
+    console_ = std::make_unique<devices::VirtioConsole>(
+        config.console, [this](std::uint32_t port, byte_view b) { outputs_.console(port, b); });
     transport_ = std::make_unique<devices::VirtioMmio>(*console_, ram_->device_view(),
                                                        [irq = virtio_irq_.get()] { irq->signal(); });
 
     // QueueNotify writes carry the queue index: one ioeventfd per queue.
-    std::vector<DeviceEventSource> sources;
     for (std::uint16_t q = 0; q < console_->queue_count(); ++q) {
         kvm::KvmVm::IoEventSpec spec{.address = window.window.start + devices::virtio_mmio_queue_notify,
                                      .length = 4,
@@ -84,7 +87,7 @@ Machine::Machine(const MachineConfig& config, const x86::BzImage& kernel, byte_v
                                      .match_data = true,
                                      .data = q};
         queue_events_.push_back(std::make_unique<kvm::Ioeventfd>(vm_, spec));
-        sources.push_back({&queue_events_.back()->event(), [t = transport_.get(), q] { t->notify(q); }});
+        event_sources_.push_back({&queue_events_.back()->event(), [t = transport_.get(), q] { t->notify(q); }});
     }
 
     add_uart(io_, "com1", x86::com1_port, *com1_);
@@ -104,7 +107,6 @@ Machine::Machine(const MachineConfig& config, const x86::BzImage& kernel, byte_v
     x86::load_boot_state(vcpus_.front(), plan.cpu());
 
     kvm::install_vcpu_kick_handler();
-    device_events_ = std::make_unique<DeviceEvents>(std::move(sources));
 }
 
 Machine::~Machine() { stop_threads(); }
@@ -124,32 +126,44 @@ void Machine::set_deadline(clock::time_point deadline) {
 
 void Machine::request_stop(std::string detail) { stop_.request(StopReason::host_stop, std::move(detail)); }
 
-Stop Machine::run(clock::time_point deadline) {
+Stop Machine::run(clock::time_point deadline, MachineOutputs outputs) {
+    if (device_events_ || !vcpu_threads_.empty() || !stop_positions_.empty())
+        throw std::logic_error("Machine::run() called twice");
+    if (!outputs.com1 || !outputs.com2 || !outputs.console)
+        throw std::invalid_argument("Machine::run() needs every output");
+    outputs_ = std::move(outputs);
     set_deadline(deadline);
-    for (std::uint32_t i = 0; i < vcpus_.size(); ++i)
-        vcpu_threads_.push_back(
-            std::make_unique<VcpuThread>(vcpus_[i], i, VcpuContext{io_, mmio_, stop_}));
-
     Stop stop{StopReason::timeout, {}};
-    for (;;) {
-        const auto limit = clock::time_point(clock::duration(limit_.load()));
-        const auto until = std::min(clock::time_point(clock::duration(deadline_.load())), limit);
-        if (auto s = stop_.wait_until(until)) {
-            stop = *s;
-            break;
-        }
-        if (clock::now() >= until) {
-            stop_.request(StopReason::timeout);
-            stop = *stop_.stopped();
-            break;
-        }
-    }
+    try {
+        device_events_ = std::make_unique<DeviceEvents>(event_sources_);
+        for (std::uint32_t i = 0; i < vcpus_.size(); ++i)
+            vcpu_threads_.push_back(std::make_unique<VcpuThread>(vcpus_[i], i, VcpuContext{io_, mmio_, stop_}));
 
-    stop_threads();
-    // The guest may have kicked a queue the device thread had not served
-    // yet: one more pass over every queue, now that nothing runs.
-    for (std::uint16_t q = 0; q < console_->queue_count(); ++q)
-        transport_->notify(q);
+        for (;;) {
+            const auto limit = clock::time_point(clock::duration(limit_.load()));
+            const auto until = std::min(clock::time_point(clock::duration(deadline_.load())), limit);
+            if (auto s = stop_.wait_until(until)) {
+                stop = *s;
+                break;
+            }
+            if (clock::now() >= until) {
+                stop_.request(StopReason::timeout);
+                stop = *stop_.stopped();
+                break;
+            }
+        }
+
+        stop_threads();
+        // The guest may have kicked a queue the device thread had not served
+        // yet: one more pass over every queue, now that nothing runs.
+        for (std::uint16_t q = 0; q < console_->queue_count(); ++q)
+            transport_->notify(q);
+    } catch (...) {
+        stop_threads();  // no thread outlives the outputs it calls
+        outputs_ = {};
+        throw;
+    }
+    outputs_ = {};
     return stop;
 }
 

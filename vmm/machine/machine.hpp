@@ -7,10 +7,12 @@
 //   thread) and its interrupt on an irqfd; the port-I/O and MMIO buses;
 //   `cpus` vCPUs (vcpu_setup.hpp), vCPU 0 at the kernel's 64-bit entry.
 //
-// Construction does all of that without running anything; run() starts
-// the vCPU and device threads and returns why the VM stopped, after every
-// vCPU has stopped and the console's queues were drained one last time
-// (so nothing the guest wrote before power-off is lost). Every thread, fd,
+// Construction does all of that without running anything, and needs
+// nothing built later: where the devices' output goes is given to run().
+// run() starts the vCPU and device threads and returns why the VM
+// stopped, after every vCPU has stopped and the console's queues were
+// drained one last time (so nothing the guest wrote before power-off is
+// lost); the outputs are called only while run() runs. Every thread, fd,
 // memory slot and mapping goes with the object, on every path.
 #pragma once
 
@@ -63,15 +65,17 @@ public:
     // Throws LayoutError / BzImageError / std::invalid_argument for a
     // request that does not fit (bad sizes, initrd too large), KvmError
     // when KVM refuses something.
-    Machine(const MachineConfig& config, const x86_64::BzImage& kernel, byte_view initrd, MachineOutputs outputs);
+    Machine(const MachineConfig& config, const x86_64::BzImage& kernel, byte_view initrd);
     Machine(const Machine&) = delete;
     Machine& operator=(const Machine&) = delete;
     ~Machine();
 
     // Runs the guest until it powers off or resets, a vCPU fails, or
     // `deadline` (as set_deadline() moved it, or an earlier
-    // limit_deadline()) passes. Call once.
-    Stop run(std::chrono::steady_clock::time_point deadline);
+    // limit_deadline()) passes; the devices' output goes to `outputs`
+    // until it returns (or throws: every thread has stopped by then too).
+    // Call once.
+    Stop run(std::chrono::steady_clock::time_point deadline, MachineOutputs outputs);
 
     // Replaces the run's deadline, later or earlier, from any thread: the
     // run's timeout starts when the guest's command starts, not at boot.
@@ -109,6 +113,8 @@ private:
     std::unique_ptr<devices::VirtioMmio> transport_;  // after the device: goes first
     std::vector<std::unique_ptr<kvm::Ioeventfd>> queue_events_;
     Bus io_, mmio_;
+    MachineOutputs outputs_;  // set for the span of run()
+    std::vector<DeviceEventSource> event_sources_;  // served from run()
     StopSignal stop_;
     std::vector<kvm::KvmVcpu> vcpus_;
     std::atomic<std::int64_t> deadline_{INT64_MAX};  // steady_clock ticks

@@ -15,11 +15,11 @@
 
 #include <ktstr/common/fd_write.hpp>
 #include <ktstr/common/payloads.hpp>
+#include <ktstr/host/exit_line.hpp>
 #include <ktstr/host/host_loop.hpp>
 #include <ktstr/host/run_summary.hpp>
 #include <ktstr/host/terminal_text.hpp>
 
-#include <ktstr/host/exit_line.hpp>
 #include "kernel/system_map.hpp"
 #include "run/console_watch.hpp"
 #include "run/run_verdict.hpp"
@@ -105,45 +105,8 @@ double seconds_since(clock::time_point t) {
     return std::chrono::duration<double>(clock::now() - t).count();
 }
 
-// The host loop's way back into the Machine (port 1's receive side, the
-// early stop), from the loop thread. The Machine is built after the loop's
-// storage and goes first, so the link is cut (under the mutex: no call is
-// half-way through) before the Machine is destroyed, on every path.
-class MachineLink {
-public:
-    explicit MachineLink(Machine& m) : machine_(&m) {}
-    MachineLink(const MachineLink&) = delete;
-    MachineLink& operator=(const MachineLink&) = delete;
-    ~MachineLink() {
-        std::lock_guard lock(mutex_);
-        machine_ = nullptr;
-    }
-
-    // VirtioConsole::queue_receive locks the device; the device's sink
-    // (which holds that lock) never takes this mutex: no cycle.
-    std::size_t send_to_guest(byte_view bytes) {
-        std::lock_guard lock(mutex_);
-        return machine_ ? machine_->console().queue_receive(bulk_port, bytes) : 0;
-    }
-    void set_deadline(clock::time_point deadline) {
-        std::lock_guard lock(mutex_);
-        if (machine_)
-            machine_->set_deadline(deadline);
-    }
-    void stop(const std::string& why) {
-        std::lock_guard lock(mutex_);
-        if (machine_)
-            machine_->request_stop(why);
-    }
-
-private:
-    std::mutex mutex_;
-    Machine* machine_;
-};
-
-host::HostLoopConfig host_config(const GuestRunOptions& o, Machine& machine, MachineLink& link,
-                                 clock::time_point start, std::atomic<bool>& command_started,
-                                 const host::LineStartTracker& stdout_line) {
+host::HostLoopConfig host_config(const GuestRunOptions& o, Machine& machine, clock::time_point start,
+                                 std::atomic<bool>& command_started, const host::LineStartTracker& stdout_line) {
     host::HostLoopConfig hc;
     // The guest's stdout, watched for its last byte: --json's result must
     // start on a line of its own.
@@ -151,23 +114,23 @@ host::HostLoopConfig host_config(const GuestRunOptions& o, Machine& machine, Mac
     const auto& map = machine.memory_map();
     if (map.shm.size != 0) {
         // The host sees the SHM region and nothing else of the guest.
+        // GuestRam wrote the ring header when it mapped the region.
         hc.memory = host::GuestMemory({{map.shm.start, map.shm.size, machine.shm().data()}});
         hc.shm_base = map.shm.start;
         hc.shm_size = map.shm.size;
-        hc.init_shm_ring = false;  // GuestRam wrote the header when it mapped the region
     }
-    hc.send_to_guest = [&link](byte_view b) { return link.send_to_guest(b); };
-    hc.stop_vm = [&link] { link.stop("the guest's scheduler exited (SchedExit)"); };
+    // The Machine is built before the loop and outlives it; each of these
+    // may be called from any thread.
+    hc.send_to_guest = [&machine](byte_view b) { return machine.console().queue_receive(bulk_port, b); };
+    hc.stop_vm = [&machine] { machine.request_stop("the guest's scheduler exited (SchedExit)"); };
     // The command's timeout starts with the first PayloadStarting; a guest
     // repeating it cannot move the deadline again.
-    hc.on_lifecycle = [&link, &command_started, timeout = o.timeout](const host::LifecycleStage& st) {
+    hc.on_lifecycle = [&machine, &command_started, timeout = o.timeout](const host::LifecycleStage& st) {
         if (st.phase == LifecyclePhase::PayloadStarting && !command_started.exchange(true))
-            link.set_deadline(clock::now() + timeout);
+            machine.set_deadline(clock::now() + timeout);
     };
-    hc.output_dir = o.output_dir;
-    hc.messages_path = o.messages_path;
-    // --output-dir is where captures go; the message log only with --messages.
-    hc.log_in_output_dir = false;
+    hc.output_dir = o.output_dir;       // where captures go
+    hc.messages_path = o.messages_path;  // the message log only with --messages
     hc.verbose = o.verbose;
     hc.start_time = start;
     return hc;
@@ -179,13 +142,15 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     const auto start = clock::now();
     const bool verbose = options.verbose;
 
-    std::atomic<Machine*> machine_ptr{nullptr};
-    // Set on the loop thread; declared before the loop so it outlives it.
+    // Built in the order each needs the last: the Machine (guest RAM, SHM,
+    // devices) first; what watches its outputs and the host loop (which
+    // reads its SHM and answers through its console) after it, so they go
+    // first; the outputs are wired at run().
+    Machine machine(options.machine, kernel, initrd);
+    // Set on the loop thread, read after it stopped.
     std::atomic<bool> command_started{false};
-    ConsoleWatch com1(std::move(options.console_log), verbose, [&](std::string_view) {
-        if (Machine* m = machine_ptr.load())
-            m->limit_deadline(clock::now() + panic_grace);
-    });
+    ConsoleWatch com1(std::move(options.console_log), verbose,
+                      [&machine](std::string_view) { machine.limit_deadline(clock::now() + panic_grace); });
 
     // COM2's sink runs with the UART locked: one caller at a time. Its
     // lines are guest text: escaped on stderr (terminal_text.hpp), and at
@@ -204,33 +169,8 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     });
     std::mutex com2_mutex;
 
-    // The loop needs the Machine's SHM mapping and the Machine needs the
-    // console's sink: the sink reaches the loop through this pointer, set
-    // before any vCPU runs. The storage outlives the Machine, so a device
-    // thread still running while the Machine is torn down finds it alive.
-    std::optional<host::HostLoop> host;
-    std::atomic<host::HostLoop*> host_ptr{nullptr};
-
-    MachineOutputs outputs;
-    outputs.com1 = [&](byte_view b) { com1.feed(b); };
-    outputs.com2 = [&](byte_view b) {
-        std::lock_guard lock(com2_mutex);
-        com2.feed(b);
-    };
-    // On the device thread with the device locked: bulk_transmit copies the
-    // bytes into the loop's bounded queue and returns.
-    outputs.console = [&](std::uint32_t port, byte_view b) {
-        if (port == bulk_port)
-            if (host::HostLoop* h = host_ptr.load(std::memory_order_acquire))
-                h->bulk_transmit(b);
-    };
-
-    Machine machine(options.machine, kernel, initrd, std::move(outputs));
-    machine_ptr.store(&machine);
-    MachineLink link(machine);
     host::LineStartTracker stdout_line;
-    host.emplace(host_config(options, machine, link, start, command_started, stdout_line));
-    host_ptr.store(&*host, std::memory_order_release);
+    host::HostLoop host(host_config(options, machine, start, command_started, stdout_line));
     const auto built = clock::now();
     if (verbose) {
         const auto& map = machine.memory_map();
@@ -240,11 +180,24 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
         say(fmt::format("kernel command line: {}", map.cmdline));
     }
 
-    host->start();
-    const Stop stop = machine.run(start + options.boot_timeout);
+    MachineOutputs outputs;
+    outputs.com1 = [&](byte_view b) { com1.feed(b); };
+    outputs.com2 = [&](byte_view b) {
+        std::lock_guard lock(com2_mutex);
+        com2.feed(b);
+    };
+    // On the device thread with the device locked: bulk_transmit copies the
+    // bytes into the loop's bounded queue and returns.
+    outputs.console = [&host](std::uint32_t port, byte_view b) {
+        if (port == bulk_port)
+            host.bulk_transmit(b);
+    };
+
+    host.start();
+    const Stop stop = machine.run(start + options.boot_timeout, std::move(outputs));
     // Every vCPU has stopped and the console's queues were drained: the
     // final pass over both channels, then the result.
-    const host::RunResult& result = host->stop_after_vcpus();  // lives with `host`: no copy
+    const host::RunResult& result = host.stop_after_vcpus();  // lives with `host`: no copy
     {
         std::lock_guard lock(com2_mutex);
         com2.finish();

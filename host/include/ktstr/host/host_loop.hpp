@@ -18,8 +18,9 @@
 // Everything else is counted and logged.
 //
 // Use, from the VMM:
-//   1. construct (the SHM ring header is initialised here: before any vCPU
-//      runs), optionally add subscribers through dispatcher(), start();
+//   1. construct (after the SHM ring header was written: the VMM does it
+//      when it maps the region), optionally add subscribers through
+//      dispatcher(), start();
 //   2. the console's transmit sink calls bulk_transmit() for port 1;
 //      send_to_guest pushes into port 1's receive side;
 //   3. after every vCPU thread has stopped (so no sink call is running or
@@ -50,8 +51,8 @@ namespace ktstr::host {
 struct HostLoopConfig {
     GuestMemory memory;                // the VMM's guest mappings, the SHM region's included
     std::uint64_t shm_base = 0;        // guest-physical start of the SHM region
-    std::uint64_t shm_size = 0;        // 0: no SHM ring
-    bool init_shm_ring = true;         // write a fresh ring header at construction
+    std::uint64_t shm_size = 0;        // 0: no SHM ring; else its header is written
+                                       // (common ring_init) before any vCPU runs
     std::chrono::microseconds shm_poll_interval{1000};
 
     BulkChannelConfig bulk;
@@ -66,11 +67,9 @@ struct HostLoopConfig {
 
     // Snapshot captures go under output_dir/snapshots (created by the
     // first capture; without output_dir captures answer ERR). The message
-    // log is messages_path if set, else output_dir/messages.jsonl if
-    // output_dir is set and log_in_output_dir, else there is none.
+    // log goes to messages_path; empty: there is none.
     std::filesystem::path output_dir;
     std::filesystem::path messages_path;
-    bool log_in_output_dir = true;
     std::uint64_t message_log_max_bytes = 256ull << 20;  // MessageLog's cap (message_log.hpp)
     std::size_t max_snapshot_captures = 64;
     std::uint64_t max_snapshot_bytes = 1ull << 30;       // all captures' files together
@@ -86,8 +85,7 @@ class HostLoop {
 public:
     // Throws std::invalid_argument when the SHM range is not inside one
     // guest mapping or the interval is not positive, std::runtime_error
-    // when the message log (or the output directory it goes to) cannot be
-    // created.
+    // when the message log cannot be created.
     explicit HostLoop(HostLoopConfig config);
     // Stops and joins the loop thread without a final drain if
     // stop_after_vcpus() was not called.
