@@ -1,6 +1,6 @@
 // Whole images: plan, write, cache, and read back. Busybox stands in for
-// ktstr-init (any static program will do as /init here); the boot of such
-// an image is tests/cli/initramfs_cli_test.py.
+// ktstr-init (any static program will do as /init here). Booting a built
+// image is tests/vm/run_vm_test.py's part (`ktstr-vmm run` builds one).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
