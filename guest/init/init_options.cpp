@@ -3,7 +3,7 @@
 #include <charconv>
 #include <string>
 
-#include "ktstr/guest/kernel_cmdline.hpp"
+#include "ktstr/common/kernel_cmdline_params.hpp"
 
 namespace ktstr::init {
 namespace {
@@ -12,7 +12,7 @@ constexpr std::uint64_t max_wait_ms = 3600 * 1000;
 
 std::string absolute_path(std::string_view cmdline, std::string_view key, std::string fallback,
                           std::vector<std::string>& errors) {
-    auto v = guest::cmdline_value(cmdline, key);
+    auto v = cmdline_params::cmdline_value(cmdline, key);
     if (!v)
         return fallback;
     if (v->empty() || v->front() != '/') {
@@ -24,7 +24,7 @@ std::string absolute_path(std::string_view cmdline, std::string_view key, std::s
 
 std::chrono::milliseconds millis(std::string_view cmdline, std::string_view key, std::chrono::milliseconds fallback,
                                  std::vector<std::string>& errors) {
-    auto v = guest::cmdline_value(cmdline, key);
+    auto v = cmdline_params::cmdline_value(cmdline, key);
     if (!v)
         return fallback;
     std::uint64_t n = 0;
@@ -41,18 +41,18 @@ std::chrono::milliseconds millis(std::string_view cmdline, std::string_view key,
 
 InitOptions parse_init_options(std::string_view cmdline, std::vector<std::string>& errors) {
     InitOptions o;
-    o.guest = guest::cmdline_has_token(cmdline, "KTSTR_GUEST=1");
-    o.command_file = absolute_path(cmdline, "KTSTR_INIT_COMMAND", o.command_file, errors);
-    o.env_file = absolute_path(cmdline, "KTSTR_INIT_ENV", o.env_file, errors);
-    o.modules_file = absolute_path(cmdline, "KTSTR_INIT_MODULES", o.modules_file, errors);
-    o.com2 = absolute_path(cmdline, "KTSTR_INIT_COM2", o.com2, errors);
-    o.port_wait = millis(cmdline, "KTSTR_INIT_PORT_WAIT_MS", o.port_wait, errors);
-    o.sysrdy_budget = millis(cmdline, "KTSTR_INIT_SYSRDY_MS", o.sysrdy_budget, errors);
-    if (auto e = guest::cmdline_value(cmdline, "KTSTR_INIT_ECHO")) {
+    o.guest = cmdline_params::cmdline_has_token(cmdline, cmdline_params::guest_word);
+    o.command_file = absolute_path(cmdline, cmdline_params::init_command_key, o.command_file, errors);
+    o.env_file = absolute_path(cmdline, cmdline_params::init_env_key, o.env_file, errors);
+    o.modules_file = absolute_path(cmdline, cmdline_params::init_modules_key, o.modules_file, errors);
+    o.com2 = absolute_path(cmdline, cmdline_params::init_com2_key, o.com2, errors);
+    o.port_wait = millis(cmdline, cmdline_params::init_port_wait_key, o.port_wait, errors);
+    o.sysrdy_budget = millis(cmdline, cmdline_params::init_sysrdy_key, o.sysrdy_budget, errors);
+    if (auto e = cmdline_params::cmdline_value(cmdline, cmdline_params::init_echo_key)) {
         if (*e == "0" || *e == "1")
             o.echo = *e == "1";
         else
-            errors.push_back("KTSTR_INIT_ECHO=" + std::string(*e) + ": must be 0 or 1");
+            errors.push_back(std::string(cmdline_params::init_echo_key) + "=" + std::string(*e) + ": must be 0 or 1");
     }
     return o;
 }

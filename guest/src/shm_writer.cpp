@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "ktstr/common/kernel_cmdline_params.hpp"
 #include "ktstr/guest/kernel_cmdline.hpp"
 #include "ktstr/guest/paths.hpp"
 #include "ktstr/guest/unique_fd.hpp"
@@ -97,7 +98,7 @@ std::shared_ptr<ShmWriter> shm_writer() {
         return writer;
     generation = gen;
     writer.reset();
-    auto params = parse_shm_params(read_kernel_cmdline());
+    auto params = cmdline_params::parse_shm_params(read_kernel_cmdline());
     if (!params)
         return nullptr;  // no ring in this guest: not worth a warning
     try {

@@ -43,10 +43,12 @@
 
 #include <fmt/core.h>
 
+#include <ktstr/common/kernel_cmdline_params.hpp>
 #include <ktstr/common/msg_type.hpp>
 #include <ktstr/common/payloads.hpp>
 #include <ktstr/common/tlv_assembler.hpp>
 
+#include "arch/x86_64/layout.hpp"
 #include "cli/command.hpp"
 #include "cli/kvm_option.hpp"
 #include "cli/process_memory.hpp"
@@ -299,7 +301,8 @@ std::vector<std::string> ktstr_argv(const BenchOptions& o) {
 // the SHM ring, which QEMU does not provide. microvm has one serial port:
 // ktstr-init finds no COM2 and says so on the (discarded) console.
 std::vector<std::string> qemu_argv(const BenchOptions& o) {
-    std::string cmdline = "console=ttyS0 panic=-1 pci=off reboot=acpi KTSTR_GUEST=1 quiet KTSTR_INIT_ECHO=0";
+    std::string cmdline = fmt::format("{} {} quiet {}=0", vmm::x86_64::base_cmdline, cmdline_params::guest_word,
+                                      cmdline_params::init_echo_key);
     if (!o.qemu_append.empty())
         cmdline += " " + o.qemu_append;
     return {o.qemu,

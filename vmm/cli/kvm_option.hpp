@@ -1,5 +1,5 @@
 // `--kvm auto|host|emulated`, shared by every subcommand that needs KVM
-// (kvm-check now, run later):
+// (kvm-check, run, bench-boot):
 //
 //   host       use /dev/kvm here; fail if it is unusable
 //   emulated   re-run the same command inside the emulated KVM host (a

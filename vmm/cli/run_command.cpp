@@ -20,6 +20,8 @@
 
 #include <fmt/core.h>
 
+#include "ktstr/common/kernel_cmdline_params.hpp"
+
 #include "arch/x86_64/bzimage.hpp"
 #include "arch/x86_64/layout.hpp"
 #include "cli/command.hpp"
@@ -217,7 +219,8 @@ vmm::UniqueFd open_output_file(const char* option, const std::string& path) {
 // ktstr-init's echo of the command's output likewise only with --verbose
 // (the output arrives on the bulk port anyway).
 std::string cmdline_extra(const RunOptions& o) {
-    std::string s = o.verbose ? "KTSTR_INIT_ECHO=1" : "quiet KTSTR_INIT_ECHO=0";
+    std::string s = o.verbose ? fmt::format("{}=1", cmdline_params::init_echo_key)
+                              : fmt::format("quiet {}=0", cmdline_params::init_echo_key);
     if (!o.append.empty())
         s += " " + o.append;
     return s;

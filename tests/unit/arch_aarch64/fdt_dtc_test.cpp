@@ -5,18 +5,16 @@
 // beyond libfdt's format.
 #include <catch2/catch.hpp>
 
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include "arch/aarch64/fdt_builder.hpp"
 #include "arch/aarch64/layout.hpp"
 #include "expected_shape.hpp"
+#include "ktstr/test/file_contents.hpp"
+#include "ktstr/test/shell_command.hpp"
+#include "ktstr/test/temp_dir.hpp"
 
 using namespace ktstr;
 using namespace ktstr::vmm;
@@ -25,26 +23,6 @@ using namespace ktstr::vmm::aarch64::test;
 
 namespace {
 
-// A file under $TMPDIR, removed on scope exit.
-class TempFile {
-public:
-    TempFile() {
-        const char* dir = std::getenv("TMPDIR");
-        path_ = std::string(dir && *dir ? dir : "/tmp") + "/ktstr-dtb-XXXXXX";
-        int fd = ::mkstemp(path_.data());
-        if (fd < 0)
-            throw std::runtime_error("mkstemp failed");
-        ::close(fd);
-    }
-    ~TempFile() { ::unlink(path_.c_str()); }
-    TempFile(const TempFile&) = delete;
-    TempFile& operator=(const TempFile&) = delete;
-    const std::string& path() const noexcept { return path_; }
-
-private:
-    std::string path_;
-};
-
 struct Decompiled {
     int status = -1;
     std::string dts;
@@ -52,22 +30,11 @@ struct Decompiled {
 };
 
 Decompiled decompile(const byte_buffer& blob) {
-    TempFile in, err;
-    {
-        std::ofstream f(in.path(), std::ios::binary);
-        f.write(reinterpret_cast<const char*>(blob.data()), static_cast<std::streamsize>(blob.size()));
-    }
-    const std::string cmd = std::string(KTSTR_DTC) + " -I dtb -O dts -o - " + in.path() + " 2>" + err.path();
-    Decompiled d;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    REQUIRE(p != nullptr);
-    char buf[4096];
-    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;)
-        d.dts.append(buf, n);
-    d.status = ::pclose(p);
-    std::ifstream e(err.path());
-    d.warnings.assign(std::istreambuf_iterator<char>(e), std::istreambuf_iterator<char>());
-    return d;
+    const ktstr::test::TempDir dir("dtb");
+    const auto in = dir.write("in.dtb", {reinterpret_cast<const char*>(blob.data()), blob.size()});
+    const auto err = dir.path() / "stderr";
+    const auto r = ktstr::test::shell(std::string(KTSTR_DTC) + " -I dtb -O dts -o - " + in.string() + " 2>" + err.string());
+    return {r.status, r.out, ktstr::test::read_text(err)};
 }
 
 struct Source {

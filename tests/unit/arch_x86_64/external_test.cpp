@@ -13,19 +13,24 @@
 #include <string>
 #include <vector>
 
-#include <stdlib.h>
-#include <sys/wait.h>
 
 #include "arch/x86_64/acpi/acpi_tables.hpp"
 #include "arch/x86_64/boot_plan.hpp"
 #include "arch/x86_64/bzimage.hpp"
 #include "arch/x86_64/layout.hpp"
 #include "arch/x86_64/reset_vector.hpp"
+#include "ktstr/test/file_contents.hpp"
+#include "ktstr/test/shell_command.hpp"
+#include "ktstr/test/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace ktstr;
 using namespace ktstr::vmm;
 using namespace ktstr::vmm::x86_64;
+using ktstr::test::shell;
+using ktstr::test::ShellResult;
+using ktstr::test::TempDir;
+using ktstr::test::read_text;
 
 namespace {
 
@@ -55,45 +60,10 @@ std::optional<fs::path> debian_kernel() {
     return found.back();
 }
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "ktstr-acpi-XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-};
-
-struct CommandResult {
-    int status = -1;
-    std::string output;
-};
-
-CommandResult run(const std::string& command) {
-    CommandResult r;
-    FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-    REQUIRE(p != nullptr);
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-        r.output.append(buf, n);
-    const int st = ::pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-}
+// Standard error too: iasl and objdump report problems there.
+ShellResult run(const std::string& command) { return shell(command + " 2>&1"); }
 
 bool have_iasl() { return run("command -v iasl").status == 0; }
-
-std::string read_text(const fs::path& p) {
-    std::ifstream in(p);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 }  // namespace
 
@@ -150,7 +120,7 @@ TEST_CASE("iasl -d disassembles every table without errors; the DSDT holds LNRO0
     r.cpus = 4;
     r.virtio_devices = 2;
     const acpi::AcpiTables tables = acpi::build_acpi_tables(layout_x86_64(r));
-    TempDir dir;
+    TempDir dir{"acpi"};
     for (const acpi::AcpiTable& t : tables.tables) {
         // iasl 20200925 takes no raw RSDP ("does not contain a valid ACPI
         // table"); acpi_tables_test checks its fields and both checksums.
@@ -158,18 +128,18 @@ TEST_CASE("iasl -d disassembles every table without errors; the DSDT holds LNRO0
             continue;
         const std::string name = t.signature;
         INFO(name);
-        const fs::path dat = dir.path / (name + ".dat");
+        const fs::path dat = dir.path() / (name + ".dat");
         {
             std::ofstream out(dat, std::ios::binary);
             const byte_view b = tables.table(t);
             out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
         }
-        const CommandResult res = run("cd '" + dir.path.string() + "' && iasl -d '" + dat.filename().string() + "'");
-        INFO(res.output);
+        const ShellResult res = run("cd '" + dir.path().string() + "' && iasl -d '" + dat.filename().string() + "'");
+        INFO(res.out);
         CHECK(res.status == 0);
-        CHECK(res.output.find("Error") == std::string::npos);
-        CHECK(res.output.find("Warning") == std::string::npos);
-        const std::string dsl = read_text(dir.path / (name + ".dsl"));
+        CHECK(res.out.find("Error") == std::string::npos);
+        CHECK(res.out.find("Warning") == std::string::npos);
+        const std::string dsl = read_text(dir.path() / (name + ".dsl"));
         CHECK_FALSE(dsl.empty());
         CHECK(dsl.find("Invalid") == std::string::npos);
         if (name == "DSDT") {
@@ -193,20 +163,20 @@ TEST_CASE("objdump reads the reset vector as real-mode code writing the reset po
         std::cout << "SKIPPED: objdump not installed (Debian package binutils)\n";
         return;
     }
-    TempDir dir;
-    const fs::path bin = dir.path / "reset_vector.bin";
+    TempDir dir{"acpi"};
+    const fs::path bin = dir.path() / "reset_vector.bin";
     {
         const byte_buffer code = build_reset_vector();
         std::ofstream out(bin, std::ios::binary);
         out.write(reinterpret_cast<const char*>(code.data()), static_cast<std::streamsize>(code.size()));
     }
-    const CommandResult res =
+    const ShellResult res =
         run("objdump -D -b binary -mi8086 --adjust-vma=0xffff0 '" + bin.string() + "'");
-    INFO(res.output);
+    INFO(res.out);
     REQUIRE(res.status == 0);
-    CHECK(res.output.find("mov    $0x602,%dx") != std::string::npos);
-    CHECK(res.output.find("mov    $0x1,%al") != std::string::npos);
-    CHECK(res.output.find("out    %al,(%dx)") != std::string::npos);
-    CHECK(res.output.find("hlt") != std::string::npos);
-    CHECK(res.output.find("jmp    0xffff6") != std::string::npos);  // back to the hlt
+    CHECK(res.out.find("mov    $0x602,%dx") != std::string::npos);
+    CHECK(res.out.find("mov    $0x1,%al") != std::string::npos);
+    CHECK(res.out.find("out    %al,(%dx)") != std::string::npos);
+    CHECK(res.out.find("hlt") != std::string::npos);
+    CHECK(res.out.find("jmp    0xffff6") != std::string::npos);  // back to the hlt
 }

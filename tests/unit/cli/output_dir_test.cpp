@@ -8,36 +8,20 @@
 #include <sys/stat.h>
 
 #include "cli/output_dir.hpp"
+#include "ktstr/test/temp_dir.hpp"
 
 using namespace ktstr::cli;
 namespace fs = std::filesystem;
 
-namespace {
-
-struct Base {
-    fs::path path;
-    Base() {
-        std::string tmpl = (fs::temp_directory_path() / "ktstr-cli-test.XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path = tmpl;
-    }
-    ~Base() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-}  // namespace
-
 TEST_CASE("run output directory: new, private, unpredictable; removed at the end only when empty") {
-    Base base;
+    const ktstr::test::TempDir base("cli-test");
     fs::path first, second;
     {
-        RunOutputDir a(base.path), b(base.path);
+        RunOutputDir a(base.path()), b(base.path());
         first = a.path();
         second = b.path();
         CHECK(first != second);
-        CHECK(first.parent_path() == base.path);
+        CHECK(first.parent_path() == base.path());
         CHECK(first.filename().string().starts_with("ktstr-vmm-run-"));
         CHECK(first.filename().string().size() == std::string("ktstr-vmm-run-XXXXXX").size());
         struct stat st {};
@@ -51,9 +35,9 @@ TEST_CASE("run output directory: new, private, unpredictable; removed at the end
 }
 
 TEST_CASE("run output directory: a base that does not exist is a one-line error") {
-    Base base;
-    CHECK_THROWS_WITH(RunOutputDir(base.path / "missing"),
-                      Catch::StartsWith("cannot create an output directory in " + (base.path / "missing").string()));
+    const ktstr::test::TempDir base("cli-test");
+    CHECK_THROWS_WITH(RunOutputDir(base.path() / "missing"),
+                      Catch::StartsWith("cannot create an output directory in " + (base.path() / "missing").string()));
 }
 
 TEST_CASE("run output directory: the base is $TMPDIR, else /tmp") {

@@ -16,31 +16,15 @@
 
 #include "emulated_host/guest_side.hpp"
 #include "emulated_host/return_stream.hpp"
+#include "ktstr/test/file_contents.hpp"
+#include "ktstr/test/temp_dir.hpp"
 
 using namespace ktstr::vmm::emulated_host;
+using ktstr::test::TempDir;
+using ktstr::test::read_text;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string t = (fs::temp_directory_path() / "ktstr-guestside-XXXXXX").string();
-        REQUIRE(::mkdtemp(t.data()) != nullptr);
-        path = t;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-std::string read_text(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
 
 void make_port(const fs::path& sys, const fs::path& dev, const std::string& node, const std::string& name) {
     fs::create_directories(sys / node);
@@ -50,8 +34,8 @@ void make_port(const fs::path& sys, const fs::path& dev, const std::string& node
 
 // A port directory with the data port, and someone else's port 1.
 struct Ports {
-    TempDir d;
-    fs::path sys = d.path / "sys", dev = d.path / "dev";
+    TempDir d{"guestside"};
+    fs::path sys = d.path() / "sys", dev = d.path() / "dev";
     Ports() {
         fs::create_directories(dev);
         make_port(sys, dev, "vport0p1", "ktstr-bulk");
@@ -101,8 +85,8 @@ Returned replay(const fs::path& stream_file, std::vector<fs::path> outputs) {
 TEST_CASE("guest side: stdout and stderr, then the output files and the end, and the exit status") {
     Ports p;
     auto o = p.options();
-    o.cwd = p.d.path / "work" / "dir";
-    o.outputs = {p.d.path / "results" / "report.txt"};
+    o.cwd = p.d.path() / "work" / "dir";
+    o.outputs = {p.d.path() / "results" / "report.txt"};
     o.command = {"/bin/sh", "-c", "echo out; echo err >&2; echo more; pwd > ../../results/report.txt; exit 3"};
     CHECK(run_in_child(o) == 3);
 
@@ -112,7 +96,7 @@ TEST_CASE("guest side: stdout and stderr, then the output files and the end, and
     CHECK(r.ended);
     CHECK(r.out == "out\nmore\n");
     CHECK(r.err == "err\n");
-    CHECK(read_text(o.outputs[0]) == (p.d.path / "work" / "dir").string() + "\n");
+    CHECK(read_text(o.outputs[0]) == (p.d.path() / "work" / "dir").string() + "\n");
 }
 
 TEST_CASE("guest side: a command killed by a signal reports 128 + the signal") {
@@ -126,7 +110,7 @@ TEST_CASE("guest side: a command killed by a signal reports 128 + the signal") {
 TEST_CASE("guest side: a missing command gives 127 and says so on stderr") {
     Ports p;
     auto o = p.options();
-    o.command = {(p.d.path / "no-such-program").string()};
+    o.command = {(p.d.path() / "no-such-program").string()};
     CHECK(run_in_child(o) == 127);
     auto r = replay(p.data(), {});
     CHECK_THAT(r.err, Catch::Contains("cannot run"));
@@ -149,10 +133,10 @@ TEST_CASE("guest side: a descendant holding the output open does not hold up the
 }
 
 TEST_CASE("guest side: a port that never appears gives 125 within the wait") {
-    TempDir d;
+    TempDir d{"guestside"};
     GuestSideOptions o;
-    o.ports_dir = d.path / "sys";
-    o.dev_dir = d.path / "dev";
+    o.ports_dir = d.path() / "sys";
+    o.dev_dir = d.path() / "dev";
     o.port_wait = std::chrono::milliseconds(100);
     o.command = {"/bin/true"};
     CHECK(run_in_child(o) == 125);

@@ -7,23 +7,12 @@
 #include <vector>
 
 #include "emulated_host/input_paths.hpp"
+#include "ktstr/test/temp_dir.hpp"
 
 using namespace ktstr::vmm::emulated_host;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string t = (fs::temp_directory_path() / "ktstr-inputs-XXXXXX").string();
-        REQUIRE(::mkdtemp(t.data()) != nullptr);
-        path = t;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 }  // namespace
 
 TEST_CASE("absolute_from: relative to the working directory, normalised, no trailing slash") {
@@ -34,16 +23,16 @@ TEST_CASE("absolute_from: relative to the working directory, normalised, no trai
 }
 
 TEST_CASE("files_named_by: existing regular files, as arguments or --option=value, once each") {
-    TempDir d;
-    std::ofstream(d.path / "code.bin") << "x";
-    std::ofstream(d.path / "other") << "y";
-    fs::create_directory(d.path / "dir");
+    ktstr::test::TempDir d("inputs");
+    std::ofstream(d.path() / "code.bin") << "x";
+    std::ofstream(d.path() / "other") << "y";
+    fs::create_directory(d.path() / "dir");
     const std::vector<std::string> args{
-        "kvm-check",      "--code",           "code.bin",   "--x=" + (d.path / "other").string(),
-        "code.bin",       (d.path / "dir").string(), "missing", "/dev/null",
+        "kvm-check",      "--code",           "code.bin",   "--x=" + (d.path() / "other").string(),
+        "code.bin",       (d.path() / "dir").string(), "missing", "/dev/null",
         "/proc/self/status", "--report=report.txt",
     };
-    std::ofstream(d.path / "report.txt") << "old";
-    const auto files = files_named_by(args, {d.path / "report.txt"}, d.path);
-    CHECK(files == std::vector<fs::path>{d.path / "code.bin", d.path / "other"});
+    std::ofstream(d.path() / "report.txt") << "old";
+    const auto files = files_named_by(args, {d.path() / "report.txt"}, d.path());
+    CHECK(files == std::vector<fs::path>{d.path() / "code.bin", d.path() / "other"});
 }

@@ -15,36 +15,16 @@
 
 #include "emulated_host/return_stream.hpp"
 #include "ktstr/common/bytes.hpp"
+#include "ktstr/test/file_contents.hpp"
+#include "ktstr/test/temp_dir.hpp"
 
 using namespace ktstr::vmm::emulated_host;
+using ktstr::test::TempDir;
+using ktstr::test::read_text;
+using ktstr::test::write_text;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string t = (fs::temp_directory_path() / "ktstr-retstream-XXXXXX").string();
-        REQUIRE(::mkdtemp(t.data()) != nullptr);
-        path = t;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-void write_text(const fs::path& p, const std::string& s) {
-    std::ofstream f(p, std::ios::binary | std::ios::trunc);
-    f << s;
-}
-
-std::string read_text(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
 
 ktstr::byte_view bytes_of(const std::string& s) {
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
@@ -105,9 +85,9 @@ struct Collecting {
 };
 
 TEST_CASE("return stream: output chunks, files and a directory tree come back byte for byte, whatever the read sizes") {
-    TempDir scratch;
-    const auto report = scratch.path / "out" / "report.txt";
-    const auto tree = scratch.path / "out" / "tree";
+    TempDir scratch{"retstream"};
+    const auto report = scratch.path() / "out" / "report.txt";
+    const auto tree = scratch.path() / "out" / "tree";
     fs::create_directories(tree / "sub" / "empty");
     write_text(report.string(), "api_version=12\n");
     std::string big(300000, '\0');
@@ -118,15 +98,15 @@ TEST_CASE("return stream: output chunks, files and a directory tree come back by
     ::chmod((tree / "empty.txt").c_str(), 0640);
     fs::create_symlink("/etc/passwd", tree / "link");  // skipped: not a regular file
 
-    const std::vector<fs::path> outputs{report, tree, scratch.path / "out" / "never-written"};
+    const std::vector<fs::path> outputs{report, tree, scratch.path() / "out" / "never-written"};
     std::string big_out(3 * (1 << 20) + 5, 'o');  // more than one chunk record
-    const auto stream = stream_of(scratch.path, outputs, big_out, "an error\n");
+    const auto stream = stream_of(scratch.path(), outputs, big_out, "an error\n");
 
     for (std::size_t chunk : {std::size_t{7}, std::size_t{4096}, std::size_t{100000}, stream.size()}) {
         // Move the originals away; the receiver must recreate them.
-        const auto saved = scratch.path / "saved";
-        fs::rename(scratch.path / "out", saved);
-        Collecting c({.files = {report, scratch.path / "out" / "never-written"}, .directories = {tree}});
+        const auto saved = scratch.path() / "saved";
+        fs::rename(scratch.path() / "out", saved);
+        Collecting c({.files = {report, scratch.path() / "out" / "never-written"}, .directories = {tree}});
         auto& r = c.receiver;
         feed_in_chunks(r, stream, chunk);
         CHECK(r.ended());
@@ -140,9 +120,9 @@ TEST_CASE("return stream: output chunks, files and a directory tree come back by
         CHECK((fs::status(tree / "empty.txt").permissions() & fs::perms::group_read) != fs::perms::none);
         CHECK(fs::is_directory(tree / "sub" / "empty"));
         CHECK_FALSE(fs::exists(tree / "link"));
-        CHECK_FALSE(fs::exists(scratch.path / "out" / "never-written"));
-        fs::remove_all(scratch.path / "out");
-        fs::rename(saved, scratch.path / "out");
+        CHECK_FALSE(fs::exists(scratch.path() / "out" / "never-written"));
+        fs::remove_all(scratch.path() / "out");
+        fs::rename(saved, scratch.path() / "out");
     }
 }
 
@@ -152,9 +132,9 @@ TEST_CASE("return stream: no bytes at all is not an error (the guest never got t
 }
 
 TEST_CASE("return stream: hostile records are refused and nothing lands outside the declared outputs") {
-    TempDir scratch;
-    const auto allowed = scratch.path / "allowed";
-    const auto outside = scratch.path / "outside.txt";
+    TempDir scratch{"retstream"};
+    const auto allowed = scratch.path() / "allowed";
+    const auto outside = scratch.path() / "outside.txt";
     struct Case {
         const char* what;
         std::vector<std::uint8_t> bytes;
@@ -196,8 +176,8 @@ TEST_CASE("return stream: hostile records are refused and nothing lands outside 
 }
 
 TEST_CASE("return stream: a stream cut inside a file leaves no file, not even the partial one") {
-    TempDir scratch;
-    const auto target = scratch.path / "report.txt";
+    TempDir scratch{"retstream"};
+    const auto target = scratch.path() / "report.txt";
     auto bytes = header("KTOF", return_kind_file, 0644, target.string(), 1000);
     bytes.resize(bytes.size() + 10, 'x');
     ReturnStreamReceiver r({.files = {target}}, {});
@@ -206,12 +186,12 @@ TEST_CASE("return stream: a stream cut inside a file leaves no file, not even th
     REQUIRE(err);
     CHECK_THAT(*err, Catch::Contains("990 bytes short"));
     CHECK_FALSE(fs::exists(target));
-    CHECK(fs::is_empty(scratch.path));
+    CHECK(fs::is_empty(scratch.path()));
 }
 
 TEST_CASE("return stream: a stream without its end record, and bytes after it, are errors") {
-    TempDir scratch;
-    const auto target = scratch.path / "a";
+    TempDir scratch{"retstream"};
+    const auto target = scratch.path() / "a";
     {
         ReturnStreamReceiver r({.files = {target}}, {});
         r.feed(header("KTOF", return_kind_file, 0644, target.string(), 0));
@@ -240,8 +220,8 @@ TEST_CASE("return stream: is_plain_absolute") {
 }
 
 TEST_CASE("return stream: a returned file keeps its permission bits but never setuid, setgid or sticky") {
-    TempDir scratch;
-    const auto target = scratch.path / "tool";
+    TempDir scratch{"retstream"};
+    const auto target = scratch.path() / "tool";
     auto bytes = header("KTOF", return_kind_file, 06755 | 01000, target.string(), 2);
     bytes.push_back('#');
     bytes.push_back('!');
@@ -261,8 +241,8 @@ TEST_CASE("return stream: repeated directory and empty-file records do not grow 
     // to 1.8 GiB: every record was appended to a list. The heap in use
     // (glibc's count; a sanitizer's allocator reports nothing and the test
     // then checks nothing) must not grow with the number of records.
-    TempDir scratch;
-    const auto dir = scratch.path / "out";
+    TempDir scratch{"retstream"};
+    const auto dir = scratch.path() / "out";
     const auto dir_record = header("KTOF", return_kind_directory, 0755, (dir / "sub").string(), 0);
     const auto file_record = header("KTOF", return_kind_file, 0644, (dir / "empty").string(), 0);
     ReturnStreamReceiver r({.directories = {dir}}, {}, {.max_entries = 1'000'000});
@@ -282,46 +262,46 @@ TEST_CASE("return stream: repeated directory and empty-file records do not grow 
 }
 
 TEST_CASE("return stream: a file record naming a declared output directory itself is refused, nothing lands next to it") {
-    TempDir scratch;
-    const auto out = scratch.path / "out";
+    TempDir scratch{"retstream"};
+    const auto out = scratch.path() / "out";
     auto file_record = header("KTOF", return_kind_file, 0644, out.string(), 3);
     SECTION("the directory does not exist yet") {
         ReturnStreamReceiver r({.directories = {out}}, {});
         r.feed(file_record);
-        CHECK(fs::is_empty(scratch.path));  // no "out.ktstr-partial" beside it
+        CHECK(fs::is_empty(scratch.path()));  // no "out.ktstr-partial" beside it
         r.feed(bytes_of("abc"));
         r.feed(end_record());
         const auto err = r.finish();
         REQUIRE(err);
         CHECK_THAT(*err, Catch::Contains("refused path") && Catch::Contains("declared directory"));
-        CHECK(fs::is_empty(scratch.path));
+        CHECK(fs::is_empty(scratch.path()));
     }
     SECTION("the stream made it a directory first") {
         ReturnStreamReceiver r({.directories = {out}}, {});
         r.feed(header("KTOF", return_kind_directory, 0755, out.string(), 0));
         r.feed(file_record);
-        CHECK(std::vector<fs::path>(fs::directory_iterator(scratch.path), {}) == std::vector<fs::path>{out});
+        CHECK(std::vector<fs::path>(fs::directory_iterator(scratch.path()), {}) == std::vector<fs::path>{out});
         REQUIRE(r.error());
         CHECK_THAT(*r.error(), Catch::Contains("declared directory"));
     }
     SECTION("a directory record naming a declared file is refused too") {
-        const auto report = scratch.path / "report.txt";
+        const auto report = scratch.path() / "report.txt";
         ReturnStreamReceiver r({.files = {report}}, {});
         r.feed(header("KTOF", return_kind_directory, 0755, report.string(), 0));
         REQUIRE(r.error());
         CHECK_THAT(*r.error(), Catch::Contains("declared file"));
-        CHECK(fs::is_empty(scratch.path));
+        CHECK(fs::is_empty(scratch.path()));
     }
 }
 
 TEST_CASE("return stream: a symbolic link planted inside an output directory is never followed") {
-    TempDir scratch;
-    const auto out = scratch.path / "out";
-    const auto elsewhere = scratch.path / "elsewhere";
+    TempDir scratch{"retstream"};
+    const auto out = scratch.path() / "out";
+    const auto elsewhere = scratch.path() / "elsewhere";
     fs::create_directories(out);
     fs::create_directories(elsewhere);
     fs::create_directory_symlink(elsewhere, out / "link");
-    const auto victim = scratch.path / "victim.txt";
+    const auto victim = scratch.path() / "victim.txt";
     write_text(victim, "precious");
     fs::create_symlink(victim, out / "file-link");
 
@@ -361,8 +341,8 @@ TEST_CASE("return stream: a symbolic link planted inside an output directory is 
 }
 
 TEST_CASE("return stream: the bytes the files may take are bounded, checked before anything is written") {
-    TempDir scratch;
-    const auto out = scratch.path / "out";
+    TempDir scratch{"retstream"};
+    const auto out = scratch.path() / "out";
     const std::string first(600, 'a');
     auto stream = header("KTOF", return_kind_file, 0644, (out / "first").string(), first.size());
     stream.insert(stream.end(), first.begin(), first.end());
@@ -387,8 +367,8 @@ TEST_CASE("return stream: the bytes the files may take are bounded, checked befo
 }
 
 TEST_CASE("return stream: the number of files and directories is bounded") {
-    TempDir scratch;
-    const auto out = scratch.path / "out";
+    TempDir scratch{"retstream"};
+    const auto out = scratch.path() / "out";
     ReturnStreamReceiver r({.directories = {out}}, {}, {.max_entries = 3});
     for (int i = 0; i < 3; ++i)
         r.feed(header("KTOF", return_kind_directory, 0755, (out / ("d" + std::to_string(i))).string(), 0));

@@ -148,11 +148,11 @@ TEST_CASE("after a write error the handle is dropped and the port reopened", "[g
     const auto sink = sb.path("sink");
     REQUIRE(::symlink("/dev/full", port.c_str()) == 0);
     CHECK_FALSE(send_exit(1));  // ENOSPC
-    ktstr::test::write_file(sink, "");
+    ktstr::test::write_text(sink, "");
     REQUIRE(::unlink(port.c_str()) == 0);
     REQUIRE(::symlink(sink.c_str(), port.c_str()) == 0);
     REQUIRE(send_exit(2));  // a fresh open reaches the new target
-    auto bytes = ktstr::test::read_file(sink);
+    auto bytes = ktstr::test::read_text(sink);
     TlvAssembler a;
     a.feed(as_bytes(bytes));
     auto f = a.next();

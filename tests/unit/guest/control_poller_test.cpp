@@ -16,7 +16,7 @@ using ktstr::test::GuestSandbox;
 namespace {
 
 std::shared_ptr<ShmWriter> make_writer(GuestSandbox& sb) {
-    ktstr::test::write_file(sb.path("mem"), std::string(4096, '\0'));
+    ktstr::test::write_text(sb.path("mem"), std::string(4096, '\0'));
     auto w = std::make_shared<ShmWriter>(PhysMapping::map(sb.path("mem"), 0, 4096));
     ring_init(w->region());
     return w;
@@ -26,14 +26,14 @@ std::shared_ptr<ShmWriter> make_writer(GuestSandbox& sb) {
 
 TEST_CASE("a dump request triggers SysRq-D and is cleared", "[guest][control]") {
     GuestSandbox sb;
-    ktstr::test::write_file(sb.path("sysrq-trigger"), "");
+    ktstr::test::write_text(sb.path("sysrq-trigger"), "");
     auto w = make_writer(sb);
     ring_store_control(w->region(), shm::dump_req_offset, shm::dump_req_sysrq_d);
     auto ev = poll_control_once(w->region());
     CHECK(ev.dump);
     CHECK_FALSE(ev.stall);
     CHECK_FALSE(ev.shutdown);
-    CHECK(ktstr::test::read_file(sb.path("sysrq-trigger")) == "D");
+    CHECK(ktstr::test::read_text(sb.path("sysrq-trigger")) == "D");
     CHECK(ring_load_control(w->region(), shm::dump_req_offset) == 0);
     CHECK_FALSE(poll_control_once(w->region()).dump);
 }
@@ -62,7 +62,7 @@ TEST_CASE("other control values are left alone", "[guest][control]") {
 
 TEST_CASE("the poller thread handles requests and stops at a shutdown request", "[guest][control]") {
     GuestSandbox sb;
-    ktstr::test::write_file(sb.path("sysrq-trigger"), "");
+    ktstr::test::write_text(sb.path("sysrq-trigger"), "");
     auto w = make_writer(sb);
     std::mutex m;
     std::condition_variable cv;

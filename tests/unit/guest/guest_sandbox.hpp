@@ -23,29 +23,15 @@
 #include "ktstr/common/tlv_assembler.hpp"
 #include "ktstr/guest/paths.hpp"
 #include "ktstr/guest/unique_fd.hpp"
+#include "ktstr/test/file_contents.hpp"
+#include "ktstr/test/temp_dir.hpp"
 
 namespace ktstr::test {
-
-inline void write_file(const std::filesystem::path& p, std::string_view bytes) {
-    std::ofstream f(p, std::ios::binary | std::ios::trunc);
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!f)
-        throw std::runtime_error("cannot write " + p.string());
-}
-
-inline std::string read_file(const std::filesystem::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
 
 class GuestSandbox {
 public:
     explicit GuestSandbox(const std::string& cmdline = "console=ttyS0 KTSTR_GUEST=1") {
         ::signal(SIGPIPE, SIG_IGN);  // tests close peers on purpose
-        std::string tmpl = (std::filesystem::temp_directory_path() / "ktstr-guest-test.XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr)
-            throw std::runtime_error("mkdtemp failed");
-        dir_ = tmpl;
         set_cmdline(cmdline);
         guest::Paths p;
         p.cmdline = path("cmdline");
@@ -66,15 +52,13 @@ public:
     ~GuestSandbox() {
         ::unsetenv(guest::bulk_fd_env);
         guest::set_paths(guest::Paths{});
-        std::error_code ec;
-        std::filesystem::remove_all(dir_, ec);
     }
 
-    std::string path(const std::string& name) const { return (dir_ / name).string(); }
-    const std::filesystem::path& dir() const { return dir_; }
+    std::string path(const std::string& name) const { return (dir_.path() / name).string(); }
+    const std::filesystem::path& dir() const { return dir_.path(); }
 
     // Rewrites the command line file; takes effect after refresh().
-    void set_cmdline(const std::string& cmdline) { write_file(dir_ / "cmdline", cmdline); }
+    void set_cmdline(const std::string& cmdline) { write_text(dir_.path() / "cmdline", cmdline); }
     void refresh() { guest::set_paths(guest::paths()); }
 
     // A socketpair; the guest end is handed over through KTSTR_BULK_FD and
@@ -93,7 +77,7 @@ public:
     void close_host() { host_end_.reset(); }
 
 private:
-    std::filesystem::path dir_;
+    TempDir dir_{"guest-test"};  // removed after the destructor has pointed the library away from it
     guest::UniqueFd guest_end_;
     guest::UniqueFd host_end_;
 };

@@ -37,7 +37,7 @@ TEST_CASE("malformed recorded commands are rejected with a reason", "[init][comm
 
 TEST_CASE("recorded command files: a missing environment file is empty", "[init][command]") {
     ktstr::test::GuestSandbox sb;
-    ktstr::test::write_file(sb.path("command"), "/bin/true\0"s);
+    ktstr::test::write_text(sb.path("command"), "/bin/true\0"s);
     auto c = read_recorded_command(sb.path("command"), sb.path("no-env"));
     CHECK(c.argv == std::vector<std::string>{"/bin/true"});
     CHECK(c.env.empty());
@@ -60,7 +60,7 @@ TEST_CASE("executables are resolved like execvp, never from the current director
     CHECK(r.status == Resolve::found);
     CHECK(r.path == "/bin/sh");
     CHECK(resolve_executable("ktstr-no-such-program", "/bin:/usr/bin").status == Resolve::not_found);
-    ktstr::test::write_file(sb.path("script"), "#!/bin/sh\n");
+    ktstr::test::write_text(sb.path("script"), "#!/bin/sh\n");
     ::chmod(sb.path("script").c_str(), 0644);
     auto n = resolve_executable("script", sb.dir().string());
     CHECK(n.status == Resolve::not_executable);
@@ -174,7 +174,7 @@ TEST_CASE("the exit line and exit codes from wait statuses", "[init][exit]") {
 
 TEST_CASE("a serial line writes whole lines", "[init][exit]") {
     ktstr::test::GuestSandbox sb;
-    ktstr::test::write_file(sb.path("com2"), "");
+    ktstr::test::write_text(sb.path("com2"), "");
     {
         SerialLine line(sb.path("com2"));
         REQUIRE(line.is_open());
@@ -182,7 +182,7 @@ TEST_CASE("a serial line writes whole lines", "[init][exit]") {
         line.write_line(exit_line(4));
         line.drain();
     }
-    CHECK(ktstr::test::read_file(sb.path("com2")) == "hello\nKTSTR_EXIT=4\n");
+    CHECK(ktstr::test::read_text(sb.path("com2")) == "hello\nKTSTR_EXIT=4\n");
     SerialLine missing(sb.path("no-such-tty"));
     CHECK_FALSE(missing.is_open());
     missing.write_line("dropped");  // no effect, no crash

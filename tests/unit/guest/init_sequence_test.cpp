@@ -54,8 +54,8 @@ struct InitRun {
     std::string com2;
 
     void go() {
-        ktstr::test::write_file(sb.path("console"), "");
-        ktstr::test::write_file(sb.path("com2"), "");
+        ktstr::test::write_text(sb.path("console"), "");
+        ktstr::test::write_text(sb.path("com2"), "");
         guest::UniqueFd console_fd(::open(sb.path("console").c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
         REQUIRE(console_fd);
         InitSetup setup;
@@ -63,8 +63,8 @@ struct InitRun {
         setup.console_fd = console_fd.get();
         setup.output_grace = 5s;
         code = run_init(setup);
-        console = ktstr::test::read_file(sb.path("console"));
-        com2 = ktstr::test::read_file(sb.path("com2"));
+        console = ktstr::test::read_text(sb.path("console"));
+        com2 = ktstr::test::read_text(sb.path("com2"));
     }
 };
 
@@ -93,7 +93,7 @@ TEST_CASE("run_command forwards stdout and stderr as frames and echoes them", "[
     auto frames = ktstr::test::read_frames(sb.host(), 2, 5s);
     CHECK(concat(frames, MsgType::Stdout) == "out");
     CHECK(concat(frames, MsgType::Stderr) == "err");
-    auto echoed = ktstr::test::read_file(sb.path("echo"));
+    auto echoed = ktstr::test::read_text(sb.path("echo"));
     CHECK(echoed.size() == 6);
     CHECK(echoed.find("out") != std::string::npos);
     CHECK(echoed.find("err") != std::string::npos);
@@ -111,7 +111,7 @@ TEST_CASE("the command inherits the bulk port and a complete PATH", "[init][run]
     RecordedCommand cmd{{"sh", "-c", "echo \"$KTSTR_BULK_FD $PATH\"; printf raw >&$KTSTR_BULK_FD"}, {"PATH=/opt"}};
     auto r = run_command(cmd, o);
     CHECK(r.exit_code == 0);
-    CHECK(ktstr::test::read_file(sb.path("echo")) == std::to_string(fd) + " /opt:/bin:/sbin:/usr/bin:/usr/sbin\n");
+    CHECK(ktstr::test::read_text(sb.path("echo")) == std::to_string(fd) + " /opt:/bin:/sbin:/usr/bin:/usr/sbin\n");
     std::array<char, 4> raw{};
     REQUIRE(::read(sb.host(), raw.data(), raw.size()) == 3);
     CHECK(std::string(raw.data(), 3) == "raw");
@@ -124,12 +124,12 @@ TEST_CASE("run_command: not found, not executable, killed", "[init][run]") {
     CHECK(nf.exit_code == exit_code::not_found);
     CHECK_THAT(nf.failure, Catch::Contains("command not found: ktstr-no-such-command"));
 
-    ktstr::test::write_file(sb.path("plain"), "x");
+    ktstr::test::write_text(sb.path("plain"), "x");
     auto ne = run_command({{sb.path("plain")}, {}}, {});
     CHECK(ne.exit_code == exit_code::not_executable);
 
     // Executable bit but not a program: execve fails in the child.
-    ktstr::test::write_file(sb.path("bad"), std::string("\x7f" "ELF", 4));
+    ktstr::test::write_text(sb.path("bad"), std::string("\x7f" "ELF", 4));
     ::chmod(sb.path("bad").c_str(), 0755);
     auto bad = run_command({{sb.path("bad")}, {}}, {});
     CHECK_FALSE(bad.started);
@@ -145,9 +145,9 @@ TEST_CASE("the init sequence on the host: frames, exit code and the final COM2 l
     GuestSandbox sb;
     sb.set_cmdline(init_cmdline(sb, "KTSTR_GUEST=1"));
     sb.attach_port();
-    ktstr::test::write_file(sb.path("iomem"), "  1e000000-1ee02806 : Kernel code\n  40000000-41ffffff : System RAM\n");
-    ktstr::test::write_file(sb.path("command"), "/bin/sh\0-c\0echo \"hello $GREETING\"; echo oops >&2; exit 5\0"s);
-    ktstr::test::write_file(sb.path("environment"), "GREETING=world\0"s);
+    ktstr::test::write_text(sb.path("iomem"), "  1e000000-1ee02806 : Kernel code\n  40000000-41ffffff : System RAM\n");
+    ktstr::test::write_text(sb.path("command"), "/bin/sh\0-c\0echo \"hello $GREETING\"; echo oops >&2; exit 5\0"s);
+    ktstr::test::write_text(sb.path("environment"), "GREETING=world\0"s);
 
     InitRun run(sb);
     run.go();
@@ -187,7 +187,7 @@ TEST_CASE("without KTSTR_GUEST=1 init runs the command and reports on COM2 only"
     GuestSandbox sb;
     sb.set_cmdline(init_cmdline(sb, "KTSTR_INIT_ECHO=0"));
     sb.attach_port();
-    ktstr::test::write_file(sb.path("command"), "/bin/sh\0-c\0echo quiet; exit 0\0"s);
+    ktstr::test::write_text(sb.path("command"), "/bin/sh\0-c\0echo quiet; exit 0\0"s);
     InitRun run(sb);
     run.go();
     CHECK(run.code == 0);
@@ -219,9 +219,9 @@ TEST_CASE("init failures end with a reason and a non-zero KTSTR_EXIT", "[init][s
         std::filesystem::remove(sb.path("command"));
         std::filesystem::remove(sb.path("modules"));
         if (!c.command.empty())
-            ktstr::test::write_file(sb.path("command"), c.command);
+            ktstr::test::write_text(sb.path("command"), c.command);
         if (!c.modules.empty())
-            ktstr::test::write_file(sb.path("modules"), c.modules);
+            ktstr::test::write_text(sb.path("modules"), c.modules);
         sb.set_cmdline(init_cmdline(sb, c.extra));
         if (c.port) {
             sb.attach_port();

@@ -41,7 +41,7 @@ TEST_CASE("output is forwarded in chunks of at most chunk_size and echoed", "[gu
     GuestSandbox sb;
     sb.attach_port();
     Pipe src;
-    ktstr::test::write_file(sb.path("echo"), "");
+    ktstr::test::write_text(sb.path("echo"), "");
     UniqueFd echo(::open(sb.path("echo").c_str(), O_WRONLY | O_CLOEXEC));
     std::string data;
     for (int i = 0; i < 100000; ++i)  // more than three chunks
@@ -70,7 +70,7 @@ TEST_CASE("output is forwarded in chunks of at most chunk_size and echoed", "[gu
     }
     CHECK(got == data);
     CHECK(frames.size() >= (data.size() + OutputForwarder::chunk_size - 1) / OutputForwarder::chunk_size);
-    CHECK(ktstr::test::read_file(sb.path("echo")) == data);
+    CHECK(ktstr::test::read_text(sb.path("echo")) == data);
     auto st = fwd.stats();
     CHECK(st.bytes == data.size());
     CHECK(st.chunks == frames.size());

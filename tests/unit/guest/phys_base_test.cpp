@@ -43,6 +43,6 @@ TEST_CASE("missing or malformed iomem gives no phys_base", "[guest][iomem]") {
 TEST_CASE("read_phys_base reads the redirected iomem", "[guest][iomem]") {
     ktstr::test::GuestSandbox sb;
     CHECK_FALSE(read_phys_base());
-    ktstr::test::write_file(sb.path("iomem"), native_arch() == Arch::x86_64 ? x86_iomem : arm_iomem);
+    ktstr::test::write_text(sb.path("iomem"), native_arch() == Arch::x86_64 ? x86_iomem : arm_iomem);
     CHECK(read_phys_base() == phys_base_from_iomem(native_arch() == Arch::x86_64 ? x86_iomem : arm_iomem, native_arch()));
 }

@@ -23,7 +23,7 @@ namespace {
 // A file standing in for /dev/mem: `offset` bytes of padding, then a ring
 // region of `size` bytes initialised as the host would.
 void make_mem_file(const std::string& path, std::size_t offset, std::size_t size) {
-    ktstr::test::write_file(path, std::string(offset + size + 4096, '\0'));
+    ktstr::test::write_text(path, std::string(offset + size + 4096, '\0'));
     auto m = PhysMapping::map(path, offset, size);
     ring_init(SharedRegion(m.data(), m.size()));
 }
@@ -39,14 +39,14 @@ std::string shm_cmdline(std::size_t base, std::size_t size) {
 TEST_CASE("a mapping at an unaligned physical address lands on that byte", "[guest][shm]") {
     GuestSandbox sb;
     const auto mem = sb.path("mem");
-    ktstr::test::write_file(mem, std::string(3 * 4096, '\0'));
+    ktstr::test::write_text(mem, std::string(3 * 4096, '\0'));
     {
         auto m = PhysMapping::map(mem, 4096 + 104, 100);
         CHECK(m.size() == 100);
         m.data()[0] = 0x5A;
         m.data()[99] = 0xA5;
     }
-    auto bytes = ktstr::test::read_file(mem);
+    auto bytes = ktstr::test::read_text(mem);
     CHECK(static_cast<std::uint8_t>(bytes[4096 + 104]) == 0x5A);
     CHECK(static_cast<std::uint8_t>(bytes[4096 + 203]) == 0xA5);
     CHECK_THROWS_WITH(PhysMapping::map(sb.path("missing"), 0, 100), Catch::Contains("cannot open"));
@@ -66,7 +66,7 @@ TEST_CASE("the process-wide writer follows the kernel command line", "[guest][sh
     CHECK(w->header().capacity == 0x2000 - shm::header_size);
     CHECK(shm_write(to_u32(MsgType::Exit), encode_i32(42)) == RingWriteStatus::written);
 
-    auto bytes = ktstr::test::read_file(sb.path("mem"));
+    auto bytes = ktstr::test::read_text(sb.path("mem"));
     auto* region = reinterpret_cast<std::uint8_t*>(bytes.data()) + 0x3010;
     auto d = ring_drain(SpanRegion({region, 0x2000}));
     REQUIRE(d.status == RingDrainStatus::ok);
@@ -77,7 +77,7 @@ TEST_CASE("the process-wide writer follows the kernel command line", "[guest][sh
 
 TEST_CASE("a region without an initialised ring is not used", "[guest][shm]") {
     GuestSandbox sb(shm_cmdline(0, 0x1000));
-    ktstr::test::write_file(sb.path("mem"), std::string(0x1000, '\0'));
+    ktstr::test::write_text(sb.path("mem"), std::string(0x1000, '\0'));
     CHECK(shm_writer() == nullptr);
 }
 

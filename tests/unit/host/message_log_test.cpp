@@ -15,10 +15,13 @@
 #include "ktstr/common/payloads.hpp"
 #include "ktstr/host/json_nesting.hpp"
 #include "ktstr/host/message_log.hpp"
-#include "temp_dir.hpp"
+#include "ktstr/test/file_contents.hpp"
+#include "ktstr/test/temp_dir.hpp"
 
 using namespace ktstr;
 using namespace ktstr::host;
+using ktstr::test::read_text;
+using ktstr::test::TempDir;
 
 namespace {
 
@@ -28,13 +31,6 @@ Frame make(MsgType t, byte_view payload) {
     f.payload.assign(payload.begin(), payload.end());
     f.crc_ok = true;
     return f;
-}
-
-std::string read_all(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 }  // namespace
@@ -49,7 +45,7 @@ TEST_CASE("json nesting guard counts brackets outside strings only") {
 }
 
 TEST_CASE("message log: one decode-format line per frame, in order, with its channel") {
-    test::TempDir dir;
+    TempDir dir{"host-test"};
     const auto path = dir.path() / "messages.jsonl";
     MessageLog log(path);
     const auto exit_payload = encode_i32(3);
@@ -61,7 +57,7 @@ TEST_CASE("message log: one decode-format line per frame, in order, with its cha
     REQUIRE(log.flush());
     CHECK(log.lines() == 2);
 
-    std::istringstream lines(read_all(path));
+    std::istringstream lines(read_text(path));
     std::string l1, l2;
     std::getline(lines, l1);
     std::getline(lines, l2);
@@ -98,7 +94,7 @@ TEST_CASE("message log: invalid UTF-8 in a crash text is replaced, not thrown") 
 }
 
 TEST_CASE("message log: past its cap frames are left out, counted, and a last line says so") {
-    test::TempDir dir;
+    TempDir dir{"host-test"};
     const auto frame = make(MsgType::SysRdy, {});
     const auto line_bytes = frame_json_line(Channel::bulk, frame).size() + 1;
     MessageLog log(dir.path() / "m.jsonl", 2 * line_bytes + line_bytes / 2);
@@ -112,7 +108,7 @@ TEST_CASE("message log: past its cap frames are left out, counted, and a last li
     CHECK(log.left_out_frames() == 2);
     CHECK(log.left_out_payload_bytes() == 5);
 
-    std::istringstream lines(read_all(dir.path() / "m.jsonl"));
+    std::istringstream lines(read_text(dir.path() / "m.jsonl"));
     std::vector<std::string> got;
     for (std::string l; std::getline(lines, l);)
         got.push_back(l);
@@ -126,11 +122,11 @@ TEST_CASE("message log: past its cap frames are left out, counted, and a last li
     MessageLog small(dir.path() / "s.jsonl", 1 << 20);
     small.write(Channel::bulk, frame);
     REQUIRE(small.finish());
-    CHECK(read_all(dir.path() / "s.jsonl").find("left_out") == std::string::npos);
+    CHECK(read_text(dir.path() / "s.jsonl").find("left_out") == std::string::npos);
 }
 
 TEST_CASE("message log: an unopenable path throws; no_follow refuses a symbolic link") {
-    test::TempDir dir;
+    TempDir dir{"host-test"};
     CHECK_THROWS_AS(MessageLog(dir.path() / "missing" / "m.jsonl"), std::runtime_error);
     std::filesystem::create_symlink(dir.path() / "target", dir.path() / "link.jsonl");
     CHECK_THROWS_AS(MessageLog(dir.path() / "link.jsonl", message_log_default_max_bytes, true), std::runtime_error);

@@ -1,33 +1,11 @@
-// A fresh directory under the system's temporary directory, removed with
-// everything in it when the test ends.
+// The host tests name the shared temporary directory (ktstr/test/temp_dir.hpp)
+// from their own namespace.
 #pragma once
 
-#include <cstdlib>
-#include <filesystem>
-#include <stdexcept>
-#include <string>
+#include "ktstr/test/temp_dir.hpp"
 
 namespace ktstr::host::test {
 
-class TempDir {
-public:
-    TempDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "ktstr-host-test.XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr)
-            throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const std::filesystem::path& path() const noexcept { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
+using ktstr::test::TempDir;
 
 }  // namespace ktstr::host::test

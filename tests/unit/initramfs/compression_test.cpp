@@ -8,8 +8,9 @@
 
 #include "initramfs/compressed_file_writer.hpp"
 #include "initramfs/compression.hpp"
-#include "scratch_dir.hpp"
-#include "shell_command.hpp"
+#include "ktstr/test/file_contents.hpp"
+#include "ktstr/test/shell_command.hpp"
+#include "ktstr/test/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace ktstr;
@@ -17,7 +18,7 @@ using namespace ktstr::vmm::initramfs;
 
 namespace {
 
-using test::read_all;
+using test::read_bytes;
 
 std::string sample() {
     std::string s;
@@ -41,7 +42,7 @@ TEST_CASE("names and magic numbers", "[compression]") {
 }
 
 TEST_CASE("what the tools compress decompresses to the original", "[compression]") {
-    test::ScratchDir d;
+    test::TempDir d{"initramfs"};
     const auto plain = d.write("plain", sample());
     // The kernel's module compression flags: xz with CRC32 checks, zstd, gzip.
     REQUIRE(test::shell(fmt::format("xz -C crc32 -k '{}'", plain.string())).status == 0);
@@ -49,7 +50,7 @@ TEST_CASE("what the tools compress decompresses to the original", "[compression]
     REQUIRE(test::shell(fmt::format("gzip -k '{}'", plain.string())).status == 0);
     for (const char* suffix : {".xz", ".zst", ".gz"}) {
         INFO(suffix);
-        const auto data = read_all(plain.string() + suffix);
+        const auto data = read_bytes(plain.string() + suffix);
         const auto c = compression_of(data);
         CHECK(c == compression_of_suffix(suffix));
         const auto out = decompress(data, c, 1 << 20);
@@ -67,10 +68,10 @@ TEST_CASE("what the tools compress decompresses to the original", "[compression]
 }
 
 TEST_CASE("the file writer's gzip and zstd streams are what gzip(1) and zstd(1) read", "[compression]") {
-    test::ScratchDir d;
+    test::TempDir d{"initramfs"};
     const auto s = sample();
     for (auto c : {Compression::none, Compression::gzip, Compression::zstd}) {
-        const auto f = d.path / fmt::format("out.{}", compression_name(c));
+        const auto f = d.path() / fmt::format("out.{}", compression_name(c));
         {
             CompressedFileWriter w(f, c);
             // In uneven pieces, to cross the writer's buffer boundaries.
@@ -86,8 +87,8 @@ TEST_CASE("the file writer's gzip and zstd streams are what gzip(1) and zstd(1) 
         auto r = test::shell(fmt::format("{} '{}'", tool, f.string()));
         CHECK(r.status == 0);
         CHECK(r.out == s);
-        const auto back = decompress(read_all(f), c, 1 << 20);
+        const auto back = decompress(read_bytes(f), c, 1 << 20);
         CHECK(std::string(back.begin(), back.end()) == s);
     }
-    CHECK_THROWS_AS(CompressedFileWriter(d.path / "x", Compression::xz), std::invalid_argument);
+    CHECK_THROWS_AS(CompressedFileWriter(d.path() / "x", Compression::xz), std::invalid_argument);
 }

@@ -12,8 +12,9 @@
 #include "initramfs/compressed_file_writer.hpp"
 #include "initramfs/cpio_reader.hpp"
 #include "initramfs/cpio_writer.hpp"
-#include "scratch_dir.hpp"
-#include "shell_command.hpp"
+#include "ktstr/test/file_contents.hpp"
+#include "ktstr/test/shell_command.hpp"
+#include "ktstr/test/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace ktstr;
@@ -88,12 +89,12 @@ void check_sample(const std::vector<CpioEntry>& entries) {
     }
 }
 
-using test::read_all;
+using test::read_bytes;
 
 }  // namespace
 
 TEST_CASE("cpio writer output reads back through our reader", "[cpio]") {
-    test::ScratchDir d;
+    test::TempDir d{"initramfs"};
     const auto host = d.write("host.bin", sample_host_content());
     byte_buffer archive;
     CpioWriter w([&](byte_view b) { archive.insert(archive.end(), b.begin(), b.end()); });
@@ -110,10 +111,10 @@ TEST_CASE("cpio writer output reads back through our reader", "[cpio]") {
 }
 
 TEST_CASE("cpio(1) and bsdtar(1) read the writer's output, compressed or not", "[cpio]") {
-    test::ScratchDir d;
+    test::TempDir d{"initramfs"};
     const auto host = d.write("host.bin", sample_host_content());
     for (auto c : {Compression::none, Compression::gzip, Compression::zstd}) {
-        const auto image = d.path / fmt::format("image.{}", compression_name(c));
+        const auto image = d.path() / fmt::format("image.{}", compression_name(c));
         {
             CompressedFileWriter f(image, c);
             CpioWriter w([&](byte_view b) { f.write(b); });
@@ -121,7 +122,7 @@ TEST_CASE("cpio(1) and bsdtar(1) read the writer's output, compressed or not", "
             f.finish();
         }
         INFO(image.string());
-        check_sample(read_initramfs(read_all(image)));
+        check_sample(read_initramfs(read_bytes(image)));
 
         // bsdtar -tv: type and mode letters, owner, target of links.
         auto t = test::shell(fmt::format("bsdtar -tvf '{}'", image.string()));
@@ -141,7 +142,7 @@ TEST_CASE("cpio(1) and bsdtar(1) read the writer's output, compressed or not", "
         CHECK(l.out.find("dev/console\n") != std::string::npos);
 
         // Extracted by cpio: contents, modes and link targets as written.
-        const auto x = d.path / fmt::format("x-{}", compression_name(c));
+        const auto x = d.path() / fmt::format("x-{}", compression_name(c));
         fs::create_directories(x);
         auto e = test::shell(fmt::format("cd '{}' && {} '{}' | cpio -idm --quiet --no-absolute-filenames "
                                          "--nonmatching 'dev/console' 2>&1",

@@ -1,6 +1,6 @@
 // Whole images: plan, write, cache, and read back. Busybox stands in for
-// ktstr-init (any static program will do as /init here); the boot of such
-// an image is tests/cli/initramfs_cli_test.py.
+// ktstr-init (any static program will do as /init here). Booting a built
+// image is tests/vm/run_vm_test.py's part (`ktstr-vmm run` builds one).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -16,8 +16,9 @@
 #include "initramfs/guest_programs.hpp"
 #include "initramfs/initramfs_builder.hpp"
 #include "initramfs/module_info.hpp"
-#include "scratch_dir.hpp"
-#include "shell_command.hpp"
+#include "ktstr/test/file_contents.hpp"
+#include "ktstr/test/shell_command.hpp"
+#include "ktstr/test/temp_dir.hpp"
 #include "synthetic_module.hpp"
 
 namespace fs = std::filesystem;
@@ -26,11 +27,11 @@ using namespace ktstr::vmm::initramfs;
 
 namespace {
 
-using test::read_all;
+using test::read_bytes;
 
 std::map<std::string, CpioEntry> entries_of(const fs::path& image) {
     std::map<std::string, CpioEntry> out;
-    for (auto& e : read_initramfs(read_all(image))) {
+    for (auto& e : read_initramfs(read_bytes(image))) {
         CHECK_FALSE(out.contains(e.path));
         out[e.path] = std::move(e);
     }
@@ -57,25 +58,25 @@ InitramfsSpec base_spec() {
 
 TEST_CASE("an image holds init, busybox and its applets, the command, and the modules in order", "[builder]") {
     const auto k = test::default_kernel();  // before the cache moves
-    test::ScratchDir d;
-    CacheHere cache(d.path / "cache");
+    test::TempDir d{"initramfs"};
+    CacheHere cache(d.path() / "cache");
     d.write("tree/sub/data.txt", "data");
-    fs::create_symlink("sub/data.txt", d.path / "tree/link");
+    fs::create_symlink("sub/data.txt", d.path() / "tree/link");
 
     auto spec = base_spec();
     spec.programs = {"/bin/true"};
-    spec.files = {{"/bin/ls", "/opt/ls"}, {d.path / "tree", "/srv/tree"}};
+    spec.files = {{"/bin/ls", "/opt/ls"}, {d.path() / "tree", "/srv/tree"}};
     spec.modules_dir = k.modules_dir;
     spec.kernel_config = k.config;
     spec.modules = {{"kvm-amd", "nested=1"}, {"virtio_console", ""}};
 
     const auto b = build_initramfs(spec);
     CHECK_FALSE(b.from_cache);
-    CHECK(b.path.parent_path() == d.path / "cache/ktstr/initramfs");
+    CHECK(b.path.parent_path() == d.path() / "cache/ktstr/initramfs");
     CHECK(b.path.filename() == b.key + ".cpio.gz");
     const auto e = entries_of(b.path);
 
-    const auto busybox = read_all(default_busybox);
+    const auto busybox = read_bytes(default_busybox);
     CHECK(e.at("init").data == busybox);
     CHECK(e.at("bin/busybox").data == busybox);
     for (const auto& a : required_applets()) {
@@ -88,7 +89,7 @@ TEST_CASE("an image holds init, busybox and its applets, the command, and the mo
     CHECK_FALSE(e.contains("bin/init"));  // /init is init, not busybox's applet
     // An explicit program wins over the applet of the same name.
     CHECK(e.at("bin/true").is_file());
-    CHECK(e.at("bin/true").data == read_all("/bin/true"));
+    CHECK(e.at("bin/true").data == read_bytes("/bin/true"));
     CHECK(e.at("opt/ls").is_file());
     CHECK(e.contains("lib64/ld-linux-x86-64.so.2"));
     CHECK(e.contains("lib/x86_64-linux-gnu/libc.so.6"));
@@ -118,7 +119,7 @@ TEST_CASE("an image holds init, busybox and its applets, the command, and the mo
     for (const auto& m : b.plan.modules) {
         INFO(m.guest_path);
         const auto& file = e.at(m.guest_path.substr(1));
-        CHECK(file.data == read_all(m.module.file));  // 6.1 modules are plain .ko
+        CHECK(file.data == read_bytes(m.module.file));  // 6.1 modules are plain .ko
         CHECK_FALSE(m.compressed);
     }
 
@@ -142,8 +143,8 @@ TEST_CASE("an image holds init, busybox and its applets, the command, and the mo
 }
 
 TEST_CASE("bsdtar and cpio list a built image", "[builder]") {
-    test::ScratchDir d;
-    CacheHere cache(d.path / "cache");
+    test::TempDir d{"initramfs"};
+    CacheHere cache(d.path() / "cache");
     for (auto c : {Compression::gzip, Compression::zstd, Compression::none}) {
         auto spec = base_spec();
         spec.compression = c;
@@ -166,9 +167,9 @@ TEST_CASE("bsdtar and cpio list a built image", "[builder]") {
 
 TEST_CASE("compressed modules: kept when the kernel decompresses them, else decompressed", "[builder]") {
     const auto k = test::default_kernel();
-    test::ScratchDir d;
+    test::TempDir d{"initramfs"};
     // A 6.12-style tree: .ko.xz modules.
-    const auto dir = d.path / "lib/modules/9.0.0-test";
+    const auto dir = d.path() / "lib/modules/9.0.0-test";
     for (const char* name : {"irqbypass", "kvm", "kvm-amd"}) {
         const auto src = *ModuleTree(*k.modules_dir).find(name);
         const auto dst = dir / src.lexically_relative(*k.modules_dir);
@@ -181,7 +182,7 @@ TEST_CASE("compressed modules: kept when the kernel decompresses them, else deco
     const auto plain = d.write("config-plain", "CONFIG_RD_GZIP=y\n# CONFIG_MODULE_DECOMPRESS is not set\n");
     const auto zstd_only = d.write("config-zstd",
                                    "CONFIG_RD_GZIP=y\nCONFIG_MODULE_DECOMPRESS=y\nCONFIG_MODULE_COMPRESS_ZSTD=y\n");
-    CacheHere cache(d.path / "cache");
+    CacheHere cache(d.path() / "cache");
 
     auto spec = base_spec();
     spec.modules_dir = dir;
@@ -194,7 +195,7 @@ TEST_CASE("compressed modules: kept when the kernel decompresses them, else deco
     for (const auto& m : b.plan.modules) {
         CHECK(m.compressed);
         CHECK(m.guest_path.ends_with(".ko.xz"));
-        CHECK(e.at(m.guest_path.substr(1)).data == read_all(m.module.file));
+        CHECK(e.at(m.guest_path.substr(1)).data == read_bytes(m.module.file));
     }
     CHECK(e.at("etc/ktstr/modules").text().find("kvm-amd.ko.xz\n") != std::string::npos);
 
@@ -216,8 +217,8 @@ TEST_CASE("compressed modules: kept when the kernel decompresses them, else deco
 }
 
 TEST_CASE("bad specs are refused before anything is written", "[builder]") {
-    test::ScratchDir d;
-    CacheHere cache(d.path / "cache");
+    test::TempDir d{"initramfs"};
+    CacheHere cache(d.path() / "cache");
     auto spec = base_spec();
     spec.command = {};
     CHECK_THROWS_AS(plan_initramfs(spec), std::invalid_argument);
@@ -241,13 +242,13 @@ TEST_CASE("bad specs are refused before anything is written", "[builder]") {
     spec.kernel_config = d.write("config", "CONFIG_RD_GZIP=y\n");
     CHECK_THROWS_WITH(plan_initramfs(spec), Catch::Contains("CONFIG_RD_ZSTD"));
     spec = base_spec();
-    spec.init = d.path / "missing";
+    spec.init = d.path() / "missing";
     CHECK_THROWS(plan_initramfs(spec));
     // The same host file at one path twice is fine (a shared library).
     spec = base_spec();
     spec.files = {{"/bin/true", "/t"}, {"/bin/true", "/t"}};
     CHECK_NOTHROW(plan_initramfs(spec));
-    CHECK_FALSE((fs::exists(d.path / "cache/ktstr/initramfs") && !fs::is_empty(d.path / "cache/ktstr/initramfs")));
+    CHECK_FALSE((fs::exists(d.path() / "cache/ktstr/initramfs") && !fs::is_empty(d.path() / "cache/ktstr/initramfs")));
 }
 
 TEST_CASE("placements: HOST, HOST:GUEST, and colons in HOST", "[builder]") {
@@ -267,12 +268,12 @@ TEST_CASE("placements: HOST, HOST:GUEST, and colons in HOST", "[builder]") {
 }
 
 TEST_CASE("guest programs: KTSTR_GUEST_BIN_DIR first, busybox applets", "[builder]") {
-    test::ScratchDir d;
+    test::TempDir d{"initramfs"};
     const auto fake = d.write("ktstr-init", "#!/bin/sh\n");
     fs::permissions(fake, fs::perms::owner_all);
-    ::setenv(guest_bin_dir_variable, d.path.c_str(), 1);
+    ::setenv(guest_bin_dir_variable, d.path().c_str(), 1);
     CHECK(guest_program("ktstr-init") == fake);
-    CHECK(guest_program_candidates("ktstr-selftest").front() == d.path / "ktstr-selftest");
+    CHECK(guest_program_candidates("ktstr-selftest").front() == d.path() / "ktstr-selftest");
     ::unsetenv(guest_bin_dir_variable);
     const auto c = guest_program_candidates("ktstr-init");
     REQUIRE(c.size() == 2);
@@ -284,5 +285,5 @@ TEST_CASE("guest programs: KTSTR_GUEST_BIN_DIR first, busybox applets", "[builde
     CHECK(applets.size() > 100);
     CHECK(std::find(applets.begin(), applets.end(), "init") == applets.end());
     CHECK_THROWS_WITH(busybox_applets("/bin/true"), Catch::Contains("applet"));
-    CHECK_THROWS(busybox_applets(d.path / "nope"));
+    CHECK_THROWS(busybox_applets(d.path() / "nope"));
 }

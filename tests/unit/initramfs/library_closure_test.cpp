@@ -11,8 +11,8 @@
 
 #include "initramfs/elf_dynamic.hpp"
 #include "initramfs/library_closure.hpp"
-#include "scratch_dir.hpp"
-#include "shell_command.hpp"
+#include "ktstr/test/shell_command.hpp"
+#include "ktstr/test/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace ktstr;
@@ -77,7 +77,7 @@ TEST_CASE("libraries of libraries are followed (ls: libselinux needs libpcre2)",
 
 TEST_CASE("static programs, scripts and data need nothing", "[closure]") {
     CHECK(runtime_files("/bin/busybox", "/bin/busybox", LibrarySearch::host()).empty());
-    test::ScratchDir d;
+    test::TempDir d{"initramfs"};
     const auto script = d.write("s.sh", "#!/bin/sh\necho hi\n");
     CHECK_FALSE(read_elf_dynamic(script));
     CHECK(runtime_files(script, "/s.sh", LibrarySearch::host()).empty());
@@ -91,22 +91,22 @@ TEST_CASE("a library the loader cannot find is named", "[closure]") {
 }
 
 TEST_CASE("a truncated ELF program is an error, not a crash", "[closure]") {
-    test::ScratchDir d;
-    const auto r = test::shell(fmt::format("head -c 200 /bin/true > '{}/cut'", d.path.string()));
+    test::TempDir d{"initramfs"};
+    const auto r = test::shell(fmt::format("head -c 200 /bin/true > '{}/cut'", d.path().string()));
     REQUIRE(r.status == 0);
-    CHECK_THROWS_AS(read_elf_dynamic(d.path / "cut"), ElfError);
-    CHECK_THROWS_AS(read_elf_dynamic(d.path / "missing"), ElfError);
+    CHECK_THROWS_AS(read_elf_dynamic(d.path() / "cut"), ElfError);
+    CHECK_THROWS_AS(read_elf_dynamic(d.path() / "missing"), ElfError);
 }
 
 TEST_CASE("ld.so.conf: directories, comments, include globs", "[closure]") {
-    test::ScratchDir d;
+    test::TempDir d{"initramfs"};
     d.write("conf.d/b.conf", "/opt/b\n");
     d.write("conf.d/a.conf", "# comment\n  /opt/a   \nhwcap 0 nosegneg\n");
     d.write("conf.d/skip.txt", "/opt/never\n");
     const auto main = d.write("ld.so.conf", "/first\ninclude conf.d/*.conf\n/last=libc5\n");
     CHECK(read_ld_so_conf(main) == std::vector<fs::path>{"/first", "/opt/a", "/opt/b", "/last"});
-    CHECK(read_ld_so_conf(d.path / "missing").empty());
+    CHECK(read_ld_so_conf(d.path() / "missing").empty());
     // An include loop ends.
     d.write("loop.conf", "/x\ninclude loop.conf\n");
-    CHECK(read_ld_so_conf(d.path / "loop.conf").size() == 9);
+    CHECK(read_ld_so_conf(d.path() / "loop.conf").size() == 9);
 }

@@ -12,8 +12,8 @@
 #include "initramfs/module_info.hpp"
 #include "initramfs/module_order.hpp"
 #include "initramfs/module_tree.hpp"
-#include "scratch_dir.hpp"
-#include "shell_command.hpp"
+#include "ktstr/test/shell_command.hpp"
+#include "ktstr/test/temp_dir.hpp"
 #include "synthetic_module.hpp"
 
 namespace fs = std::filesystem;
@@ -85,8 +85,8 @@ TEST_CASE("virtio_console on Debian's kernel brings what it depends on", "[modul
 TEST_CASE("compressed modules (.ko.xz, .ko.zst, .ko.gz) order the same as plain ones", "[module]") {
     const auto k = test::default_kernel();
     ModuleTree real(*k.modules_dir);
-    test::ScratchDir d;
-    const auto dir = d.path / k.release;
+    test::TempDir d{"initramfs"};
+    const auto dir = d.path() / k.release;
     // A tree like 6.12's: each module compressed with the kernel's flags.
     const std::vector<std::pair<std::string, std::string>> pick = {
         {"irqbypass", "xz -C crc32"}, {"kvm", "zstd -q --rm"}, {"kvm_amd", "gzip"}};
@@ -110,17 +110,17 @@ TEST_CASE("compressed modules (.ko.xz, .ko.zst, .ko.gz) order the same as plain 
 }
 
 TEST_CASE("a module given by path, built-in modules, and a missing one", "[module]") {
-    test::ScratchDir d;
-    const auto dir = d.path / "lib/modules/9.9.9";
+    test::TempDir d{"initramfs"};
+    const auto dir = d.path() / "lib/modules/9.9.9";
     write_bytes(dir / "kernel/a.ko", test::synthetic_module(test::modinfo_of("a", "b,builtin-one")));
     write_bytes(dir / "kernel/sub/b.ko", test::synthetic_module(test::modinfo_of("b", "")));
-    write_bytes(d.path / "elsewhere/c-mod.ko", test::synthetic_module(test::modinfo_of("c_mod", "a")));
+    write_bytes(d.path() / "elsewhere/c-mod.ko", test::synthetic_module(test::modinfo_of("c_mod", "a")));
     std::ofstream(dir / "modules.builtin") << "kernel/drivers/builtin-one.ko\nkernel/x/virtio_console.ko\n";
     ModuleTree tree(dir);
     CHECK(tree.release() == "9.9.9");
     CHECK(tree.is_builtin("builtin_one"));
 
-    auto o = order_modules(&tree, {{(d.path / "elsewhere/c-mod.ko").string(), "p=1"}, {"virtio-console", ""}});
+    auto o = order_modules(&tree, {{(d.path() / "elsewhere/c-mod.ko").string(), "p=1"}, {"virtio-console", ""}});
     CHECK(names(o) == std::vector<std::string>{"b", "a", "c_mod"});
     CHECK(o.load_order[2].params == "p=1");
     CHECK(o.builtin == std::vector<std::string>{"builtin_one", "virtio_console"});
@@ -131,12 +131,12 @@ TEST_CASE("a module given by path, built-in modules, and a missing one", "[modul
     CHECK_THROWS_WITH(order_modules(&tree2, {{"e", ""}}), Catch::Contains("missing (needed by e)"));
     CHECK_THROWS_WITH(order_modules(&tree, {{"a", "x=1"}, {"a", "x=2"}}), Catch::Contains("parameters"));
     CHECK_THROWS_WITH(order_modules(nullptr, {{"a", ""}}), Catch::Contains("no modules directory"));
-    CHECK_THROWS_AS(ModuleTree(d.path / "no-such-dir"), ModuleError);
+    CHECK_THROWS_AS(ModuleTree(d.path() / "no-such-dir"), ModuleError);
 }
 
 TEST_CASE("dependency cycles and endless chains are refused", "[module]") {
-    test::ScratchDir d;
-    const auto dir = d.path / "mods";
+    test::TempDir d{"initramfs"};
+    const auto dir = d.path() / "mods";
     write_bytes(dir / "x.ko", test::synthetic_module(test::modinfo_of("x", "y")));
     write_bytes(dir / "y.ko", test::synthetic_module(test::modinfo_of("y", "z")));
     write_bytes(dir / "z.ko", test::synthetic_module(test::modinfo_of("z", "x")));
@@ -172,7 +172,7 @@ TEST_CASE("module files that are not modules give a clear error", "[module]") {
     no_info[m.size() - 3 * sizeof(Elf64_Shdr) + sizeof(Elf64_Shdr)] = 10;  // section 1 named ".shstrtab"
     CHECK_THROWS_WITH(parse_module_info(no_info), Catch::Contains("no .modinfo"));
     CHECK(parse_module_info(m).name == "a");
-    test::ScratchDir d;
+    test::TempDir d{"initramfs"};
     const auto f = d.write("x.ko.xz", "not xz at all");
     CHECK_THROWS_AS(read_module_file(f), ModuleError);
 }

@@ -6,21 +6,13 @@
 #include <fstream>
 
 #include "kernel/kernel_supply.hpp"
+#include "ktstr/test/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace ktstr::vmm::kernel;
+using ktstr::test::TempDir;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string t = (fs::temp_directory_path() / "ktstr-kernel-XXXXXX").string();
-        REQUIRE(::mkdtemp(t.data()));
-        path = t;
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
 
 void touch(const fs::path& p, const std::string& content = "x") {
     fs::create_directories(p.parent_path());
@@ -37,44 +29,44 @@ void make_tree(const fs::path& root, const std::string& r, const std::string& co
 }  // namespace
 
 TEST_CASE("missing_config names what the kernel lacks", "[kernel]") {
-    TempDir d;
-    touch(d.path / "config",
+    TempDir d{"kernel"};
+    touch(d.path() / "config",
           "CONFIG_VIRTIO_CONSOLE=m\nCONFIG_VIRTIO_MMIO=m\nCONFIG_ACPI=y\n# CONFIG_DEVMEM is not set\n"
           "CONFIG_SERIAL_8250=y\nCONFIG_BLK_DEV_INITRD=y\nCONFIG_KVM=m\n");
-    auto m = missing_config(d.path / "config", false);
+    auto m = missing_config(d.path() / "config", false);
     REQUIRE(m.size() == 1);
     CHECK(m[0].starts_with("CONFIG_DEVMEM"));
-    auto k = missing_config(d.path / "config", true);
+    auto k = missing_config(d.path() / "config", true);
     REQUIRE(k.size() == 2);
     CHECK(k[1].starts_with("CONFIG_KVM_AMD"));
-    CHECK_THROWS_WITH(missing_config(d.path / "nope", false), Catch::Contains("cannot read"));
+    CHECK_THROWS_WITH(missing_config(d.path() / "nope", false), Catch::Contains("cannot read"));
 }
 
 TEST_CASE("resolve a bzImage path finds its Debian-style module tree", "[kernel]") {
-    TempDir d;
-    make_tree(d.path, "6.1.0-9-cloud-amd64", "");
-    auto k = resolve((d.path / "boot/vmlinuz-6.1.0-9-cloud-amd64").string());
+    TempDir d{"kernel"};
+    make_tree(d.path(), "6.1.0-9-cloud-amd64", "");
+    auto k = resolve((d.path() / "boot/vmlinuz-6.1.0-9-cloud-amd64").string());
     CHECK(k.release == "6.1.0-9-cloud-amd64");
     REQUIRE(k.modules_dir);
-    CHECK(*k.modules_dir == d.path / "lib/modules/6.1.0-9-cloud-amd64");
+    CHECK(*k.modules_dir == d.path() / "lib/modules/6.1.0-9-cloud-amd64");
     REQUIRE(k.config);
 
     // --modules overrides; a bzImage elsewhere has none by default.
-    touch(d.path / "elsewhere/bzImage");
-    auto bare = resolve((d.path / "elsewhere/bzImage").string());
+    touch(d.path() / "elsewhere/bzImage");
+    auto bare = resolve((d.path() / "elsewhere/bzImage").string());
     CHECK_FALSE(bare.modules_dir);
-    auto given = resolve((d.path / "elsewhere/bzImage").string(), d.path / "lib/modules/6.1.0-9-cloud-amd64");
+    auto given = resolve((d.path() / "elsewhere/bzImage").string(), d.path() / "lib/modules/6.1.0-9-cloud-amd64");
     CHECK(given.modules_dir);
-    CHECK_THROWS_WITH(resolve((d.path / "missing").string()), Catch::Contains("no such file"));
-    CHECK_THROWS_WITH(resolve((d.path / "elsewhere/bzImage").string(), d.path / "nodir"),
+    CHECK_THROWS_WITH(resolve((d.path() / "missing").string()), Catch::Contains("no such file"));
+    CHECK_THROWS_WITH(resolve((d.path() / "elsewhere/bzImage").string(), d.path() / "nodir"),
                       Catch::Contains("not a directory"));
 }
 
 TEST_CASE("list_cached lists complete release trees only", "[kernel]") {
-    TempDir d;
-    ::setenv("XDG_CACHE_HOME", d.path.c_str(), 1);
+    TempDir d{"kernel"};
+    ::setenv("XDG_CACHE_HOME", d.path().c_str(), 1);
     auto root = cache_root();
-    CHECK(root == d.path / "ktstr/kernels");
+    CHECK(root == d.path() / "ktstr/kernels");
     make_tree(root / "6.1.0-2-cloud-amd64", "6.1.0-2-cloud-amd64", "");
     make_tree(root / "6.1.0-1-cloud-amd64", "6.1.0-1-cloud-amd64", "");
     fs::create_directories(root / ".fetch-abc/tree/boot");  // an interrupted fetch
@@ -87,8 +79,8 @@ TEST_CASE("list_cached lists complete release trees only", "[kernel]") {
 }
 
 TEST_CASE("the default link names the default kernel without asking apt", "[kernel]") {
-    TempDir d;
-    ::setenv("XDG_CACHE_HOME", d.path.c_str(), 1);
+    TempDir d{"kernel"};
+    ::setenv("XDG_CACHE_HOME", d.path().c_str(), 1);
     auto root = cache_root();
     CHECK_FALSE(cached_default());
     make_tree(root / "6.1.0-3-cloud-amd64", "6.1.0-3-cloud-amd64", "");

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "kernel/system_map.hpp"
+#include "ktstr/test/temp_dir.hpp"
 
 using ktstr::vmm::kernel::SystemMap;
 using ktstr::vmm::kernel::system_map_for;
@@ -45,9 +46,8 @@ TEST_CASE("System.map: addresses outside the kernel's text are not named") {
 }
 
 TEST_CASE("System.map: found next to a Debian vmlinuz or at the top of a kernel tree") {
-    std::string t = (fs::temp_directory_path() / "ktstr-sysmap-XXXXXX").string();
-    REQUIRE(::mkdtemp(t.data()) != nullptr);
-    const fs::path root(t);
+    const ktstr::test::TempDir dir("sysmap");
+    const fs::path& root = dir.path();
     fs::create_directories(root / "boot");
     std::ofstream(root / "boot/vmlinuz-6.1.0-1") << "x";
     CHECK_FALSE(system_map_for(root / "boot/vmlinuz-6.1.0-1", "6.1.0-1"));
@@ -60,5 +60,4 @@ TEST_CASE("System.map: found next to a Debian vmlinuz or at the top of a kernel 
     CHECK(system_map_for(root / "tree/arch/x86/boot/bzImage", "bzImage") == root / "tree/System.map");
     CHECK(SystemMap::read(root / "tree/System.map").size() == 5);  // text symbols, the broken line skipped
     CHECK_THROWS_WITH(SystemMap::read(root / "missing"), Catch::Contains("missing"));
-    fs::remove_all(root);
 }

@@ -7,6 +7,8 @@
 
 #include <fmt/core.h>
 
+#include "ktstr/common/kernel_cmdline_params.hpp"
+
 namespace ktstr::vmm::x86_64 {
 namespace {
 
@@ -113,8 +115,7 @@ void check_cmdline_extra(std::string_view extra) {
         const auto word = extra.substr(start, i - start);
         // Only the VMM's own parameters: the guest init's KTSTR_INIT_*
         // options are the caller's to set.
-        const auto key = word.substr(0, word.find('='));
-        if (key == "KTSTR_GUEST" || key == "KTSTR_SHM_BASE" || key == "KTSTR_SHM_SIZE")
+        if (cmdline_params::sets_vmm_param(word))
             throw LayoutError(fmt::format("kernel command line must not set {}: the VMM adds the KTSTR_* parameters",
                                           word));
     }
@@ -124,8 +125,7 @@ void check_cmdline_extra(std::string_view extra) {
 // argv, not its environment.
 std::string full_cmdline(const LayoutRequest& req, const GuestRange& shm) {
     check_cmdline_extra(req.cmdline_extra);
-    std::string s = fmt::format("{} KTSTR_GUEST=1 KTSTR_SHM_BASE={:#x} KTSTR_SHM_SIZE={:#x}", base_cmdline,
-                                shm.start, shm.size);
+    std::string s = fmt::format("{} {}", base_cmdline, cmdline_params::format_vmm_params({shm.start, shm.size}));
     if (!req.cmdline_extra.empty()) {
         s.push_back(' ');
         s += req.cmdline_extra;

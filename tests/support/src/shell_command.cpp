@@ -1,20 +1,12 @@
-// Runs a shell command line and captures its standard output: how the
-// tests ask cpio(1), bsdtar(1), xz(1) and ldd(1) for a second opinion.
-#pragma once
+#include "ktstr/test/shell_command.hpp"
 
 #include <cstdio>
-#include <string>
 
 #include <sys/wait.h>
 
 namespace ktstr::test {
 
-struct ShellResult {
-    int status = -1;
-    std::string out;
-};
-
-inline ShellResult shell(const std::string& command) {
+ShellResult shell(const std::string& command) {
     ShellResult r;
     FILE* p = ::popen(command.c_str(), "r");
     if (!p)
