@@ -25,8 +25,9 @@
 #include "cli/command.hpp"
 #include "cli/kvm_option.hpp"
 #include "cli/output_dir.hpp"
+#include "cli/run_cmdline.hpp"
+#include "cli/run_image.hpp"
 #include "emulated_host/emulated_host.hpp"
-#include "initramfs/guest_programs.hpp"
 #include "initramfs/initramfs_builder.hpp"
 #include "kernel/kernel_supply.hpp"
 #include "kvm/kvm_error.hpp"
@@ -39,10 +40,6 @@ namespace {
 namespace fs = std::filesystem;
 namespace x86 = vmm::x86_64;
 namespace ir = vmm::initramfs;
-
-// Modules that give the guest its virtio-mmio console (with their
-// dependencies, found by module_order).
-const std::vector<std::string> guest_modules{"virtio_mmio", "virtio_console"};
 
 // The emulated host's own boot and the inner VMM's start, on top of the
 // inner --boot-timeout and --timeout.
@@ -126,44 +123,17 @@ byte_buffer read_file(const std::string& path, std::uint64_t limit) {
     return b;
 }
 
-// Files --include puts nowhere in particular land here, on the command's PATH.
-constexpr const char* include_dir = "/include";
-
 // The guest image (through the initramfs cache: a repeated run does not
 // rebuild it).
 fs::path build_initramfs(const RunOptions& o, const vmm::kernel::KernelImage& k) {
     ir::InitramfsSpec spec;
     try {
-        spec.init = ir::guest_program("ktstr-init");
-        spec.programs.push_back(ir::guest_program("ktstr-selftest"));
+        spec = run_image_spec(k, o.includes, o.command);
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(fmt::format("run: {}", e.what()));
     } catch (const std::runtime_error& e) {
         throw UsageError(fmt::format("run: {}", e.what()));
     }
-    if (::access(ir::default_busybox, X_OK) != 0)
-        throw UsageError(fmt::format("run: {} not found: install Debian's busybox-static", ir::default_busybox));
-    spec.busybox = ir::default_busybox;
-    spec.modules_dir = k.modules_dir;
-    spec.kernel_config = k.config;
-    if (k.modules_dir)
-        for (const auto& m : guest_modules)
-            spec.modules.push_back({m, ""});
-    for (const auto& inc : o.includes) {
-        ir::Placement p;
-        try {
-            p = ir::parse_placement(inc);
-        } catch (const std::invalid_argument& e) {
-            throw UsageError(fmt::format("run: --include {}", e.what()));
-        }
-        std::error_code ec;
-        if (!fs::exists(p.host, ec))
-            throw UsageError(fmt::format("run: --include {}: no such file", p.host.string()));
-        if (p.guest.empty())
-            p.guest = fs::path(include_dir) / p.host.filename();
-        spec.files.push_back(std::move(p));
-    }
-    spec.command = o.command;
-    spec.environment = {fmt::format("PATH={}:/bin:/sbin:/usr/bin:/usr/sbin", include_dir), "HOME=/root",
-                        "TERM=dumb"};
     try {
         return ir::build_initramfs(spec).path;
     } catch (const std::invalid_argument& e) {
@@ -212,17 +182,6 @@ vmm::UniqueFd open_output_file(const char* option, const std::string& path) {
     return fd;
 }
 
-// The kernel command line beyond the base line and KTSTR_*: quiet unless
-// the user watches the console, since every console byte is a vCPU exit;
-// ktstr-init's echo of the command's output likewise only with --verbose
-// (the output arrives on the bulk port anyway).
-std::string cmdline_extra(const RunOptions& o) {
-    std::string s = o.verbose ? "KTSTR_INIT_ECHO=1" : "quiet KTSTR_INIT_ECHO=0";
-    if (!o.append.empty())
-        s += " " + o.append;
-    return s;
-}
-
 int run_here(const RunOptions& o, const vmm::kernel::KernelImage& k, const byte_buffer& initrd,
              std::uint64_t shm_bytes) {
     x86::BzImage kernel = [&] {
@@ -236,7 +195,7 @@ int run_here(const RunOptions& o, const vmm::kernel::KernelImage& k, const byte_
     g.machine.cpus = o.cpus;
     g.machine.memory_bytes = o.memory_mib << 20;
     g.machine.shm_bytes = shm_bytes;
-    g.machine.cmdline_extra = cmdline_extra(o);
+    g.machine.cmdline_extra = run_cmdline_extra(o.verbose, o.append);
     g.timeout = std::chrono::seconds(o.timeout_s);
     g.boot_timeout = std::chrono::seconds(o.boot_timeout_s);
     g.console_log = open_output_file("--console-log", o.console_log);
