@@ -221,6 +221,9 @@ int run_bench(BenchOptions o) {
         o.command = {"sh", "-c", "echo bench-boot-ready"};
     if (o.which != "both" && o.which != "ktstr" && o.which != "qemu")
         throw UsageError("--which is both, ktstr or qemu");
+    // QEMU's kernel command line checked now (--qemu-append), not after
+    // the emulated host has booted.
+    (void)qemu_argv(o);
     o.ktstr_vmm = fs::absolute(o.ktstr_vmm).string();
     if (::access(o.ktstr_vmm.c_str(), X_OK) != 0)
         throw UsageError(fmt::format("--ktstr-vmm {}: {}", o.ktstr_vmm, std::strerror(errno)));
