@@ -1,6 +1,9 @@
 #include "cli/run_options.hpp"
 
+#include <optional>
 #include <stdexcept>
+#include <string_view>
+#include <type_traits>
 
 #include "arch/x86_64/layout.hpp"
 #include "emulated_host/inner_arguments.hpp"
