@@ -34,6 +34,5 @@ Command add_initramfs_command(CLI::App& root);
 Command add_kvm_check_command(CLI::App& root, const std::vector<std::string>& arguments);
 Command add_emulated_host_inside_command(CLI::App& root);
 Command add_run_command(CLI::App& root);
-Command add_bench_boot_command(CLI::App& root);
 
 }  // namespace ktstr::cli

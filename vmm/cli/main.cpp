@@ -23,7 +23,6 @@ int main(int argc, char** argv) {
         add_kvm_check_command(app, arguments),
         add_emulated_host_inside_command(app),
         add_run_command(app),
-        add_bench_boot_command(app),
     };
 
     try {

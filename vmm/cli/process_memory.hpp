@@ -1,6 +1,6 @@
 // A process's resident memory split into its guest RAM and everything else,
 // from /proc/PID/smaps: what a VMM costs beyond the memory it gives its
-// guest. bench-boot samples it while a VMM runs.
+// guest. The boot benchmark (bench/boot) samples it while a VMM runs.
 //
 // Guest RAM is recognised by size: every mapping at least `guest_ram_kib`
 // large (both ktstr-vmm and QEMU map a guest's RAM as one anonymous

@@ -20,15 +20,16 @@
 
 #include <fmt/core.h>
 
-#include "ktstr/common/kernel_cmdline_params.hpp"
 
 #include "arch/x86_64/bzimage.hpp"
 #include "arch/x86_64/layout.hpp"
 #include "cli/command.hpp"
 #include "cli/kvm_option.hpp"
 #include "cli/output_dir.hpp"
+#include "cli/run_cmdline.hpp"
+#include "cli/run_image.hpp"
+#include "cli/run_options.hpp"
 #include "emulated_host/emulated_host.hpp"
-#include "initramfs/guest_programs.hpp"
 #include "initramfs/initramfs_builder.hpp"
 #include "kernel/kernel_supply.hpp"
 #include "kvm/kvm_error.hpp"
@@ -42,36 +43,9 @@ namespace fs = std::filesystem;
 namespace x86 = vmm::x86_64;
 namespace ir = vmm::initramfs;
 
-// Modules that give the guest its virtio-mmio console (with their
-// dependencies, found by module_order).
-const std::vector<std::string> guest_modules{"virtio_mmio", "virtio_console"};
-
 // The emulated host's own boot and the inner VMM's start, on top of the
 // inner --boot-timeout and --timeout.
 constexpr unsigned emulated_host_margin_s = 120;
-
-struct RunOptions {
-    std::string kernel = "default";
-    std::string modules;
-    std::uint32_t cpus = 2;
-    std::uint64_t memory_mib = 256;
-    std::string shm_size = "1M";
-    unsigned timeout_s = 60;
-    unsigned boot_timeout_s = 300;
-    KvmMode mode = KvmMode::automatic;
-    std::vector<std::string> includes;
-    std::string console_log;
-    std::string messages;    // --messages FILE
-    std::string output_dir;  // --output-dir DIR; empty: default_output_dir()
-    bool json = false;
-    bool summary = false;
-    std::string json_file;   // --json-file FILE
-    bool verbose = false;
-    std::string append;
-    std::vector<std::string> command;
-    // Hidden: a ready initramfs (the emulated host's inner run gets one).
-    std::string initramfs;
-};
 
 // "4096", "0x1000", "64K", "1M", "2G" -> bytes.
 std::uint64_t parse_size(const std::string& text) {
@@ -128,44 +102,17 @@ byte_buffer read_file(const std::string& path, std::uint64_t limit) {
     return b;
 }
 
-// Files --include puts nowhere in particular land here, on the command's PATH.
-constexpr const char* include_dir = "/include";
-
 // The guest image (through the initramfs cache: a repeated run does not
 // rebuild it).
 fs::path build_initramfs(const RunOptions& o, const vmm::kernel::KernelImage& k) {
     ir::InitramfsSpec spec;
     try {
-        spec.init = ir::guest_program("ktstr-init");
-        spec.programs.push_back(ir::guest_program("ktstr-selftest"));
+        spec = run_image_spec(k, o.includes, o.command);
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(fmt::format("run: {}", e.what()));
     } catch (const std::runtime_error& e) {
         throw UsageError(fmt::format("run: {}", e.what()));
     }
-    if (::access(ir::default_busybox, X_OK) != 0)
-        throw UsageError(fmt::format("run: {} not found: install Debian's busybox-static", ir::default_busybox));
-    spec.busybox = ir::default_busybox;
-    spec.modules_dir = k.modules_dir;
-    spec.kernel_config = k.config;
-    if (k.modules_dir)
-        for (const auto& m : guest_modules)
-            spec.modules.push_back({m, ""});
-    for (const auto& inc : o.includes) {
-        ir::Placement p;
-        try {
-            p = ir::parse_placement(inc);
-        } catch (const std::invalid_argument& e) {
-            throw UsageError(fmt::format("run: --include {}", e.what()));
-        }
-        std::error_code ec;
-        if (!fs::exists(p.host, ec))
-            throw UsageError(fmt::format("run: --include {}: no such file", p.host.string()));
-        if (p.guest.empty())
-            p.guest = fs::path(include_dir) / p.host.filename();
-        spec.files.push_back(std::move(p));
-    }
-    spec.command = o.command;
-    spec.environment = {fmt::format("PATH={}:/bin:/sbin:/usr/bin:/usr/sbin", include_dir), "HOME=/root",
-                        "TERM=dumb"};
     try {
         return ir::build_initramfs(spec).path;
     } catch (const std::invalid_argument& e) {
@@ -214,18 +161,6 @@ vmm::UniqueFd open_output_file(const char* option, const std::string& path) {
     return fd;
 }
 
-// The kernel command line beyond the base line and KTSTR_*: quiet unless
-// the user watches the console, since every console byte is a vCPU exit;
-// ktstr-init's echo of the command's output likewise only with --verbose
-// (the output arrives on the bulk port anyway).
-std::string cmdline_extra(const RunOptions& o) {
-    std::string s = o.verbose ? fmt::format("{}=1", cmdline_params::init_echo_key)
-                              : fmt::format("quiet {}=0", cmdline_params::init_echo_key);
-    if (!o.append.empty())
-        s += " " + o.append;
-    return s;
-}
-
 int run_here(const RunOptions& o, const vmm::kernel::KernelImage& k, const byte_buffer& initrd,
              std::uint64_t shm_bytes) {
     x86::BzImage kernel = [&] {
@@ -239,7 +174,7 @@ int run_here(const RunOptions& o, const vmm::kernel::KernelImage& k, const byte_
     g.machine.cpus = o.cpus;
     g.machine.memory_bytes = o.memory_mib << 20;
     g.machine.shm_bytes = shm_bytes;
-    g.machine.cmdline_extra = cmdline_extra(o);
+    g.machine.cmdline_extra = run_cmdline_extra(o.verbose, o.append);
     g.timeout = std::chrono::seconds(o.timeout_s);
     g.boot_timeout = std::chrono::seconds(o.boot_timeout_s);
     g.console_log = open_output_file("--console-log", o.console_log);
@@ -265,55 +200,21 @@ int run_here(const RunOptions& o, const vmm::kernel::KernelImage& k, const byte_
 }
 
 int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const fs::path& image) {
-    // The inner run, spelt out from the parsed options: the kernel as a
-    // path and the ready initramfs (both travel into the outer guest as
-    // files named by the arguments); --include is already inside.
-    std::vector<std::string> args{"run", "--kvm", "host", "--kernel", k.bzimage.string(), "--initramfs",
-                                  image.string(), "--cpus", std::to_string(o.cpus), "--memory",
-                                  std::to_string(o.memory_mib), "--shm-size", o.shm_size, "--timeout",
-                                  std::to_string(o.timeout_s), "--boot-timeout", std::to_string(o.boot_timeout_s)};
-    if (!o.console_log.empty()) {
-        args.push_back("--console-log");
-        args.push_back(fs::absolute(o.console_log).string());
-    }
-    // Output paths as absolute ones: the inner run writes them at the same
+    // The inner run, from the parsed options (run_options.hpp): the kernel
+    // as a path and the ready initramfs (both travel into the outer guest
+    // as files named by the arguments); --include is already inside.
+    // Output paths are absolute: the inner run writes them at the same
     // place inside the emulated host, and they come back from there.
-    if (!o.messages.empty()) {
-        args.push_back("--messages");
-        args.push_back(fs::absolute(o.messages).string());
-    }
-    args.push_back("--output-dir");
-    args.push_back(fs::absolute(o.output_dir).string());
-    if (o.json)
-        args.push_back("--json");
-    if (o.summary)
-        args.push_back("--summary");
-    if (!o.json_file.empty()) {
-        // Emptied now, as a direct run does: a run that never reports
-        // leaves no earlier result there.
-        open_output_file("--json-file", o.json_file);
-        args.push_back("--json-file");
-        args.push_back(fs::absolute(o.json_file).string());
-    }
-    if (!o.append.empty()) {
-        args.push_back("--append");
-        args.push_back(o.append);
-    }
-    if (o.verbose)
-        args.push_back("--verbose");
-    args.push_back("--");
-    args.insert(args.end(), o.command.begin(), o.command.end());
-
     vmm::emulated_host::Request req;
-    req.arguments = std::move(args);
-    if (!o.console_log.empty())
-        req.outputs.push_back(fs::absolute(o.console_log));
-    if (!o.messages.empty())
-        req.outputs.push_back(fs::absolute(o.messages));
-    if (!o.json_file.empty())
-        req.outputs.push_back(fs::absolute(o.json_file));
-    // Comes back only if a capture made it.
-    req.output_dirs.push_back(fs::absolute(o.output_dir));
+    req.arguments = inner_run_arguments(
+        o, {{"--kernel", k.bzimage.string()}, {"--initramfs", image.string()}, {"--kvm", "host"}});
+    // Emptied now, as a direct run does: a run that never reports leaves
+    // no earlier result there.
+    open_output_file("--json-file", o.json_file);
+    auto outputs = inner_run_outputs(o);
+    req.outputs = std::move(outputs.files);
+    // A directory comes back only if a capture made it.
+    req.output_dirs = std::move(outputs.directories);
     // Beside the kernel, so the inner run finds it (system_map_for) to
     // name where a hung boot's vCPUs were.
     if (k.system_map)
@@ -375,52 +276,7 @@ Command add_run_command(CLI::App& root) {
     auto opts = std::make_shared<RunOptions>();
     auto* app = root.add_subcommand(
         "run", "Boot a kernel in a fresh KVM VM, run CMD inside, and exit with its status (docs/run.md)");
-    app->add_option("--kernel", opts->kernel, "default (Debian's cloud kernel, fetched if needed) or a bzImage path")
-        ->capture_default_str();
-    app->add_option("--modules", opts->modules, "The kernel's lib/modules/<release> directory (default: next to it)");
-    app->add_option("--cpus", opts->cpus, "vCPUs")->check(CLI::Range(1u, x86::max_cpus))->capture_default_str();
-    app->add_option("--memory", opts->memory_mib, "Guest memory in MiB, the SHM region included")
-        ->check(CLI::Range(std::uint64_t{1}, x86::max_memory >> 20))
-        ->capture_default_str();
-    app->add_option("--shm-size", opts->shm_size, "SHM ring region: BYTES, or with a K, M or G suffix")
-        ->capture_default_str();
-    app->add_option("--timeout", opts->timeout_s,
-                    "Stop the guest when the command has run this many seconds (exit status 240)")
-        ->check(CLI::Range(1u, 86400u))
-        ->capture_default_str();
-    app->add_option("--boot-timeout", opts->boot_timeout_s,
-                    "Stop the guest if the command has not started after this many seconds (exit status 240)")
-        ->check(CLI::Range(1u, 86400u))
-        ->capture_default_str();
-    add_kvm_option(*app, opts->mode);
-    app->add_option("--include", opts->includes,
-                    "Copy a host file into the guest: HOST[:GUEST]; without GUEST it goes to /include/<name>, "
-                    "which is on the command's PATH")
-        ->type_name("HOST[:GUEST]")
-        // One file per --include: otherwise the option would swallow the
-        // `--` before the command, and the command's own options (sh -c)
-        // would be parsed as ktstr-vmm's.
-        ->allow_extra_args(false);
-    app->add_option("--console-log", opts->console_log, "Write the kernel console (COM1) to FILE");
-    app->add_option("--messages", opts->messages,
-                    "Write every frame the host receives (bulk port and SHM ring) to FILE, one JSON line each "
-                    "in the `decode` format")
-        ->type_name("FILE");
-    app->add_option("--output-dir", opts->output_dir,
-                    "Where snapshot captures go (DIR/snapshots/ID-TAG/); default: a new private directory "
-                    "$TMPDIR (else /tmp)/ktstr-vmm-run-XXXXXX, removed at the end if no capture went there")
-        ->type_name("DIR");
-    app->add_flag("--json", opts->json,
-                  "After the command's output, print the run result as one JSON object on stdout, on a line of "
-                  "its own: the last line (docs/host.md)");
-    app->add_option("--json-file", opts->json_file, "Write the run result (one JSON line) to FILE")->type_name("FILE");
-    app->add_flag("--summary", opts->summary,
-                  "After the run, a short table on stderr: frames per channel and type, CRC errors, losses, "
-                  "snapshots, the exit status");
-    app->add_flag("-v,--verbose", opts->verbose, "The kernel console on stderr (not quiet), and what the VMM does");
-    app->add_option("--append", opts->append, "More kernel command-line parameters");
-    app->add_option("--initramfs", opts->initramfs, "")->group("");
-    app->add_option("command", opts->command, "The command to run in the guest, after --")->type_name("CMD ARGS...");
+    add_run_options(*app, *opts);
     app->footer("Exit status: the command's; 240 timeout, 241 kernel panic, 242 boot failure, 243 VMM failure, "
                 "244 the guest's scheduler exited (SchedExit) and the VM was stopped, 2 bad arguments "
                 "(docs/run.md).");

@@ -97,6 +97,8 @@ std::uint64_t outer_memory_mib(std::uint64_t inner_memory_mib, std::uint64_t ima
 int run_in_emulated_host(const Request& request) {
     const fs::path cwd = fs::current_path();
     const fs::path self = fs::read_symlink("/proc/self/exe");
+    const fs::path ktstr_vmm = request.ktstr_vmm.empty() ? self : absolute_from(request.ktstr_vmm, cwd);
+    const fs::path program = request.program.empty() ? self : absolute_from(request.program, cwd);
 
     ReturnOutputs declared;
     for (const auto& o : request.outputs)
@@ -106,6 +108,9 @@ int run_in_emulated_host(const Request& request) {
     std::vector<fs::path> outputs = declared.files;
     outputs.insert(outputs.end(), declared.directories.begin(), declared.directories.end());
     std::vector<fs::path> files = files_named_by(request.arguments, outputs, cwd);
+    // The programs go in once, stripped, even where an argument names
+    // them (the boot benchmark's --ktstr-vmm).
+    std::erase_if(files, [&](const fs::path& f) { return f == ktstr_vmm || f == program; });
     for (const auto& i : request.inputs) {
         auto p = absolute_from(i, cwd);
         if (!fs::exists(p))
@@ -125,25 +130,31 @@ int run_in_emulated_host(const Request& request) {
     try {
         kernel = find_outer_kernel();
         OuterInitramfsSpec spec;
-        spec.ktstr_vmm = self;
+        spec.ktstr_vmm = ktstr_vmm;
+        if (program != ktstr_vmm)
+            spec.programs.push_back(program);
         spec.inputs = files;
         spec.modules_dir = *kernel.modules_dir;
         spec.kernel_config = kernel.config;
         // The guest side runs from the image, then makes every host path
-        // (ktstr-vmm's own included) visible at its real place.
-        spec.command = {staged_path(self).string(), "emulated-host-inside", "--cwd", cwd.string()};
+        // (the programs' own included) visible at its real place.
+        spec.command = {staged_path(ktstr_vmm).string(), "emulated-host-inside", "--cwd", cwd.string()};
         for (const auto& o : outputs) {
             spec.command.push_back("--output");
             spec.command.push_back(o.string());
         }
         spec.command.push_back("--bind");
-        spec.command.push_back(self.string());
+        spec.command.push_back(ktstr_vmm.string());
+        for (const auto& p : spec.programs) {
+            spec.command.push_back("--bind");
+            spec.command.push_back(p.string());
+        }
         for (const auto& f : files) {
             spec.command.push_back("--bind");
             spec.command.push_back(f.string());
         }
         spec.command.push_back("--");
-        spec.command.push_back(self.string());
+        spec.command.push_back(program.string());
         spec.command.insert(spec.command.end(), request.arguments.begin(), request.arguments.end());
         spec.environment = inner_environment();
         image = build_outer_initramfs(spec);

@@ -20,9 +20,17 @@ inline constexpr int exit_timeout = 124;       // killed at the timeout
 inline constexpr int exit_host_failure = 125;  // QEMU or the outer guest failed before reporting an exit code
 
 struct Request {
-    // The inner ktstr-vmm's arguments, argv[0] excluded (normally from
-    // cli::arguments_for_inner_host, so they carry --kvm host).
+    // The inner command's arguments, argv[0] excluded (from
+    // arguments_for_inner_host or inner_command_line, inner_arguments.hpp,
+    // so they carry --kvm host).
     std::vector<std::string> arguments;
+    // The program they are for; empty: the running one (a ktstr-vmm
+    // subcommand re-running itself). Another program (the boot benchmark)
+    // goes into the outer image as ktstr-vmm does, at its own path.
+    std::filesystem::path program;
+    // The ktstr-vmm whose `emulated-host-inside` runs the inner command in
+    // the outer guest; empty: the running program.
+    std::filesystem::path ktstr_vmm;
     // Host files, and host directories, the inner command writes; they come
     // back once it exited. Relative paths are taken from the current
     // directory. The return stream may write a declared file only as a file

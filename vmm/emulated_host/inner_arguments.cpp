@@ -1,5 +1,7 @@
 #include "emulated_host/inner_arguments.hpp"
 
+#include <stdexcept>
+
 namespace ktstr::vmm::emulated_host {
 
 std::vector<std::string> arguments_for_inner_host(std::span<const std::string> arguments, std::string_view subcommand) {
@@ -22,6 +24,20 @@ std::vector<std::string> arguments_for_inner_host(std::span<const std::string> a
     }
     if (!replaced)
         out.insert(out.begin() + static_cast<std::ptrdiff_t>(name_at) + 1, {"--kvm", "host"});
+    return out;
+}
+
+std::vector<std::string> inner_command_line(std::span<const std::string> head, std::span<const InnerOption> options,
+                                            std::span<const std::string> command) {
+    std::vector<std::string> out(head.begin(), head.end());
+    for (const auto& o : options) {
+        // A name with '=' would split differently on the inner side.
+        if (!o.name.starts_with("--") || o.name.size() < 3 || o.name.find('=') != std::string::npos)
+            throw std::invalid_argument("inner command line: '" + o.name + "' is not a long option name");
+        out.push_back(o.value ? o.name + "=" + *o.value : o.name);
+    }
+    out.push_back("--");
+    out.insert(out.end(), command.begin(), command.end());
     return out;
 }
 

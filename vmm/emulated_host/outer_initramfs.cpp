@@ -20,6 +20,8 @@ OuterInitramfs build_outer_initramfs(const OuterInitramfsSpec& spec) {
     initramfs::InitramfsSpec s;
     s.init = stripped_binary(initramfs::guest_program("ktstr-init"));
     s.files.push_back({stripped_binary(spec.ktstr_vmm), staged_path(spec.ktstr_vmm)});
+    for (const auto& p : spec.programs)
+        s.files.push_back({stripped_binary(p), staged_path(p)});
     for (const auto& f : spec.inputs)
         s.files.push_back({f, staged_path(f)});
     s.modules_dir = spec.modules_dir;

@@ -15,7 +15,8 @@
 namespace ktstr::vmm::emulated_host {
 
 struct OuterInitramfsSpec {
-    std::filesystem::path ktstr_vmm;               // the running program
+    std::filesystem::path ktstr_vmm;               // runs the guest side
+    std::vector<std::filesystem::path> programs;   // more programs the inner command is, stripped like ktstr-vmm
     std::vector<std::filesystem::path> inputs;     // host files or directories
     std::filesystem::path modules_dir;             // the outer kernel's lib/modules/<release>
     std::optional<std::filesystem::path> kernel_config;

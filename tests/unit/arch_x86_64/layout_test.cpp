@@ -94,6 +94,14 @@ TEST_CASE("the command line carries the base, the KTSTR_* parameters, then the e
     CHECK(m.cmdline.find("virtio_mmio.device") == std::string::npos);
 }
 
+TEST_CASE("without an SHM region the command line leaves out KTSTR_SHM_*", "[x86_64][layout]") {
+    CHECK(guest_cmdline("quiet KTSTR_INIT_ECHO=0", std::nullopt) ==
+          "console=ttyS0 panic=-1 pci=off reboot=acpi KTSTR_GUEST=1 quiet KTSTR_INIT_ECHO=0");
+    CHECK(guest_cmdline("", std::nullopt) == "console=ttyS0 panic=-1 pci=off reboot=acpi KTSTR_GUEST=1");
+    CHECK_THROWS_AS(guest_cmdline("KTSTR_GUEST=0", std::nullopt), LayoutError);
+    CHECK_THROWS_AS(guest_cmdline(std::string(cmdline_window, 'x'), std::nullopt), LayoutError);
+}
+
 TEST_CASE("the initrd goes as high as it may below initrd_addr_max, outside the kernel", "[x86_64][layout]") {
     LayoutRequest r;
     r.initrd_bytes = 10 * mib + 123;

@@ -121,22 +121,24 @@ void check_cmdline_extra(std::string_view extra) {
     }
 }
 
+}  // namespace
+
 // KTSTR_* go before the extra part: anything after a "--" there is init's
 // argv, not its environment.
-std::string full_cmdline(const LayoutRequest& req, const GuestRange& shm) {
-    check_cmdline_extra(req.cmdline_extra);
-    std::string s = fmt::format("{} {}", base_cmdline, cmdline_params::format_vmm_params({shm.start, shm.size}));
-    if (!req.cmdline_extra.empty()) {
+std::string guest_cmdline(std::string_view extra, const std::optional<GuestRange>& shm) {
+    check_cmdline_extra(extra);
+    std::string s = fmt::format("{} {}", base_cmdline,
+                                shm ? cmdline_params::format_vmm_params({shm->start, shm->size})
+                                    : std::string(cmdline_params::guest_word));
+    if (!extra.empty()) {
         s.push_back(' ');
-        s += req.cmdline_extra;
+        s += extra;
     }
     if (s.size() >= cmdline_window)
         throw LayoutError(fmt::format("kernel command line is {} bytes; at most {} fit", s.size(),
                                       cmdline_window - 1));
     return s;
 }
-
-}  // namespace
 
 MemoryMap layout_x86_64(const LayoutRequest& req) {
     check_request(req);
@@ -148,7 +150,7 @@ MemoryMap layout_x86_64(const LayoutRequest& req) {
     for (std::uint32_t i = 0; i < req.virtio_devices; ++i)
         map.mmio.push_back(
             {fmt::format("virtio-mmio.{}", i), {virtio_mmio_address(i), virtio_mmio_size}, virtio_first_gsi + i});
-    map.cmdline = full_cmdline(req, map.shm);
+    map.cmdline = guest_cmdline(req.cmdline_extra, map.shm);
     return map;
 }
 

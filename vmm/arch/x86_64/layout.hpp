@@ -39,8 +39,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "memory/memory_map.hpp"
 
@@ -159,6 +161,14 @@ struct LayoutRequest {
 // lacks VIRTIO_MMIO_CMDLINE_DEVICES; the DSDT describes the devices),
 // quiet (the caller may add it: fewer serial exits, a faster boot).
 inline constexpr const char* base_cmdline = "console=ttyS0 panic=-1 pci=off reboot=acpi";
+
+// The whole kernel command line: base_cmdline, KTSTR_GUEST=1, the SHM
+// region's KTSTR_SHM_BASE and KTSTR_SHM_SIZE when there is one, then
+// `extra` (as LayoutRequest::cmdline_extra). Without a region it is the
+// line another VMM that has none gives the same image (the boot
+// benchmark's QEMU), so both boot the guest the same way. Throws
+// LayoutError for an extra part the VMM owns or a line too long.
+std::string guest_cmdline(std::string_view extra, const std::optional<GuestRange>& shm);
 
 // Places everything; throws LayoutError with a one-line reason when the
 // request cannot be laid out: 0 or more than max_cpus CPUs, memory below
