@@ -1,5 +1,5 @@
 // `--kvm auto|host|emulated`, shared by every subcommand that needs KVM
-// (kvm-check, run, bench-boot):
+// (kvm-check, run) and the boot benchmark (bench/boot):
 //
 //   host       use /dev/kvm here; fail if it is unusable
 //   emulated   re-run the same command inside the emulated KVM host (a
