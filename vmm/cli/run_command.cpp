@@ -152,10 +152,10 @@ void check_output_file(const char* option, const std::string& path) {
 
 // An output file named by the user, opened (created or truncated) before
 // anything boots, so a file that cannot be written is a usage error.
-vmm::UniqueFd open_output_file(const char* option, const std::string& path) {
+UniqueFd open_output_file(const char* option, const std::string& path) {
     if (path.empty())
         return {};
-    vmm::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd)
         throw UsageError(fmt::format("run: {} {}: cannot write: {}", option, path, std::strerror(errno)));
     return fd;

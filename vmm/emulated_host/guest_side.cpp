@@ -20,7 +20,7 @@
 
 #include "emulated_host/channels.hpp"
 #include "emulated_host/return_stream.hpp"
-#include "kvm/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 
 namespace ktstr::vmm::emulated_host {
 namespace fs = std::filesystem;

@@ -18,7 +18,7 @@
 
 #include <ktstr/host/exit_line.hpp>
 #include "emulated_host/return_stream.hpp"
-#include "kvm/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 
 namespace ktstr::vmm::emulated_host {
 namespace {

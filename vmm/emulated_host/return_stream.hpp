@@ -43,7 +43,7 @@
 #include <string>
 #include <vector>
 
-#include "kvm/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 #include "ktstr/common/bytes.hpp"
 
 namespace ktstr::vmm::emulated_host {

@@ -8,7 +8,7 @@
 #include <ktstr/common/bytes.hpp>
 
 #include "initramfs/compression.hpp"
-#include "kvm/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 
 namespace ktstr::vmm::initramfs {
 

@@ -10,7 +10,7 @@
 
 #include <fmt/core.h>
 
-#include "kvm/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 
 namespace ktstr::vmm::initramfs {
 namespace {

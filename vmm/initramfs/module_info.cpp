@@ -12,7 +12,7 @@
 #include <fmt/core.h>
 
 #include "initramfs/compression.hpp"
-#include "kvm/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 
 namespace ktstr::vmm::initramfs {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "kvm/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 
 namespace ktstr::vmm::kvm {
 

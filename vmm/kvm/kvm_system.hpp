@@ -9,7 +9,7 @@
 #include <linux/kvm.h>
 
 #include "kvm/kvm_vm.hpp"
-#include "kvm/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 
 namespace ktstr::vmm::kvm {
 

@@ -8,7 +8,7 @@
 #include <span>
 
 #include "kvm/kvm_vcpu.hpp"
-#include "kvm/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 
 namespace ktstr::vmm::kvm {
 

@@ -20,7 +20,7 @@
 
 #include <ktstr/common/bytes.hpp>
 
-#include "kvm/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 
 namespace ktstr::vmm::run {
 

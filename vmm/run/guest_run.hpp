@@ -22,7 +22,7 @@
 #include <ktstr/common/bytes.hpp>
 
 #include "arch/x86_64/bzimage.hpp"
-#include "kvm/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 #include "machine/machine.hpp"
 
 namespace ktstr::vmm::run {

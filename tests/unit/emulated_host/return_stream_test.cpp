@@ -36,7 +36,7 @@ std::vector<std::uint8_t> stream_of(const fs::path& scratch, const std::vector<f
                                     const std::string& out = "", const std::string& err = "") {
     const auto file = scratch / "stream.bin";
     {
-        ktstr::vmm::UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        ktstr::UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
         REQUIRE(fd);
         write_output_chunk(fd.get(), return_kind_stdout, bytes_of(out));
         write_output_chunk(fd.get(), return_kind_stderr, bytes_of(err));
