@@ -107,12 +107,12 @@ int decode_ring(const std::string& path, std::uint64_t offset) {
     if (r.status != RingDrainStatus::ok)
         fmt::print(stderr, "ktstr-vmm: decode: ring stopped early: {}\n", to_string(r.status));
     std::uint64_t crc_errors = 0;
-    for (const auto& e : r.entries) {
-        crc_errors += e.crc_ok ? 0 : 1;
-        print_line(frame_to_json(e.msg_type, static_cast<std::uint32_t>(e.payload.size()), e.crc_ok, e.payload));
+    for (const auto& f : r.frames) {
+        crc_errors += f.crc_ok ? 0 : 1;
+        print_line(frame_to_json(f.header.msg_type, f.header.length, f.crc_ok, f.payload));
     }
     nlohmann::ordered_json summary;
-    summary["summary"]["frames"] = r.entries.size();
+    summary["summary"]["frames"] = r.frames.size();
     summary["summary"]["crc_errors"] = crc_errors;
     summary["summary"]["drops"] = r.drops;
     print_line(summary);
