@@ -69,7 +69,7 @@ int decode_stream(const std::string& path) {
             break;
         assembler.feed(byte_view(chunk.data(), n));
         while (auto f = assembler.next())
-            print_line(frame_to_json(f->header.msg_type, f->header.length, f->crc_ok, f->payload));
+            print_line(frame_to_json(*f));
     }
     const auto& st = assembler.stats();
     if (st.dropped_bytes != 0)
@@ -109,7 +109,7 @@ int decode_ring(const std::string& path, std::uint64_t offset) {
     std::uint64_t crc_errors = 0;
     for (const auto& f : r.frames) {
         crc_errors += f.crc_ok ? 0 : 1;
-        print_line(frame_to_json(f.header.msg_type, f.header.length, f.crc_ok, f.payload));
+        print_line(frame_to_json(f));
     }
     nlohmann::ordered_json summary;
     summary["summary"]["frames"] = r.frames.size();
