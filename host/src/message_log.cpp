@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "ktstr/common/frame_json.hpp"
+#include "ktstr/common/json_line.hpp"
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/unique_fd.hpp"
 #include "ktstr/host/json_nesting.hpp"
@@ -26,7 +27,7 @@ std::string frame_json_line(Channel channel, const Frame& frame) {
         j["fields"] = nlohmann::ordered_json{
             {"error", "JSON nested deeper than " + std::to_string(max_json_nesting) + " levels"}};
     j["channel"] = to_string(channel);
-    return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    return json_line(j);
 }
 
 MessageLog::MessageLog(std::filesystem::path path, std::uint64_t max_bytes, bool no_follow)

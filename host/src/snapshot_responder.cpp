@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ktstr/common/fd_write.hpp"
+#include "ktstr/common/json_line.hpp"
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/payloads.hpp"
 #include "ktstr/host/guest_memory.hpp"
@@ -168,7 +169,7 @@ std::string SnapshotResponder::capture(std::uint32_t request_id, const std::stri
         j["message_log"] = nullptr;
     }
     if (err = write_text_file(dir.get(), "capture.json",
-                              j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+                              json_line(j) + "\n");
         !err.empty())
         return err;
     stats_.capture_dirs.push_back((config_.output_dir / "snapshots" / name).string());  // bounded by max_captures

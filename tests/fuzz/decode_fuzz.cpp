@@ -5,6 +5,7 @@
 
 #include "ktstr/common/frame.hpp"
 #include "ktstr/common/frame_json.hpp"
+#include "ktstr/common/json_line.hpp"
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/structured.hpp"
 
@@ -21,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto frame = ktstr::received_frame(ktstr::make_frame_header(type, payload),
                                              ktstr::byte_buffer(payload.begin(), payload.end()));
     auto j = ktstr::frame_to_json(frame);
-    auto s = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    auto s = ktstr::json_line(j);
     if (s.empty())
         std::abort();
     (void)ktstr::decode_test_result(payload);

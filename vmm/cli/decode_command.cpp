@@ -12,6 +12,7 @@
 
 #include "cli/command.hpp"
 #include "ktstr/common/frame_json.hpp"
+#include "ktstr/common/json_line.hpp"
 #include "ktstr/common/shm_ring.hpp"
 #include "ktstr/common/tlv_assembler.hpp"
 
@@ -54,7 +55,7 @@ private:
 };
 
 void print_line(const nlohmann::ordered_json& j) {
-    auto s = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    auto s = json_line(j);
     s.push_back('\n');
     std::fwrite(s.data(), 1, s.size(), stdout);
 }
