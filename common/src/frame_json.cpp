@@ -1,5 +1,6 @@
 #include "ktstr/common/frame_json.hpp"
 
+#include "ktstr/common/hex.hpp"
 #include "ktstr/common/json_nesting.hpp"
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/payloads.hpp"
@@ -7,17 +8,6 @@
 namespace ktstr {
 
 using nlohmann::json;
-
-std::string to_hex(byte_view bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string s;
-    s.reserve(bytes.size() * 2);
-    for (auto b : bytes) {
-        s.push_back(digits[b >> 4]);
-        s.push_back(digits[b & 0xf]);
-    }
-    return s;
-}
 
 namespace {
 

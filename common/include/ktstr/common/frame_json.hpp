@@ -28,6 +28,4 @@ nlohmann::json payload_fields(std::uint32_t msg_type, byte_view payload);
 // `length` is the header's, `crc_ok` the receiver's verdict.
 nlohmann::ordered_json frame_to_json(const Frame& frame);
 
-std::string to_hex(byte_view bytes);
-
 }  // namespace ktstr
