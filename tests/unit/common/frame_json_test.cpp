@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "ktstr/common/frame.hpp"
 #include "ktstr/common/frame_json.hpp"
 #include "ktstr/common/json_line.hpp"
 #include "ktstr/common/json_nesting.hpp"
@@ -9,27 +10,16 @@
 
 using namespace ktstr;
 
-namespace {
-
-Frame frame_of(std::uint32_t type, byte_view payload, bool crc_ok = true) {
-    Frame f;
-    f.header = make_frame_header(type, payload);
-    f.payload.assign(payload.begin(), payload.end());
-    f.crc_ok = crc_ok;
-    return f;
-}
-
-}  // namespace
-
 TEST_CASE("EXIT frame in the decode JSON form", "[json]") {
     auto p = encode_i32(0);
-    auto j = frame_to_json(frame_of(to_u32(MsgType::Exit), p));
+    auto j = frame_to_json(
+        received_frame(make_frame_header(to_u32(MsgType::Exit), p), byte_buffer(p.begin(), p.end())));
     CHECK(j.dump() == R"({"type":"EXIT","msg_type":1163413844,"length":4,"crc_ok":true,"payload_hex":"00000000","fields":{"code":0}})");
 }
 
 TEST_CASE("unknown type has null type and empty fields", "[json]") {
-    std::array<std::uint8_t, 2> p{0xAB, 0x01};
-    auto j = frame_to_json(frame_of(0x41424344, p, false));
+    const byte_buffer p{0xAB, 0x01};
+    auto j = frame_to_json(received_frame(FrameHeader{0x41424344, 2, 0, 0}, p));  // CRC 0: wrong for these bytes
     CHECK(j["type"].is_null());
     CHECK(j["payload_hex"] == "ab01");
     CHECK(j["fields"].empty());
@@ -70,7 +60,8 @@ TEST_CASE("malformed fixed payloads give an error field, not an exception", "[js
 
 TEST_CASE("invalid UTF-8 in text fields still dumps", "[json]") {
     std::string bad = "\xff\xfe";
-    auto j = frame_to_json(frame_of(to_u32(MsgType::Crash), as_bytes(bad)));
+    auto j = frame_to_json(
+        received_frame(make_frame_header(to_u32(MsgType::Crash), as_bytes(bad)), byte_buffer(bad.begin(), bad.end())));
     CHECK_NOTHROW(json_line(j));
 }
 
@@ -78,7 +69,8 @@ TEST_CASE("deeply nested guest JSON is refused, not recursed into", "[json]") {
     // 200 000 levels would overflow the stack inside nlohmann-json.
     std::string deep = R"({"passed":true,"details":)" + std::string(200000, '[') + std::string(200000, ']') + "}";
     const byte_view p(reinterpret_cast<const std::uint8_t*>(deep.data()), deep.size());
-    auto j = frame_to_json(frame_of(to_u32(MsgType::TestResult), p));
+    auto j = frame_to_json(
+        received_frame(make_frame_header(to_u32(MsgType::TestResult), p), byte_buffer(p.begin(), p.end())));
     const std::string err = j["fields"]["error"];
     CHECK(err.find("nests deeper than") != std::string::npos);
     CHECK_FALSE(decode_test_result(p));
