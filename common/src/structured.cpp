@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ktstr/common/json_nesting.hpp"
 #include "ktstr/common/json_line.hpp"
+#include "ktstr/common/json_nesting.hpp"
 
 namespace ktstr {
 namespace {
