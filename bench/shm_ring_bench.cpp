@@ -28,11 +28,11 @@ void BM_shm_ring_write_drain(benchmark::State& state) {
                 return;
             }
         auto r = ktstr::ring_drain(region, ktstr::DrainMode::consume);
-        if (r.status != ktstr::RingDrainStatus::ok || r.entries.size() != batch) {
+        if (r.status != ktstr::RingDrainStatus::ok || r.frames.size() != batch) {
             state.SkipWithError("ring_drain did not return the batch");
             return;
         }
-        benchmark::DoNotOptimize(r.entries.data());
+        benchmark::DoNotOptimize(r.frames.data());
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * batch * payload_size));

@@ -1,6 +1,7 @@
 #include "ktstr/common/frame.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "ktstr/common/crc32.hpp"
 
@@ -32,6 +33,14 @@ byte_buffer encode_frame(std::uint32_t msg_type, byte_view payload) {
                         std::span<std::uint8_t, frame_header_size>(out.data(), frame_header_size));
     std::copy(payload.begin(), payload.end(), out.begin() + frame_header_size);
     return out;
+}
+
+Frame received_frame(const FrameHeader& header, byte_buffer payload) {
+    Frame f;
+    f.header = header;
+    f.crc_ok = crc32(payload) == header.crc32;
+    f.payload = std::move(payload);
+    return f;
 }
 
 }  // namespace ktstr

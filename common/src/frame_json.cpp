@@ -1,5 +1,6 @@
 #include "ktstr/common/frame_json.hpp"
 
+#include "ktstr/common/hex.hpp"
 #include "ktstr/common/json_nesting.hpp"
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/payloads.hpp"
@@ -7,17 +8,6 @@
 namespace ktstr {
 
 using nlohmann::json;
-
-std::string to_hex(byte_view bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string s;
-    s.reserve(bytes.size() * 2);
-    for (auto b : bytes) {
-        s.push_back(digits[b >> 4]);
-        s.push_back(digits[b & 0xf]);
-    }
-    return s;
-}
 
 namespace {
 
@@ -115,18 +105,18 @@ json payload_fields(std::uint32_t msg_type, byte_view p) {
     return json::object();
 }
 
-nlohmann::ordered_json frame_to_json(std::uint32_t msg_type, std::uint32_t length, bool crc_ok, byte_view payload) {
+nlohmann::ordered_json frame_to_json(const Frame& frame) {
     nlohmann::ordered_json j;
-    auto info = find_msg_type(msg_type);
+    auto info = find_msg_type(frame.msg_type());
     if (info)
         j["type"] = info->tag;
     else
         j["type"] = nullptr;
-    j["msg_type"] = msg_type;
-    j["length"] = length;
-    j["crc_ok"] = crc_ok;
-    j["payload_hex"] = to_hex(payload);
-    j["fields"] = payload_fields(msg_type, payload);
+    j["msg_type"] = frame.msg_type();
+    j["length"] = frame.header.length;
+    j["crc_ok"] = frame.crc_ok;
+    j["payload_hex"] = to_hex(frame.payload);
+    j["fields"] = payload_fields(frame.msg_type(), frame.payload);
     return j;
 }
 

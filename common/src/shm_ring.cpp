@@ -1,11 +1,12 @@
 #include "ktstr/common/shm_ring.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <limits>
+#include <utility>
 
-#include "ktstr/common/crc32.hpp"
 #include "ktstr/common/frame.hpp"
 
 namespace ktstr {
@@ -193,15 +194,10 @@ RingDrainResult drain_impl(const A& a, DrainMode mode) {
         const std::uint64_t total = frame_header_size + std::uint64_t{h.length};
         if (write_ptr - pos < total)
             break;  // incomplete: the guest is still writing it
-        ShmEntry e;
-        e.msg_type = h.msg_type;
-        e.crc32 = h.crc32;
-        e.pad = h.pad;
-        e.payload.resize(h.length);
+        byte_buffer payload(h.length);
         if (h.length != 0)
-            ring_copy_out(a, capacity, (at + frame_header_size) % capacity, e.payload.data(), h.length);
-        e.crc_ok = crc32(e.payload) == h.crc32;
-        r.entries.push_back(std::move(e));
+            ring_copy_out(a, capacity, (at + frame_header_size) % capacity, payload.data(), h.length);
+        r.frames.push_back(received_frame(h, std::move(payload)));
         pos += total;
     }
     r.read_ptr = pos;

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ktstr/common/json_line.hpp"
 #include "ktstr/common/json_nesting.hpp"
 
 namespace ktstr {
@@ -10,8 +11,7 @@ namespace {
 using nlohmann::json;
 
 byte_buffer to_bytes(const json& j) {
-    // Replace invalid UTF-8 rather than throw: guest text is arbitrary.
-    auto s = j.dump(-1, ' ', false, json::error_handler_t::replace);
+    auto s = json_line(j);
     return byte_buffer(s.begin(), s.end());
 }
 

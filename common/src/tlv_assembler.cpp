@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "ktstr/common/crc32.hpp"
-
 namespace ktstr {
 
 TlvAssembler::TlvAssembler(std::uint32_t max_payload) : max_payload_(max_payload) {}
@@ -58,11 +56,8 @@ std::optional<Frame> TlvAssembler::next() {
             head_ = 0;
             continue;
         }
-        Frame f;
-        f.header = h;
         const auto* p = buf_.data() + head_ + frame_header_size;
-        f.payload.assign(p, p + h.length);
-        f.crc_ok = crc32(f.payload) == h.crc32;
+        auto f = received_frame(h, byte_buffer(p, p + h.length));
         head_ += static_cast<std::size_t>(total);
         stats_.frames++;
         if (!f.crc_ok)

@@ -6,13 +6,13 @@
 
 #include <atomic>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 
+#include "ktstr/common/hex.hpp"
 #include "ktstr/common/kernel_cmdline_params.hpp"
 #include "ktstr/guest/kernel_cmdline.hpp"
 #include "ktstr/guest/paths.hpp"
@@ -20,18 +20,9 @@
 #include "warning.hpp"
 
 namespace ktstr::guest {
-namespace {
-
-std::string hex(std::uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
-}
-
-}  // namespace
 
 PhysMapping PhysMapping::map(const std::string& path, std::uint64_t phys_addr, std::uint64_t size) {
-    const auto where = path + " at " + hex(phys_addr) + " size " + hex(size);
+    const auto where = path + " at " + to_hex(phys_addr) + " size " + to_hex(size);
     if (size == 0)
         throw std::runtime_error("cannot map " + where + ": size is 0");
     const long page_l = ::sysconf(_SC_PAGESIZE);
@@ -105,7 +96,7 @@ std::shared_ptr<ShmWriter> shm_writer() {
         auto w = std::make_shared<ShmWriter>(PhysMapping::map(paths().dev_mem, params->base, params->size));
         auto h = w->header();
         if (h.magic != shm::magic) {
-            warn("no initialised SHM ring at " + hex(params->base) + " (magic " + hex(h.magic) + "); not using it");
+            warn("no initialised SHM ring at " + to_hex(params->base) + " (magic " + to_hex(h.magic) + "); not using it");
             return nullptr;
         }
         writer = std::move(w);

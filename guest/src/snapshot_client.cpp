@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 #include "ktstr/common/crc32.hpp"
 #include "ktstr/common/frame.hpp"
@@ -124,20 +125,23 @@ ReadOutcome read_reply_frame(int fd, SteadyTime deadline) {
                       std::to_string(max_reply_payload) + " of the port's receive side";
         return out;
     }
-    out.frame.msg_type = h.msg_type;
-    out.frame.payload.resize(h.length);
+    byte_buffer payload(h.length);
     if (h.length != 0) {
-        out.failure = bounded_read_exact(fd, out.frame.payload, deadline, out.message);
+        out.failure = bounded_read_exact(fd, payload, deadline, out.message);
         if (out.failure != ReadFailure::none) {
+            out.frame.header = h;
+            out.frame.payload = std::move(payload);
             out.message = "frame payload: " + out.message;
             return out;
         }
     }
-    const auto crc = crc32(out.frame.payload);
-    if (crc != h.crc32) {
+    out.frame = received_frame(h, std::move(payload));
+    if (!out.frame.crc_ok) {
+        // Computed again only to say what it was: at most 72 bytes, once
+        // per broken stream.
         char buf[96];
-        std::snprintf(buf, sizeof buf, "frame CRC mismatch: header 0x%08x, computed 0x%08x, length %u", h.crc32, crc,
-                      h.length);
+        std::snprintf(buf, sizeof buf, "frame CRC mismatch: header 0x%08x, computed 0x%08x, length %u", h.crc32,
+                      crc32(out.frame.payload), h.length);
         out.failure = ReadFailure::invalid_data;
         out.message = buf;
     }
@@ -178,8 +182,8 @@ SnapshotResult request_snapshot(std::uint32_t kind, std::string_view tag, std::c
             port.drop(h);
             return transport_error("snapshot reply read failed " + describe(id, kind) + ": " + rd.message, id);
         }
-        if (rd.frame.msg_type != to_u32(MsgType::SnapshotReply)) {
-            warn("snapshot client: ignoring a " + tag_of(rd.frame.msg_type) + " frame on the port's receive side");
+        if (rd.frame.msg_type() != to_u32(MsgType::SnapshotReply)) {
+            warn("snapshot client: ignoring a " + tag_of(rd.frame.msg_type()) + " frame on the port's receive side");
             continue;
         }
         auto reply = decode_snapshot_reply(rd.frame.payload);

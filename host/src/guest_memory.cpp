@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "ktstr/common/hex.hpp"
+
 namespace ktstr::host {
 namespace {
 
@@ -14,20 +16,6 @@ namespace {
 // (x86_64, aarch64) are little-endian too, so an aligned atomic access is
 // the whole conversion.
 static_assert(std::endian::native == std::endian::little, "GuestMemory assumes a little-endian host");
-
-std::string hex(std::uint64_t v) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string s = "0x";
-    bool started = false;
-    for (int shift = 60; shift >= 0; shift -= 4) {
-        auto d = static_cast<unsigned>((v >> shift) & 0xf);
-        if (d != 0 || started || shift == 0) {
-            s.push_back(digits[d]);
-            started = true;
-        }
-    }
-    return s;
-}
 
 template <typename T>
 T load_word(const std::uint8_t* p) noexcept {
@@ -59,15 +47,15 @@ GuestMemory::GuestMemory(std::vector<GuestMemoryRegion> regions) : regions_(std:
     constexpr auto max = std::numeric_limits<std::uint64_t>::max();
     for (const auto& r : regions_) {
         if (r.host == nullptr)
-            throw std::invalid_argument("guest memory region at " + hex(r.guest_phys) + " has no host mapping");
+            throw std::invalid_argument("guest memory region at " + to_hex(r.guest_phys) + " has no host mapping");
         if (r.size == 0)
-            throw std::invalid_argument("guest memory region at " + hex(r.guest_phys) + " is empty");
+            throw std::invalid_argument("guest memory region at " + to_hex(r.guest_phys) + " is empty");
         // The last byte must be addressable: guest_phys + size - 1 <= 2^64 - 1.
         if (r.size - 1 > max - r.guest_phys)
-            throw std::invalid_argument("guest memory region at " + hex(r.guest_phys) + " of " + hex(r.size) +
+            throw std::invalid_argument("guest memory region at " + to_hex(r.guest_phys) + " of " + to_hex(r.size) +
                                         " bytes wraps past 2^64");
         if (r.size - 1 > std::numeric_limits<std::uintptr_t>::max() - reinterpret_cast<std::uintptr_t>(r.host))
-            throw std::invalid_argument("guest memory region at " + hex(r.guest_phys) +
+            throw std::invalid_argument("guest memory region at " + to_hex(r.guest_phys) +
                                         " wraps the host address space");
     }
     std::sort(regions_.begin(), regions_.end(),
@@ -76,8 +64,8 @@ GuestMemory::GuestMemory(std::vector<GuestMemoryRegion> regions) : regions_(std:
         const auto& prev = regions_[i - 1];
         // prev's last byte is prev.guest_phys + prev.size - 1 (no wrap, checked above).
         if (regions_[i].guest_phys - prev.guest_phys < prev.size)
-            throw std::invalid_argument("guest memory regions at " + hex(prev.guest_phys) + " and " +
-                                        hex(regions_[i].guest_phys) + " overlap");
+            throw std::invalid_argument("guest memory regions at " + to_hex(prev.guest_phys) + " and " +
+                                        to_hex(regions_[i].guest_phys) + " overlap");
     }
 }
 

@@ -201,16 +201,8 @@ void HostLoop::Impl::drain_shm() {
         ++status_reports;
         diag(std::string("ktstr-vmm: SHM ring: ") + to_string(pass.status) + "\n");
     }
-    for (auto& e : pass.entries) {
-        Frame f;
-        f.header.msg_type = e.msg_type;
-        f.header.length = static_cast<std::uint32_t>(e.payload.size());  // bounded by the ring's capacity
-        f.header.crc32 = e.crc32;
-        f.header.pad = e.pad;
-        f.payload = std::move(e.payload);
-        f.crc_ok = e.crc_ok;
+    for (const auto& f : pass.frames)
         dispatch(Channel::shm, f);
-    }
 }
 
 // On the loop thread, like every drain pass: once this returns with the

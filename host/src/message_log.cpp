@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "ktstr/common/frame_json.hpp"
+#include "ktstr/common/json_line.hpp"
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/unique_fd.hpp"
 #include "ktstr/host/json_nesting.hpp"
@@ -16,21 +17,17 @@
 namespace ktstr::host {
 
 std::string frame_json_line(Channel channel, const Frame& frame) {
+    // frame_to_json guards the nesting itself (it never parses an
+    // over-nested payload); the log keeps its own wording for that error,
+    // documented in docs/host.md, so its lines stay as they were. The key
+    // exists already, so it keeps its place.
+    auto j = frame_to_json(frame);
     const auto info = find_msg_type(frame.msg_type());
-    const bool json_payload = info && info->payload == PayloadKind::Json;
-    nlohmann::ordered_json j;
-    if (json_payload && !json_nesting_within(frame.payload)) {
-        // Built without the payload so nothing parses it; the keys keep
-        // frame_to_json's order because they already exist.
-        j = frame_to_json(frame.msg_type(), frame.header.length, frame.crc_ok, {});
-        j["payload_hex"] = to_hex(frame.payload);
+    if (info && info->payload == PayloadKind::Json && !json_nesting_within(frame.payload))
         j["fields"] = nlohmann::ordered_json{
             {"error", "JSON nested deeper than " + std::to_string(max_json_nesting) + " levels"}};
-    } else {
-        j = frame_to_json(frame.msg_type(), frame.header.length, frame.crc_ok, frame.payload);
-    }
     j["channel"] = to_string(channel);
-    return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    return json_line(j);
 }
 
 MessageLog::MessageLog(std::filesystem::path path, std::uint64_t max_bytes, bool no_follow)

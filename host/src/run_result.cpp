@@ -1,5 +1,7 @@
 #include "ktstr/host/run_result.hpp"
 
+#include "ktstr/common/json_line.hpp"
+
 namespace ktstr::host {
 namespace {
 
@@ -141,7 +143,7 @@ nlohmann::ordered_json RunResult::to_json() const {
 }
 
 std::string RunResult::to_json_text() const {
-    return to_json().dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    return json_line(to_json());
 }
 
 }  // namespace ktstr::host

@@ -37,13 +37,13 @@ ShmDrainPass ShmDrain::drain() {
     else if (r.status != RingDrainStatus::ok)
         ++stats_.bad_header_passes;
     stats_.bytes_pending = r.bytes_pending;
-    for (const auto& e : r.entries) {
+    for (const auto& f : r.frames) {
         ++stats_.entries;
-        stats_.payload_bytes += e.payload.size();
-        if (!e.crc_ok)
+        stats_.payload_bytes += f.payload.size();
+        if (!f.crc_ok)
             ++stats_.crc_errors;
     }
-    pass.entries = std::move(r.entries);
+    pass.frames = std::move(r.frames);
     return pass;
 }
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ktstr/common/fd_write.hpp"
+#include "ktstr/common/json_line.hpp"
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/payloads.hpp"
 #include "ktstr/host/guest_memory.hpp"
@@ -169,7 +170,7 @@ std::string SnapshotResponder::capture(std::uint32_t request_id, const std::stri
     } else {
         j["message_log"] = nullptr;
     }
-    auto capture_json = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+    auto capture_json = json_line(j) + "\n";
 
     stats_.bytes += shm_bytes;  // counted even when the write fails half-way
     ++pending_;

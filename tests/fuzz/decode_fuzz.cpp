@@ -3,7 +3,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "ktstr/common/frame.hpp"
 #include "ktstr/common/frame_json.hpp"
+#include "ktstr/common/json_line.hpp"
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/structured.hpp"
 
@@ -17,8 +19,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (data[0] < types.size())
         type = ktstr::to_u32(types[data[0]].type);
     ktstr::byte_view payload(data + 4, size - 4);
-    auto j = ktstr::frame_to_json(type, static_cast<std::uint32_t>(payload.size()), true, payload);
-    auto s = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    const auto frame = ktstr::received_frame(ktstr::make_frame_header(type, payload),
+                                             ktstr::byte_buffer(payload.begin(), payload.end()));
+    auto j = ktstr::frame_to_json(frame);
+    auto s = ktstr::json_line(j);
     if (s.empty())
         std::abort();
     (void)ktstr::decode_test_result(payload);

@@ -12,12 +12,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ktstr::SpanRegion span(region);
     auto peek = ktstr::ring_drain(span, ktstr::DrainMode::peek);
     std::size_t total = 0;
-    for (const auto& e : peek.entries)
+    for (const auto& e : peek.frames)
         total += 16 + e.payload.size();
     if (size >= 40 && total > size - 40)
         std::abort();
     auto consumed = ktstr::ring_drain(span, ktstr::DrainMode::consume);
-    if (consumed.entries.size() != peek.entries.size())
+    if (consumed.frames.size() != peek.frames.size())
         std::abort();
     std::uint8_t payload[32] = {1, 2, 3};
     auto st = ktstr::ring_write(span, 0x45584954, ktstr::byte_view(payload, size % 33));
@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Into a ring the reader had emptied, a written message must come back.
     const bool was_empty = consumed.status == ktstr::RingDrainStatus::ok && consumed.bytes_pending == 0;
     if (was_empty && st == ktstr::RingWriteStatus::written &&
-        (after.entries.size() != 1 || !after.entries[0].crc_ok || after.entries[0].payload.size() != size % 33))
+        (after.frames.size() != 1 || !after.frames[0].crc_ok || after.frames[0].payload.size() != size % 33))
         std::abort();
     ktstr::SharedRegion shared(region.data(), region.size());
     (void)ktstr::ring_drain(shared, ktstr::DrainMode::consume);

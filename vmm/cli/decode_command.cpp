@@ -12,6 +12,7 @@
 
 #include "cli/command.hpp"
 #include "ktstr/common/frame_json.hpp"
+#include "ktstr/common/json_line.hpp"
 #include "ktstr/common/shm_ring.hpp"
 #include "ktstr/common/tlv_assembler.hpp"
 
@@ -54,7 +55,7 @@ private:
 };
 
 void print_line(const nlohmann::ordered_json& j) {
-    auto s = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    auto s = json_line(j);
     s.push_back('\n');
     std::fwrite(s.data(), 1, s.size(), stdout);
 }
@@ -69,7 +70,7 @@ int decode_stream(const std::string& path) {
             break;
         assembler.feed(byte_view(chunk.data(), n));
         while (auto f = assembler.next())
-            print_line(frame_to_json(f->header.msg_type, f->header.length, f->crc_ok, f->payload));
+            print_line(frame_to_json(*f));
     }
     const auto& st = assembler.stats();
     if (st.dropped_bytes != 0)
@@ -107,12 +108,12 @@ int decode_ring(const std::string& path, std::uint64_t offset) {
     if (r.status != RingDrainStatus::ok)
         fmt::print(stderr, "ktstr-vmm: decode: ring stopped early: {}\n", to_string(r.status));
     std::uint64_t crc_errors = 0;
-    for (const auto& e : r.entries) {
-        crc_errors += e.crc_ok ? 0 : 1;
-        print_line(frame_to_json(e.msg_type, static_cast<std::uint32_t>(e.payload.size()), e.crc_ok, e.payload));
+    for (const auto& f : r.frames) {
+        crc_errors += f.crc_ok ? 0 : 1;
+        print_line(frame_to_json(f));
     }
     nlohmann::ordered_json summary;
-    summary["summary"]["frames"] = r.entries.size();
+    summary["summary"]["frames"] = r.frames.size();
     summary["summary"]["crc_errors"] = crc_errors;
     summary["summary"]["drops"] = r.drops;
     print_line(summary);

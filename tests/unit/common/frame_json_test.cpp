@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include "ktstr/common/frame.hpp"
 #include "ktstr/common/frame_json.hpp"
+#include "ktstr/common/json_line.hpp"
 #include "ktstr/common/json_nesting.hpp"
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/payloads.hpp"
@@ -10,13 +12,14 @@ using namespace ktstr;
 
 TEST_CASE("EXIT frame in the decode JSON form", "[json]") {
     auto p = encode_i32(0);
-    auto j = frame_to_json(to_u32(MsgType::Exit), 4, true, p);
+    auto j = frame_to_json(
+        received_frame(make_frame_header(to_u32(MsgType::Exit), p), byte_buffer(p.begin(), p.end())));
     CHECK(j.dump() == R"({"type":"EXIT","msg_type":1163413844,"length":4,"crc_ok":true,"payload_hex":"00000000","fields":{"code":0}})");
 }
 
 TEST_CASE("unknown type has null type and empty fields", "[json]") {
-    std::array<std::uint8_t, 2> p{0xAB, 0x01};
-    auto j = frame_to_json(0x41424344, 2, false, p);
+    const byte_buffer p{0xAB, 0x01};
+    auto j = frame_to_json(received_frame(FrameHeader{0x41424344, 2, 0, 0}, p));  // CRC 0: wrong for these bytes
     CHECK(j["type"].is_null());
     CHECK(j["payload_hex"] == "ab01");
     CHECK(j["fields"].empty());
@@ -57,15 +60,17 @@ TEST_CASE("malformed fixed payloads give an error field, not an exception", "[js
 
 TEST_CASE("invalid UTF-8 in text fields still dumps", "[json]") {
     std::string bad = "\xff\xfe";
-    auto j = frame_to_json(to_u32(MsgType::Crash), 2, true, as_bytes(bad));
-    CHECK_NOTHROW(j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+    auto j = frame_to_json(
+        received_frame(make_frame_header(to_u32(MsgType::Crash), as_bytes(bad)), byte_buffer(bad.begin(), bad.end())));
+    CHECK_NOTHROW(json_line(j));
 }
 
 TEST_CASE("deeply nested guest JSON is refused, not recursed into", "[json]") {
     // 200 000 levels would overflow the stack inside nlohmann-json.
     std::string deep = R"({"passed":true,"details":)" + std::string(200000, '[') + std::string(200000, ']') + "}";
     const byte_view p(reinterpret_cast<const std::uint8_t*>(deep.data()), deep.size());
-    auto j = frame_to_json(to_u32(MsgType::TestResult), static_cast<std::uint32_t>(p.size()), true, p);
+    auto j = frame_to_json(
+        received_frame(make_frame_header(to_u32(MsgType::TestResult), p), byte_buffer(p.begin(), p.end())));
     const std::string err = j["fields"]["error"];
     CHECK(err.find("nests deeper than") != std::string::npos);
     CHECK_FALSE(decode_test_result(p));

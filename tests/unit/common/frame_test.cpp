@@ -39,3 +39,18 @@ TEST_CASE("empty payload frame has CRC 0", "[frame]") {
     CHECK(h.length == 0);
     CHECK(h.crc32 == 0);
 }
+
+TEST_CASE("received_frame keeps the header as announced and checks the payload CRC", "[frame]") {
+    const std::string payload = "hello";
+    auto h = make_frame_header(0x534F5554, as_bytes(payload));
+    h.pad = 7;  // reported, never trusted
+    auto f = received_frame(h, byte_buffer(payload.begin(), payload.end()));
+    CHECK(f.crc_ok);
+    CHECK(f.msg_type() == 0x534F5554);
+    CHECK(f.header.pad == 7);
+    CHECK(std::string(f.payload.begin(), f.payload.end()) == "hello");
+
+    h.crc32 ^= 1;
+    CHECK_FALSE(received_frame(h, byte_buffer(payload.begin(), payload.end())).crc_ok);
+    CHECK(received_frame(FrameHeader{1, 0, 0, 0}, {}).crc_ok);  // an empty payload's CRC is 0
+}

@@ -71,21 +71,21 @@ TEST_CASE("write and drain one, many, and empty messages", "[shm]") {
     CHECK(write(b, to_u32(MsgType::Crash), "boom") == RingWriteStatus::written);
     auto r = drain(b);
     CHECK(r.status == RingDrainStatus::ok);
-    REQUIRE(r.entries.size() == 3);
-    CHECK(r.entries[0].msg_type == to_u32(MsgType::Exit));
-    CHECK(text(r.entries[0].payload) == "abcd");
-    CHECK(r.entries[1].payload.empty());
-    CHECK(r.entries[1].crc_ok);
-    CHECK(r.entries[1].crc32 == 0);
-    CHECK(text(r.entries[2].payload) == "boom");
+    REQUIRE(r.frames.size() == 3);
+    CHECK(r.frames[0].msg_type() == to_u32(MsgType::Exit));
+    CHECK(text(r.frames[0].payload) == "abcd");
+    CHECK(r.frames[1].payload.empty());
+    CHECK(r.frames[1].crc_ok);
+    CHECK(r.frames[1].header.crc32 == 0);
+    CHECK(text(r.frames[2].payload) == "boom");
     CHECK(r.read_ptr == 3 * 16 + 8);
     CHECK(r.bytes_pending == 0);
     // peek leaves read_ptr alone; consume stores it.
     CHECK(get64(b, 24) == 0);
     auto c = ring_drain(SpanRegion(b), DrainMode::consume);
-    CHECK(c.entries.size() == 3);
+    CHECK(c.frames.size() == 3);
     CHECK(get64(b, 24) == 56);
-    CHECK(drain(b).entries.empty());
+    CHECK(drain(b).frames.empty());
 }
 
 TEST_CASE("ring full bumps drops; exact fill accepted", "[shm]") {
@@ -97,7 +97,7 @@ TEST_CASE("ring full bumps drops; exact fill accepted", "[shm]") {
     // An empty message still needs 16 bytes; only 8 remain.
     CHECK(write(b, 5, "") == RingWriteStatus::dropped);
     auto r = drain(b);
-    CHECK(r.entries.size() == 3);
+    CHECK(r.frames.size() == 3);
     CHECK(r.drops == 2);
 }
 
@@ -113,10 +113,10 @@ TEST_CASE("a message exactly the capacity fits, then the ring is empty after con
     std::string p(48, 'U');
     CHECK(write(b, 1, p) == RingWriteStatus::written);
     auto r = ring_drain(SpanRegion(b), DrainMode::consume);
-    REQUIRE(r.entries.size() == 1);
-    CHECK(r.entries[0].crc_ok);
-    CHECK(text(r.entries[0].payload) == p);
-    CHECK(drain(b).entries.empty());
+    REQUIRE(r.frames.size() == 1);
+    CHECK(r.frames[0].crc_ok);
+    CHECK(text(r.frames[0].payload) == p);
+    CHECK(drain(b).frames.empty());
 }
 
 TEST_CASE("drops counter saturates at UINT64_MAX", "[shm]") {
@@ -134,10 +134,10 @@ TEST_CASE("wraparound: payload and header split across the end", "[shm]") {
     put64(b, 24, 56);
     CHECK(write(b, 7, "wrapped!") == RingWriteStatus::written);
     auto r = drain(b);
-    REQUIRE(r.entries.size() == 1);
-    CHECK(r.entries[0].msg_type == 7);
-    CHECK(text(r.entries[0].payload) == "wrapped!");
-    CHECK(r.entries[0].crc_ok);
+    REQUIRE(r.frames.size() == 1);
+    CHECK(r.frames[0].msg_type() == 7);
+    CHECK(text(r.frames[0].payload) == "wrapped!");
+    CHECK(r.frames[0].crc_ok);
     // Header bytes 0..7 at data offset 56..63, 8..15 at 0..7.
     CHECK(load_le<std::uint32_t>(b.data() + 40 + 56) == 7);
 
@@ -147,8 +147,8 @@ TEST_CASE("wraparound: payload and header split across the end", "[shm]") {
     put64(c, 24, 40);
     CHECK(write(c, 9, "0123456789AB") == RingWriteStatus::written);
     auto rc = drain(c);
-    REQUIRE(rc.entries.size() == 1);
-    CHECK(text(rc.entries[0].payload) == "0123456789AB");
+    REQUIRE(rc.frames.size() == 1);
+    CHECK(text(rc.frames[0].payload) == "0123456789AB");
     CHECK(std::string(c.begin() + 40, c.begin() + 44) == "89AB");
 }
 
@@ -165,7 +165,7 @@ TEST_CASE("many wraps with a consuming reader keep every message", "[shm]") {
                 ++next_seq;
         }
         auto r = ring_drain(SpanRegion(b), DrainMode::consume);
-        for (auto& e : r.entries) {
+        for (auto& e : r.frames) {
             REQUIRE(e.crc_ok);
             auto s = text(e.payload);
             REQUIRE(s.ends_with(std::to_string(seen)));
@@ -190,7 +190,7 @@ TEST_CASE("drain with read_ptr near UINT64_MAX does not overflow", "[shm]") {
     put64(b, 16, 5);
     put64(b, 24, std::numeric_limits<std::uint64_t>::max() - 14);  // unread = 20
     auto r = drain(b);
-    CHECK(r.entries.size() <= 1);
+    CHECK(r.frames.size() <= 1);
 }
 
 TEST_CASE("torn header: read_ptr ahead of write_ptr", "[shm]") {
@@ -200,7 +200,7 @@ TEST_CASE("torn header: read_ptr ahead of write_ptr", "[shm]") {
     CHECK(write(b, 1, "probe") == RingWriteStatus::invariant_violated);
     CHECK(get64(b, 32) == 0);  // not counted as a drop
     auto r = drain(b);
-    CHECK(r.entries.empty());
+    CHECK(r.frames.empty());
     CHECK(r.status == RingDrainStatus::used_exceeds_capacity);
     // consume must not move read_ptr on a torn header
     ring_drain(SpanRegion(b), DrainMode::consume);
@@ -212,13 +212,13 @@ TEST_CASE("used exactly capacity accepted, capacity + 1 rejected", "[shm]") {
     std::string p(16, '\xCC');
     CHECK(write(b, 1, p) == RingWriteStatus::written);
     auto r = drain(b);
-    REQUIRE(r.entries.size() == 1);
-    CHECK(text(r.entries[0].payload) == p);
+    REQUIRE(r.frames.size() == 1);
+    CHECK(text(r.frames[0].payload) == p);
 
     auto c = make_ring(40 + 64);
     put64(c, 16, 65);
     auto rc = drain(c);
-    CHECK(rc.entries.empty());
+    CHECK(rc.frames.empty());
     CHECK(rc.status == RingDrainStatus::used_exceeds_capacity);
 }
 
@@ -229,7 +229,7 @@ TEST_CASE("capacity 0, above 1 GiB, or beyond the region is rejected", "[shm]") 
         put32(b, 8, cap);
         put64(b, 16, 64);
         auto r = drain(b);
-        CHECK(r.entries.empty());
+        CHECK(r.frames.empty());
         CHECK(r.status == RingDrainStatus::bad_capacity);
         CHECK(write(b, 1, "x") == RingWriteStatus::unusable);
     }
@@ -240,7 +240,7 @@ TEST_CASE("bad magic drains nothing", "[shm]") {
     write(b, 1, "x");
     put32(b, 0, 0xDEADBEEF);
     auto r = drain(b);
-    CHECK(r.entries.empty());
+    CHECK(r.frames.empty());
     CHECK(r.status == RingDrainStatus::bad_magic);
 }
 
@@ -264,7 +264,7 @@ TEST_CASE("torn message length is rejected before allocating", "[shm]") {
     put32(b, 40 + 4, 0xFFFFFFFF);
     put64(b, 16, 64);
     auto r = drain(b);
-    CHECK(r.entries.empty());
+    CHECK(r.frames.empty());
     CHECK(r.status == RingDrainStatus::torn_length);
 }
 
@@ -277,8 +277,8 @@ TEST_CASE("incomplete message after a complete one is left for later", "[shm]") 
     put32(b, 40 + wp + 4, 100);
     put64(b, 16, wp + 20);
     auto r = ring_drain(SpanRegion(b), DrainMode::consume);
-    REQUIRE(r.entries.size() == 1);
-    CHECK(text(r.entries[0].payload) == "complete");
+    REQUIRE(r.frames.size() == 1);
+    CHECK(text(r.frames[0].payload) == "complete");
     CHECK(r.bytes_pending == 20);
     CHECK(get64(b, 24) == wp);
 }
@@ -289,9 +289,9 @@ TEST_CASE("CRC mismatch is reported, later messages still drained", "[shm]") {
     write(b, 2, "second");
     b[40 + 16] ^= 0xFF;  // corrupt first payload byte
     auto r = drain(b);
-    REQUIRE(r.entries.size() == 2);
-    CHECK_FALSE(r.entries[0].crc_ok);
-    CHECK(r.entries[1].crc_ok);
+    REQUIRE(r.frames.size() == 2);
+    CHECK_FALSE(r.frames[0].crc_ok);
+    CHECK(r.frames[1].crc_ok);
 }
 
 TEST_CASE("frames in the ring are the wire frames", "[shm]") {
@@ -302,8 +302,8 @@ TEST_CASE("frames in the ring are the wire frames", "[shm]") {
     auto expect = encode_frame(to_u32(MsgType::Stimulus), sb);
     CHECK(std::equal(expect.begin(), expect.end(), b.begin() + 40));
     auto r = drain(b);
-    REQUIRE(r.entries.size() == 1);
-    CHECK(decode_stimulus(r.entries[0].payload) == s);
+    REQUIRE(r.frames.size() == 1);
+    CHECK(decode_stimulus(r.frames[0].payload) == s);
 }
 
 TEST_CASE("shared region: control bytes and signal slots", "[shm]") {
@@ -351,11 +351,11 @@ TEST_CASE("shared region: concurrent producer and consumer agree", "[shm]") {
     bool all_ok = true;
     while (seen < total) {
         auto d = ring_drain(r, DrainMode::consume);
-        for (auto& e : d.entries) {
+        for (auto& e : d.frames) {
             all_ok = all_ok && e.crc_ok && text(e.payload) == std::to_string(seen);
             ++seen;
         }
-        if (d.entries.empty())
+        if (d.frames.empty())
             std::this_thread::yield();
     }
     producer.join();
@@ -375,7 +375,7 @@ TEST_CASE("a frame straddling write_ptr's 2^64 wrap reads back intact", "[shm]")
     std::string p(17, 'w');
     CHECK(write(b, 3, p) == RingWriteStatus::written);
     auto r = drain(b);
-    REQUIRE(r.entries.size() == 1);
-    CHECK(r.entries[0].crc_ok);
-    CHECK(text(r.entries[0].payload) == p);
+    REQUIRE(r.frames.size() == 1);
+    CHECK(r.frames[0].crc_ok);
+    CHECK(text(r.frames[0].payload) == p);
 }

@@ -70,9 +70,9 @@ TEST_CASE("the process-wide writer follows the kernel command line", "[guest][sh
     auto* region = reinterpret_cast<std::uint8_t*>(bytes.data()) + 0x3010;
     auto d = ring_drain(SpanRegion({region, 0x2000}));
     REQUIRE(d.status == RingDrainStatus::ok);
-    REQUIRE(d.entries.size() == 1);
-    CHECK(d.entries[0].msg_type == to_u32(MsgType::Exit));
-    CHECK(decode_i32(d.entries[0].payload) == 42);
+    REQUIRE(d.frames.size() == 1);
+    CHECK(d.frames[0].msg_type() == to_u32(MsgType::Exit));
+    CHECK(decode_i32(d.frames[0].payload) == 42);
 }
 
 TEST_CASE("a region without an initialised ring is not used", "[guest][shm]") {
@@ -95,7 +95,7 @@ TEST_CASE("writer threads and a draining host agree through a shared mapping", "
     std::atomic<std::uint64_t> dropped{0};
     std::atomic<int> unexpected{0};
     std::atomic<bool> writers_done{false};
-    std::vector<ShmEntry> got;
+    std::vector<Frame> got;
     RingDrainStatus bad = RingDrainStatus::ok;
     std::thread drain([&] {
         for (;;) {
@@ -103,7 +103,7 @@ TEST_CASE("writer threads and a draining host agree through a shared mapping", "
             auto r = ring_drain(host, DrainMode::consume);
             if (r.status != RingDrainStatus::ok)
                 bad = r.status;
-            for (auto& e : r.entries)
+            for (auto& e : r.frames)
                 got.push_back(std::move(e));
             if (last && r.bytes_pending == 0)
                 return;

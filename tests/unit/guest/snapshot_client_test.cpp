@@ -87,7 +87,7 @@ TEST_CASE("a reply one byte above the reply size is rejected; exactly 72 is read
     write_all(q.w.get(), reply_frame(9, SnapshotStatus::Ok));
     auto out = read_reply_frame(q.r.get(), in(5s));
     REQUIRE(out.failure == ReadFailure::none);
-    CHECK(out.frame.msg_type == to_u32(MsgType::SnapshotReply));
+    CHECK(out.frame.msg_type() == to_u32(MsgType::SnapshotReply));
     CHECK(out.frame.payload.size() == max_reply_payload);
 }
 

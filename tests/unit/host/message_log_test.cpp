@@ -66,8 +66,8 @@ TEST_CASE("message log: one decode-format line per frame, in order, with its cha
         j["channel"] = channel;
         return j.dump();
     };
-    CHECK(l1 == with_channel(frame_to_json(to_u32(MsgType::Exit), 4, true, exit_payload), "shm"));
-    CHECK(l2 == with_channel(frame_to_json(to_u32(MsgType::Stdout), 6, false, stdout_payload), "bulk"));
+    CHECK(l1 == with_channel(frame_to_json(make(MsgType::Exit, exit_payload)), "shm"));
+    CHECK(l2 == with_channel(frame_to_json(bad), "bulk"));
     CHECK(log.bytes() == l1.size() + l2.size() + 2);
     CHECK(log.error().empty());
 }

@@ -48,9 +48,9 @@ TEST_CASE("live drain advances read_ptr and the guest writer reuses the space") 
         CHECK(written >= 4);  // the freed space is reused every round
         auto pass = drain.drain();
         CHECK(pass.status == RingDrainStatus::ok);
-        for (const auto& e : pass.entries) {
+        for (const auto& e : pass.frames) {
             CHECK(e.crc_ok);
-            CHECK(e.msg_type == 0x1000 + next_read);
+            CHECK(e.msg_type() == 0x1000 + next_read);
             CHECK(e.payload == numbered(next_read, 8));
             ++next_read;
         }
@@ -75,11 +75,11 @@ TEST_CASE("live drain reports new drops per pass") {
     CHECK(ring_write(r, 2, numbered(2, 40)) == RingWriteStatus::dropped);
     CHECK(ring_write(r, 3, numbered(3, 40)) == RingWriteStatus::dropped);
     auto p1 = drain.drain();
-    CHECK(p1.entries.size() == 1);
+    CHECK(p1.frames.size() == 1);
     CHECK(p1.drops == 2);
     CHECK(p1.new_drops == 2);
     auto p2 = drain.drain();
-    CHECK(p2.entries.empty());
+    CHECK(p2.frames.empty());
     CHECK(p2.new_drops == 0);
     // A counter the guest moved backwards is not a huge jump.
     store_u64(r, shm::off_drops, 1);
@@ -101,7 +101,7 @@ TEST_CASE("live drain: a torn header is reported, read_ptr untouched, and the ne
     auto torn = drain.drain();
     CHECK(torn.status == RingDrainStatus::used_exceeds_capacity);
     CHECK(torn.status_changed);
-    CHECK(torn.entries.empty());
+    CHECK(torn.frames.empty());
     CHECK(ring_read_header(r).read_ptr == good.write_ptr + 1);  // untouched
     auto again = drain.drain();
     CHECK(again.status == RingDrainStatus::used_exceeds_capacity);
@@ -111,8 +111,8 @@ TEST_CASE("live drain: a torn header is reported, read_ptr untouched, and the ne
     auto ok = drain.drain();
     CHECK(ok.status == RingDrainStatus::ok);
     CHECK(ok.status_changed);
-    REQUIRE(ok.entries.size() == 1);
-    CHECK(ok.entries[0].msg_type == 7);
+    REQUIRE(ok.frames.size() == 1);
+    CHECK(ok.frames[0].msg_type() == 7);
 
     CHECK(drain.stats().bad_header_passes == 2);
     CHECK(drain.stats().status_changes == 2);
@@ -145,8 +145,8 @@ TEST_CASE("live drain survives garbage headers and lengths without allocating fo
         store_le<std::uint32_t>(r.data() + shm::header_size + 24 + 4, 0xffffffff);
         auto p = drain.drain();
         CHECK(p.status == RingDrainStatus::torn_length);
-        REQUIRE(p.entries.size() == 1);  // the good frame before it still arrives
-        CHECK(p.entries[0].msg_type == 1);
+        REQUIRE(p.frames.size() == 1);  // the good frame before it still arrives
+        CHECK(p.frames[0].msg_type() == 1);
         CHECK(drain.stats().torn_length_passes == 1);
     }
     SECTION("a corrupted payload is delivered with crc_ok false and counted") {
@@ -154,8 +154,8 @@ TEST_CASE("live drain survives garbage headers and lengths without allocating fo
         REQUIRE(ring_write(r, 1, numbered(1, 8)) == RingWriteStatus::written);
         r.data()[shm::header_size + 16] ^= 0xff;
         auto p = drain.drain();
-        REQUIRE(p.entries.size() == 1);
-        CHECK_FALSE(p.entries[0].crc_ok);
+        REQUIRE(p.frames.size() == 1);
+        CHECK_FALSE(p.frames[0].crc_ok);
         CHECK(drain.stats().crc_errors == 1);
     }
     SECTION("write_ptr near 2^64") {
@@ -166,8 +166,8 @@ TEST_CASE("live drain survives garbage headers and lengths without allocating fo
         REQUIRE(ring_write(r, 9, numbered(9, 30)) == RingWriteStatus::written);  // straddles the wrap
         auto p = drain.drain();
         CHECK(p.status == RingDrainStatus::ok);
-        REQUIRE(p.entries.size() == 1);
-        CHECK(p.entries[0].payload == numbered(9, 30));
+        REQUIRE(p.frames.size() == 1);
+        CHECK(p.frames[0].payload == numbered(9, 30));
         CHECK(ring_read_header(r).read_ptr == near + 16 + 30);
     }
 }
@@ -194,8 +194,8 @@ TEST_CASE("live drain against a guest writer on another thread delivers every fr
     bool in_order = true;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (next < total && std::chrono::steady_clock::now() < deadline) {
-        for (const auto& e : drain.drain().entries) {
-            in_order = in_order && e.crc_ok && e.msg_type == next && e.payload == numbered(next, 1 + next % 97);
+        for (const auto& e : drain.drain().frames) {
+            in_order = in_order && e.crc_ok && e.msg_type() == next && e.payload == numbered(next, 1 + next % 97);
             ++next;
         }
     }

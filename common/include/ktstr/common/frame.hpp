@@ -52,4 +52,10 @@ struct Frame {
     std::uint32_t msg_type() const noexcept { return header.msg_type; }
 };
 
+// The frame a receiver makes of a header it decoded and the `header.length`
+// payload bytes that followed it. Every receiver (the stream assembler, the
+// SHM ring drain, the guest's reply reader) builds its frames here, so the
+// CRC is checked one way on every channel.
+Frame received_frame(const FrameHeader& header, byte_buffer payload);
+
 }  // namespace ktstr

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ktstr/common/bytes.hpp"
+#include "ktstr/common/frame.hpp"
 
 namespace ktstr {
 
@@ -23,8 +24,8 @@ inline constexpr std::size_t max_decoded_json_payload = std::size_t{1} << 20;
 // payload above max_decoded_json_payload.
 nlohmann::json payload_fields(std::uint32_t msg_type, byte_view payload);
 
-nlohmann::ordered_json frame_to_json(std::uint32_t msg_type, std::uint32_t length, bool crc_ok, byte_view payload);
-
-std::string to_hex(byte_view bytes);
+// The one JSON form of a received frame, whichever channel it came on:
+// `length` is the header's, `crc_ok` the receiver's verdict.
+nlohmann::ordered_json frame_to_json(const Frame& frame);
 
 }  // namespace ktstr

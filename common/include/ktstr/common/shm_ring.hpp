@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ktstr/common/bytes.hpp"
+#include "ktstr/common/frame.hpp"
 
 namespace ktstr {
 
@@ -119,14 +120,6 @@ enum class RingWriteStatus {
 RingWriteStatus ring_write(SpanRegion region, std::uint32_t msg_type, byte_view payload) noexcept;
 RingWriteStatus ring_write(SharedRegion region, std::uint32_t msg_type, byte_view payload) noexcept;
 
-struct ShmEntry {
-    std::uint32_t msg_type = 0;
-    std::uint32_t crc32 = 0;  // as announced
-    std::uint32_t pad = 0;    // as announced
-    byte_buffer payload;
-    bool crc_ok = false;
-};
-
 enum class RingDrainStatus {
     ok,                   // drained everything complete (maybe nothing)
     region_too_small,     // smaller than the header
@@ -139,7 +132,7 @@ enum class RingDrainStatus {
 const char* to_string(RingDrainStatus s) noexcept;
 
 struct RingDrainResult {
-    std::vector<ShmEntry> entries;
+    std::vector<Frame> frames;        // complete messages, oldest first
     std::uint64_t drops = 0;          // the header's counter as read
     std::uint64_t read_ptr = 0;       // position after the last complete message
     std::uint64_t bytes_pending = 0;  // unread bytes left (an incomplete message)
@@ -152,7 +145,7 @@ enum class DrainMode {
 };
 
 // Copies out every complete message between read_ptr and write_ptr. The
-// header is read once per pass. A bad header returns no entries and does
+// header is read once per pass. A bad header returns no frames and does
 // not touch read_ptr, so the next pass re-reads it.
 RingDrainResult ring_drain(SpanRegion region, DrainMode mode = DrainMode::peek);
 RingDrainResult ring_drain(SharedRegion region, DrainMode mode = DrainMode::consume);

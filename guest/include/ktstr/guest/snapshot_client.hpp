@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "ktstr/common/bytes.hpp"
+#include "ktstr/common/frame.hpp"
 #include "ktstr/common/payloads.hpp"
 
 namespace ktstr::guest {
@@ -46,15 +47,10 @@ inline constexpr std::size_t max_reply_payload = sizeof(SnapshotReplyPayload);
 
 enum class ReadFailure { none, timed_out, end_of_file, invalid_data, io_error };
 
-struct ReplyFrame {
-    std::uint32_t msg_type = 0;
-    byte_buffer payload;
-};
-
 struct ReadOutcome {
     ReadFailure failure = ReadFailure::none;
     std::string message;  // why, when failure != none
-    ReplyFrame frame;
+    Frame frame;          // as far as it was read
 };
 
 using SteadyTime = std::chrono::steady_clock::time_point;
@@ -63,8 +59,16 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 // described above. `message` explains a failure.
 ReadFailure bounded_read_exact(int fd, mutable_byte_view buf, SteadyTime deadline, std::string& message);
 
-// Reads one frame: header, length check against max_reply_payload
-// (invalid_data before allocating), payload, CRC check (invalid_data).
+// Reads one frame: header (common decode_frame_header), length check
+// against max_reply_payload (invalid_data before allocating), payload,
+// CRC check (common received_frame; a mismatch is invalid_data).
+//
+// Not the host's TlvAssembler, on purpose: the reply reader reads exactly
+// one frame's bytes from the descriptor and treats an oversize length or a
+// bad CRC as a broken stream (the caller drops the port), where the
+// assembler buffers ahead, resynchronises past an oversize frame and
+// delivers a bad-CRC frame. The 72-byte cap is this side's own: the host
+// sends nothing else on the port.
 ReadOutcome read_reply_frame(int fd, SteadyTime deadline);
 
 }  // namespace ktstr::guest

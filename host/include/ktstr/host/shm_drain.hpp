@@ -1,7 +1,7 @@
 // The live drain of the SHM ring: one pass copies every complete message
 // out of guest memory with the common ring code (ring_drain, consume mode),
 // stores the new read_ptr so the guest can reuse the space, and reports
-// what changed since the previous pass: new entries, the guest's drop
+// what changed since the previous pass: new frames, the guest's drop
 // counter, and the header's status (a torn or corrupt header ends the pass
 // without touching read_ptr; the next pass re-reads it).
 //
@@ -11,12 +11,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "ktstr/common/frame.hpp"
 #include "ktstr/common/shm_ring.hpp"
 
 namespace ktstr::host {
 
 struct ShmDrainPass {
-    std::vector<ShmEntry> entries;
+    std::vector<Frame> frames;
     RingDrainStatus status = RingDrainStatus::ok;
     bool status_changed = false;     // status differs from the previous pass's (first pass: from ok)
     std::uint64_t drops = 0;         // the guest's drop counter as read (0 without a valid magic)
