@@ -79,7 +79,7 @@ struct Shm {
 HostLoopConfig base_config(Shm& shm) {
     ring_init(SharedRegion(shm.data(), shm_bytes));  // as the VMM does when it maps the region
     HostLoopConfig c;
-    c.memory = GuestMemory({{shm_gpa, shm_bytes, shm.data()}});
+    c.memory = GuestMemory({{shm_gpa, {shm.data(), shm_bytes}}});
     c.shm_base = shm_gpa;
     c.shm_size = shm_bytes;
     c.send_to_guest = [](byte_view b) { return b.size(); };

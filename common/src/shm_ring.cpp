@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cstring>
 #include <limits>
 #include <utility>
 
 #include "ktstr/common/frame.hpp"
+#include "ktstr/common/shared_access.hpp"
 
 namespace ktstr {
 namespace {
@@ -30,52 +30,21 @@ struct PlainAccess {
     }
 };
 
-// Shared memory: header words through atomics when aligned (acquire on
-// load, release on store, so the payload written before write_ptr is
-// visible once write_ptr is), otherwise byte-wise volatile. Data bytes
-// through volatile copies. The wire is little-endian; so are the only
-// hosts this runs on (x86_64, aarch64), checked below.
-static_assert(std::endian::native == std::endian::little, "SharedRegion assumes a little-endian host");
-
+// Shared memory: header words and data bytes as shared_access.hpp says
+// (acquire/release words, so the payload written before write_ptr is
+// visible once write_ptr is; volatile byte copies).
 struct SharedAccess {
     std::uint8_t* base;
     std::size_t size;
 
-    template <typename T>
-    T load_word(std::size_t off) const noexcept {
-        auto* p = base + off;
-        if (reinterpret_cast<std::uintptr_t>(p) % alignof(T) == 0)
-            return __atomic_load_n(reinterpret_cast<T*>(p), __ATOMIC_ACQUIRE);
-        T v = 0;
-        for (std::size_t i = 0; i < sizeof(T); ++i)
-            v |= static_cast<T>(static_cast<T>(static_cast<volatile std::uint8_t*>(p)[i]) << (8 * i));
-        std::atomic_thread_fence(std::memory_order_acquire);
-        return v;
-    }
-    template <typename T>
-    void store_word(std::size_t off, T v) const noexcept {
-        auto* p = base + off;
-        if (reinterpret_cast<std::uintptr_t>(p) % alignof(T) == 0) {
-            __atomic_store_n(reinterpret_cast<T*>(p), v, __ATOMIC_RELEASE);
-            return;
-        }
-        std::atomic_thread_fence(std::memory_order_release);
-        for (std::size_t i = 0; i < sizeof(T); ++i)
-            static_cast<volatile std::uint8_t*>(p)[i] = static_cast<std::uint8_t>(v >> (8 * i));
-    }
-
-    std::uint32_t load32(std::size_t off) const noexcept { return load_word<std::uint32_t>(off); }
-    std::uint64_t load64(std::size_t off) const noexcept { return load_word<std::uint64_t>(off); }
-    void store64(std::size_t off, std::uint64_t v) const noexcept { store_word(off, v); }
+    std::uint32_t load32(std::size_t off) const noexcept { return shared::load_acquire<std::uint32_t>(base + off); }
+    std::uint64_t load64(std::size_t off) const noexcept { return shared::load_acquire<std::uint64_t>(base + off); }
+    void store64(std::size_t off, std::uint64_t v) const noexcept { shared::store_release(base + off, v); }
     void store_bytes(std::size_t off, const std::uint8_t* src, std::size_t n) const noexcept {
-        auto* dst = static_cast<volatile std::uint8_t*>(base + off);
-        for (std::size_t i = 0; i < n; ++i)
-            dst[i] = src[i];
+        shared::copy_to(base + off, byte_view(src, n));
     }
     void load_bytes(std::size_t off, std::uint8_t* dst, std::size_t n) const noexcept {
-        const auto* src = static_cast<const volatile std::uint8_t*>(base + off);
-        for (std::size_t i = 0; i < n; ++i)
-            dst[i] = src[i];
+        shared::copy_from(base + off, mutable_byte_view(dst, n));
     }
 };
 
@@ -279,13 +248,13 @@ const char* to_string(RingDrainStatus s) noexcept {
 void ring_store_control(SharedRegion r, std::size_t offset, std::uint8_t value) noexcept {
     if (!control_offset_ok(r, offset))
         return;
-    __atomic_store_n(r.data() + offset, value, __ATOMIC_RELEASE);
+    shared::store_release(r.data() + offset, value);
 }
 
 std::uint8_t ring_load_control(SharedRegion r, std::size_t offset) noexcept {
     if (!control_offset_ok(r, offset))
         return 0;
-    return __atomic_load_n(r.data() + offset, __ATOMIC_ACQUIRE);
+    return shared::load_acquire<std::uint8_t>(r.data() + offset);
 }
 
 void ring_signal(SharedRegion r, std::size_t slot, std::uint8_t value) noexcept {

@@ -15,7 +15,7 @@
 #include "ktstr/common/json_line.hpp"
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/payloads.hpp"
-#include "ktstr/host/guest_memory.hpp"
+#include "ktstr/common/shared_access.hpp"
 
 #include "capture_worker.hpp"
 
@@ -46,7 +46,7 @@ std::string write_region_file(int dir, const char* name, SharedRegion region) {
     byte_buffer block(std::min<std::size_t>(region.size(), 1 << 20));
     for (std::size_t off = 0; off < region.size(); off += block.size()) {
         const auto n = std::min(block.size(), region.size() - off);
-        copy_from_shared(SharedRegion(region.data() + off, n), block);
+        shared::copy_from(region.data() + off, mutable_byte_view(block).first(n));
         if (!write_all(f.get(), byte_view(block).first(n)))
             return std::string("cannot write ") + name + ": " + errno_text(errno);
     }

@@ -35,7 +35,7 @@
 #include <string>
 #include <vector>
 
-#include "devices/guest_memory_view.hpp"
+#include "ktstr/common/guest_memory.hpp"
 #include "devices/virtio_console.hpp"
 #include "devices/virtio_mmio.hpp"
 #include "devices/virtqueue.hpp"
@@ -386,7 +386,7 @@ private:
 
     Ram ram_;
     VirtioConsole console_;
-    GuestMemoryView view_;
+    ktstr::GuestMemory view_;
     VirtioMmio mmio_;
     bool echo_;
     std::vector<QueueMirror> mirrors_;

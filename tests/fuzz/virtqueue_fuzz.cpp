@@ -16,7 +16,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "devices/guest_memory_view.hpp"
+#include "ktstr/common/guest_memory.hpp"
 #include "devices/virtio_console.hpp"
 #include "devices/virtio_mmio.hpp"
 #include "devices/virtqueue.hpp"
@@ -38,7 +38,7 @@ struct Ram {
 
 std::uint16_t u16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] | (p[1] << 8)); }
 
-void drain_one_queue(Ram& ram, const GuestMemoryView& view, const std::uint8_t* h) {
+void drain_one_queue(Ram& ram, const ktstr::GuestMemory& view, const std::uint8_t* h) {
     QueueConfig c;
     c.ready = true;
     c.size = static_cast<std::uint16_t>(1u << (h[0] % 16));
@@ -69,7 +69,7 @@ void drain_one_queue(Ram& ram, const GuestMemoryView& view, const std::uint8_t* 
     }
 }
 
-void drive_console(Ram& ram, const GuestMemoryView& view, const std::uint8_t* h) {
+void drive_console(Ram& ram, const ktstr::GuestMemory& view, const std::uint8_t* h) {
     bool sink_ok = true;
     VirtioConsole console(VirtioConsoleConfig{}, [&](std::uint32_t port, ktstr::byte_view bytes) {
         sink_ok = sink_ok && ram.contains(bytes) && port < 3;
@@ -123,7 +123,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Ram ram{std::vector<std::uint8_t>(ram_size)};
     const std::size_t image = std::min(size - header_size, ram_size);
     std::copy(data + header_size, data + header_size + image, ram.bytes.begin());
-    const GuestMemoryView view({{ram_base, ktstr::mutable_byte_view(ram.bytes)}});
+    const ktstr::GuestMemory view({{ram_base, ktstr::mutable_byte_view(ram.bytes)}});
     drain_one_queue(ram, view, data);
     // The first pass wrote into the image; start the second from the input again.
     std::copy(data + header_size, data + header_size + image, ram.bytes.begin());

@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <span>
 
-#include "devices/guest_memory_view.hpp"
+#include "ktstr/common/guest_memory.hpp"
 #include "devices/virtio_interrupt.hpp"
 #include "devices/virtqueue.hpp"
 #include "ktstr/common/bytes.hpp"
@@ -35,7 +35,7 @@ inline constexpr std::uint32_t virtio_status_failed = 128;
 inline constexpr std::uint64_t virtio_f_version_1 = 1ull << 32;
 
 struct VirtioActivation {
-    const GuestMemoryView& memory;
+    const GuestMemory& memory;
     std::uint64_t features = 0;            // what the driver accepted
     std::span<const QueueConfig> queues;   // one per queue; ready == false for unused ones
     VirtioInterrupt& interrupt;

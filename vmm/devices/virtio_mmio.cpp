@@ -13,7 +13,7 @@ void set_high(std::uint64_t& field, std::uint32_t v) { field = (field & 0xffff'f
 
 }  // namespace
 
-VirtioMmio::VirtioMmio(VirtioDevice& device, const GuestMemoryView& memory, IrqLine irq)
+VirtioMmio::VirtioMmio(VirtioDevice& device, const GuestMemory& memory, IrqLine irq)
     : device_(device), memory_(memory), interrupt_(std::move(irq)), queues_(device.queue_count()) {}
 
 VirtioMmio::~VirtioMmio() { device_.reset(); }

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "devices/guest_memory_view.hpp"
+#include "ktstr/common/guest_memory.hpp"
 #include "devices/irq_line.hpp"
 #include "devices/virtio_device.hpp"
 #include "devices/virtio_interrupt.hpp"
@@ -69,7 +69,7 @@ inline constexpr std::uint32_t virtio_mmio_vendor = 0x5453544b;  // "KTST", no P
 class VirtioMmio {
 public:
     // `device` and `memory` must outlive the transport.
-    VirtioMmio(VirtioDevice& device, const GuestMemoryView& memory, IrqLine irq);
+    VirtioMmio(VirtioDevice& device, const GuestMemory& memory, IrqLine irq);
 
     VirtioMmio(const VirtioMmio&) = delete;
     VirtioMmio& operator=(const VirtioMmio&) = delete;
@@ -96,7 +96,7 @@ private:
     QueueConfig* selected_queue();
 
     VirtioDevice& device_;
-    const GuestMemoryView& memory_;
+    const GuestMemory& memory_;
     VirtioInterrupt interrupt_;
 
     mutable std::mutex mutex_;

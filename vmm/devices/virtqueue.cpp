@@ -32,7 +32,7 @@ bool aligned(const std::uint8_t* p, std::size_t alignment) noexcept {
 
 }  // namespace
 
-std::string queue_layout_error(const GuestMemoryView& memory, const QueueConfig& c, std::uint16_t size_max) {
+std::string queue_layout_error(const GuestMemory& memory, const QueueConfig& c, std::uint16_t size_max) {
     if (c.size == 0 || !std::has_single_bit(c.size))
         return fmt::format("queue size {} is not a power of two", c.size);
     if (c.size > size_max)
@@ -60,7 +60,7 @@ std::string queue_layout_error(const GuestMemoryView& memory, const QueueConfig&
     return {};
 }
 
-Virtqueue::Virtqueue(const GuestMemoryView& memory, const QueueConfig& config, std::uint16_t size_max)
+Virtqueue::Virtqueue(const GuestMemory& memory, const QueueConfig& config, std::uint16_t size_max)
     : memory_(&memory), size_(config.size) {
     if (auto error = queue_layout_error(memory, config, size_max); !error.empty())
         throw VirtqueueError(error);

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "devices/guest_memory_view.hpp"
+#include "ktstr/common/guest_memory.hpp"
 #include "ktstr/common/bytes.hpp"
 
 namespace ktstr::vmm::devices {
@@ -66,7 +66,7 @@ struct QueueConfig {
 // Why `config` cannot be used as a queue of at most `size_max` entries in
 // `memory`, or an empty string when it can: size zero, not a power of two
 // or above size_max; a misaligned area; an area not wholly inside RAM.
-std::string queue_layout_error(const GuestMemoryView& memory, const QueueConfig& config, std::uint16_t size_max);
+std::string queue_layout_error(const GuestMemory& memory, const QueueConfig& config, std::uint16_t size_max);
 
 // One buffer of a descriptor chain, already translated and bounded.
 struct DescriptorBuffer {
@@ -94,7 +94,7 @@ class Virtqueue {
 public:
     // Throws VirtqueueError with queue_layout_error's reason. `memory` must
     // outlive the queue.
-    Virtqueue(const GuestMemoryView& memory, const QueueConfig& config, std::uint16_t size_max);
+    Virtqueue(const GuestMemory& memory, const QueueConfig& config, std::uint16_t size_max);
 
     // Pops the next available chain into `chain` (its storage is reused).
     // Returns false when the driver has made nothing new available. Throws
@@ -114,7 +114,7 @@ public:
     std::uint16_t size() const noexcept { return size_; }
 
 private:
-    const GuestMemoryView* memory_;
+    const GuestMemory* memory_;
     std::uint16_t size_;
     mutable_byte_view desc_;
     mutable_byte_view avail_;

@@ -8,7 +8,7 @@
 namespace ktstr::vmm::machine {
 
 GuestRam::GuestRam(const kvm::KvmVm& vm, const MemoryMap& map) : shm_range_(map.shm) {
-    std::vector<devices::GuestRamRegion> regions;
+    std::vector<GuestMemoryRegion> regions;
     for (const auto& r : map.ram) {
         if (r.size == 0)
             continue;
@@ -18,7 +18,7 @@ GuestRam::GuestRam(const kvm::KvmVm& vm, const MemoryMap& map) : shm_range_(map.
         const auto& host = ram_.back().host;
         regions.push_back({r.start, {reinterpret_cast<std::uint8_t*>(host.data()), static_cast<std::size_t>(r.size)}});
     }
-    view_ = devices::GuestMemoryView(std::move(regions));
+    view_ = GuestMemory(std::move(regions));
     if (map.shm.size != 0)
         shm_ = kvm::MemoryMapping::anonymous(map.shm.size);
 

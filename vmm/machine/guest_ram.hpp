@@ -14,9 +14,9 @@
 #include <vector>
 
 #include <ktstr/common/bytes.hpp>
+#include <ktstr/common/guest_memory.hpp>
 #include <ktstr/common/shm_ring.hpp>
 
-#include "devices/guest_memory_view.hpp"
 #include "kvm/kvm_vm.hpp"
 #include "kvm/memory_mapping.hpp"
 #include "memory/memory_map.hpp"
@@ -39,7 +39,7 @@ public:
     mutable_byte_view ram_bytes(std::uint64_t gpa, std::uint64_t len) const;
 
     // The RAM a device may touch (the SHM region is not part of it).
-    const devices::GuestMemoryView& device_view() const noexcept { return view_; }
+    const GuestMemory& device_view() const noexcept { return view_; }
     // The SHM region, as the ring code reads it while the guest writes.
     SharedRegion shm() const noexcept;
     GuestRange shm_range() const noexcept { return shm_range_; }
@@ -53,7 +53,7 @@ private:
     std::vector<Range> ram_;
     GuestRange shm_range_;
     kvm::MemoryMapping shm_;
-    devices::GuestMemoryView view_;
+    GuestMemory view_;
     // Last: removed from KVM before the mappings above go.
     std::vector<kvm::UserMemoryRegion> slots_;
 };

@@ -115,7 +115,7 @@ host::HostLoopConfig host_config(const GuestRunOptions& o, Machine& machine, clo
     if (map.shm.size != 0) {
         // The host sees the SHM region and nothing else of the guest.
         // GuestRam wrote the ring header when it mapped the region.
-        hc.memory = host::GuestMemory({{map.shm.start, map.shm.size, machine.shm().data()}});
+        hc.memory = GuestMemory({{map.shm.start, {machine.shm().data(), machine.shm().size()}}});
         hc.shm_base = map.shm.start;
         hc.shm_size = map.shm.size;
     }

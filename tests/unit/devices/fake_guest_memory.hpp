@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "devices/guest_memory_view.hpp"
+#include "ktstr/common/guest_memory.hpp"
 #include "ktstr/common/bytes.hpp"
 
 namespace ktstr::vmm::devices::test {
@@ -19,7 +19,7 @@ public:
     FakeGuestMemory(const FakeGuestMemory&) = delete;
     FakeGuestMemory& operator=(const FakeGuestMemory&) = delete;
 
-    const GuestMemoryView& view() const noexcept { return view_; }
+    const GuestMemory& view() const noexcept { return view_; }
     std::uint64_t end() const noexcept { return base + ram_.size(); }
 
     std::uint64_t alloc(std::size_t bytes, std::size_t align = 16) {
@@ -46,7 +46,7 @@ public:
 
 private:
     std::vector<std::uint8_t> ram_;
-    GuestMemoryView view_;
+    GuestMemory view_;
     std::uint64_t next_ = base;
 };
 

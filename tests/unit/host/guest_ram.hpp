@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "ktstr/common/bytes.hpp"
-#include "ktstr/host/guest_memory.hpp"
+#include "ktstr/common/guest_memory.hpp"
 
 namespace ktstr::host::test {
 
@@ -20,7 +20,7 @@ public:
     std::size_t size() const noexcept { return size_; }
     std::uint64_t gpa() const noexcept { return gpa_; }
     mutable_byte_view bytes() noexcept { return {data(), size_}; }
-    GuestMemoryRegion region() noexcept { return {gpa_, size_, data()}; }
+    GuestMemoryRegion region() noexcept { return {gpa_, {data(), size_}}; }
     GuestMemory memory() { return GuestMemory({region()}); }
 
 private:

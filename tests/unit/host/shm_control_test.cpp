@@ -19,7 +19,7 @@ TEST_CASE("signal_guest_value writes the right slot") {
     // [64 bytes before the ring][ring header]
     const std::uint64_t shm_base = 64;
     std::vector<std::uint8_t> buf(shm_base + shm::header_size, 0);
-    GuestMemory mem({{0, buf.size(), buf.data()}});
+    GuestMemory mem({{0, {buf.data(), buf.size()}}});
     CHECK(signal_guest_value(mem, shm_base, 0, shm::signal_shutdown_req));
     CHECK(signal_guest_value(mem, shm_base, 1, shm::signal_probes_ready));
     CHECK(buf[shm_base + shm::signal_slot_base] == shm::signal_shutdown_req);
@@ -34,7 +34,7 @@ TEST_CASE("signal_guest_value writes the right slot") {
 
 TEST_CASE("signal_guest_value at a zero SHM base") {
     std::vector<std::uint8_t> buf(shm::header_size, 0);
-    GuestMemory mem({{0, buf.size(), buf.data()}});
+    GuestMemory mem({{0, {buf.data(), buf.size()}}});
     CHECK(signal_guest_value(mem, 0, 0, 0xab));
     CHECK(signal_guest_value(mem, 0, 1, 0xcd));
     CHECK(buf[shm::signal_slot_base] == 0xab);
@@ -46,7 +46,7 @@ TEST_CASE("signal_guest_value with the header ending exactly at the mapping's en
     // arithmetic is exercised, not just offsets.
     const std::uint64_t gpa = 0x7fff0000;
     std::vector<std::uint8_t> buf(100 + shm::header_size, 0);
-    GuestMemory mem({{gpa, buf.size(), buf.data()}});
+    GuestMemory mem({{gpa, {buf.data(), buf.size()}}});
     const std::uint64_t shm_base = gpa + 100;  // header's last byte is the mapping's last byte
     CHECK(signal_guest_value(mem, shm_base, 1, 0xee));
     CHECK(buf[100 + shm::signal_slot_base + 1] == 0xee);
@@ -59,7 +59,7 @@ TEST_CASE("signal_guest_value past the mapping's end writes nothing") {
     // write that escaped the bounds would show in the sentinel bytes.
     const std::uint64_t total = 64;
     std::vector<std::uint8_t> buf(total + 128, 0xaa);
-    GuestMemory mem({{0, total, buf.data()}});
+    GuestMemory mem({{0, {buf.data(), total}}});
     CHECK_FALSE(signal_guest_value(mem, total, 0, 0xff));     // header starts past the end
     CHECK_FALSE(signal_guest_value(mem, total - 1, 0, 0xff)); // header starts on the last byte
     CHECK_FALSE(request_dump(mem, total));
@@ -74,7 +74,7 @@ TEST_CASE("signal_guest_value with the base in range but the header only partly 
     // combine base and offset before checking, never the base alone.
     for (std::uint64_t total : {std::uint64_t{shm::signal_slot_base + 1}, std::uint64_t{shm::header_size}}) {
         std::vector<std::uint8_t> buf(total + 64, 0);
-        GuestMemory mem({{0, total, buf.data()}});
+        GuestMemory mem({{0, {buf.data(), total}}});
         CHECK_FALSE(signal_guest_value(mem, 1, 0, 0x77));
         CHECK(std::all_of(buf.begin(), buf.end(), [](auto b) { return b == 0; }));
     }
@@ -82,7 +82,7 @@ TEST_CASE("signal_guest_value with the base in range but the header only partly 
 
 TEST_CASE("signal_guest_value refuses a slot out of range and a base near 2^64") {
     std::vector<std::uint8_t> buf(shm::header_size + 8, 0);
-    GuestMemory mem({{0, buf.size(), buf.data()}});
+    GuestMemory mem({{0, {buf.data(), buf.size()}}});
     CHECK_FALSE(signal_guest_value(mem, 0, shm::signal_slot_count, 1));
     CHECK_FALSE(read_guest_signal(mem, 0, shm::signal_slot_count).has_value());
     const auto max = std::numeric_limits<std::uint64_t>::max();
@@ -93,7 +93,7 @@ TEST_CASE("signal_guest_value refuses a slot out of range and a base near 2^64")
 
 TEST_CASE("dump and stall requests land in their bytes") {
     std::vector<std::uint8_t> buf(4096, 0);
-    GuestMemory mem({{0x10000, buf.size(), buf.data()}});
+    GuestMemory mem({{0x10000, {buf.data(), buf.size()}}});
     CHECK(request_dump(mem, 0x10000));
     CHECK(request_stall(mem, 0x10000));
     CHECK(buf[shm::dump_req_offset] == 'D');

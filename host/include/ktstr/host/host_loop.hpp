@@ -42,7 +42,7 @@
 #include "ktstr/common/bytes.hpp"
 #include "ktstr/host/bulk_channel.hpp"
 #include "ktstr/host/dispatcher.hpp"
-#include "ktstr/host/guest_memory.hpp"
+#include "ktstr/common/guest_memory.hpp"
 #include "ktstr/host/output_sink.hpp"
 #include "ktstr/host/run_result.hpp"
 

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "ktstr/host/guest_memory.hpp"
+#include "ktstr/common/guest_memory.hpp"
 
 namespace ktstr::host {
 
