@@ -98,6 +98,21 @@ void VirtioConsole::activate(const VirtioActivation& a) {
 
 void VirtioConsole::reset() {
     std::lock_guard lock(mutex_);
+    // What the driver made available on a transmit queue goes out before
+    // the reset forgets the queues. Its kick travels through an ioeventfd
+    // the device thread may not have served when the reset, a register
+    // write on a vCPU thread, arrives; Linux resets its virtio devices at
+    // power-off right after the last write, and nothing a guest wrote
+    // before powering off may be lost. No interrupt: the driver is gone.
+    if (running()) {
+        try {
+            for (std::uint16_t index = 1; index < queues_.size(); index += 2)
+                if (Virtqueue* q = queue(index); q && !(multiport_ && index == control_transmit_queue))
+                    transmit(port_of(index), *q, false);
+        } catch (const VirtqueueError&) {
+            // A broken ring holds nothing more to take; the reset goes on.
+        }
+    }
     active_ = false;
     broken_ = false;
     multiport_ = false;
@@ -183,7 +198,7 @@ Virtqueue* VirtioConsole::queue(std::uint32_t index) {
 // never has more outstanding at once, and it notifies again for what it adds
 // later; but a guest whose used ring overlaps its available ring could make
 // the device's own writes feed it forever.
-void VirtioConsole::transmit(std::uint32_t port, Virtqueue& q) {
+void VirtioConsole::transmit(std::uint32_t port, Virtqueue& q, bool interrupt) {
     bool used = false;
     for (std::uint32_t budget = q.size(); budget > 0 && q.pop(chain_); --budget) {
         if (std::any_of(chain_.buffers.begin(), chain_.buffers.end(), [](auto& b) { return b.device_writable; }))
@@ -197,7 +212,7 @@ void VirtioConsole::transmit(std::uint32_t port, Virtqueue& q) {
         q.push_used(chain_.head, 0);
         used = true;
     }
-    if (used && q.needs_interrupt())
+    if (interrupt && used && q.needs_interrupt())
         interrupt_->signal_used_buffer();
 }
 

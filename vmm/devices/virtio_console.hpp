@@ -99,7 +99,7 @@ private:
     };
 
     Virtqueue* queue(std::uint32_t index);
-    void transmit(std::uint32_t port, Virtqueue& q);
+    void transmit(std::uint32_t port, Virtqueue& q, bool interrupt = true);
     void receive(std::uint32_t port);
     void receive_all();
     void control_transmit(Virtqueue& q);

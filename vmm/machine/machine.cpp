@@ -68,14 +68,25 @@ Machine::Machine(const MachineConfig& config, const x86::BzImage& kernel, byte_v
     const MmioDevice& window = map_.mmio.at(0);
     virtio_irq_ = std::make_unique<kvm::Irqfd>(vm_, window.irq);
 
-    // The devices' sinks reach run()'s outputs: nothing calls them before
-    // run() sets them (no vCPU has run) or after it clears them.
-    com1_ = std::make_unique<devices::Serial16550>([this](byte_view b) { outputs_.com1(b); },
-                                                   [irq = com1_irq_.get()] { irq->signal(); });
-    com2_ = std::make_unique<devices::Serial16550>([this](byte_view b) { outputs_.com2(b); },
-                                                   [irq = com2_irq_.get()] { irq->signal(); });
-    console_ = std::make_unique<devices::VirtioConsole>(
-        config.console, [this](std::uint32_t port, byte_view b) { outputs_.console(port, b); });
+    // The devices' sinks reach run()'s outputs, set only while it runs
+    // (the transport's destructor resets the console, which may still
+    // transmit: nowhere to go then).
+    com1_ = std::make_unique<devices::Serial16550>(
+        [this](byte_view b) {
+            if (outputs_.com1)
+                outputs_.com1(b);
+        },
+        [irq = com1_irq_.get()] { irq->signal(); });
+    com2_ = std::make_unique<devices::Serial16550>(
+        [this](byte_view b) {
+            if (outputs_.com2)
+                outputs_.com2(b);
+        },
+        [irq = com2_irq_.get()] { irq->signal(); });
+    console_ = std::make_unique<devices::VirtioConsole>(config.console, [this](std::uint32_t port, byte_view b) {
+        if (outputs_.console)
+            outputs_.console(port, b);
+    });
     transport_ = std::make_unique<devices::VirtioMmio>(*console_, ram_->device_view(),
                                                        [irq = virtio_irq_.get()] { irq->signal(); });
 

@@ -108,12 +108,12 @@ private:
     kvm::KvmVm vm_;
     std::unique_ptr<GuestRam> ram_;
     std::unique_ptr<kvm::Irqfd> com1_irq_, com2_irq_, virtio_irq_;
+    MachineOutputs outputs_;  // set for the span of run(); before the devices that call it
     std::unique_ptr<devices::Serial16550> com1_, com2_;
     std::unique_ptr<devices::VirtioConsole> console_;
     std::unique_ptr<devices::VirtioMmio> transport_;  // after the device: goes first
     std::vector<std::unique_ptr<kvm::Ioeventfd>> queue_events_;
     Bus io_, mmio_;
-    MachineOutputs outputs_;  // set for the span of run()
     std::vector<DeviceEventSource> event_sources_;  // served from run()
     StopSignal stop_;
     std::vector<kvm::KvmVcpu> vcpus_;
