@@ -195,52 +195,54 @@ TEST_CASE("host loop: a snapshot request gets SNRP OK with its id and a capture 
     CHECK(lines == 2);
 }
 
-TEST_CASE("host loop: a capture being written does not hold up the loop; its reply follows the files") {
+// A started loop whose capture thread stops at `gate` before writing each
+// capture's files. Members in order: the gate opens (opener) before the
+// loop goes, so a failed REQUIRE cannot leave the capture thread waiting.
+struct HeldCaptures {
     TempDir dir;
     Guest g;
-    Gate gate;  // holds the capture thread until the test has seen the loop go on
-    auto cfg = g.config();
-    cfg.output_dir = dir.path() / "run";
-    cfg.before_capture_write = [&] { gate.pass(); };
-    HostLoop loop(std::move(cfg));
-    Gate::OpenOnExit opener(gate);
-    loop.start();
+    Gate gate;
+    HostLoop loop{[this] {
+        auto cfg = g.config();
+        cfg.output_dir = dir.path() / "run";
+        cfg.before_capture_write = [this] { gate.pass(); };
+        return cfg;
+    }()};
+    Gate::OpenOnExit opener{gate};
 
-    loop.bulk_transmit(snapshot_request_frame(3, 1, "held"));
-    REQUIRE(gate.wait_entered(1));
-    loop.bulk_transmit(encode_frame(to_u32(MsgType::Stdout), as_bytes("after the request")));
-    REQUIRE(wait_until([&] { return g.out.text() == "after the request"; }));
-    CHECK(g.to_guest.size() == 0);  // no reply while the files are not written
+    HeldCaptures() { loop.start(); }
+    fs::path capture(const std::string& name) const { return dir.path() / "run" / "snapshots" / name; }
+};
 
-    gate.open();
-    REQUIRE(wait_until([&] { return decode_replies(g.to_guest.bytes()).size() == 1; }));
-    const auto reply = decode_replies(g.to_guest.bytes())[0];
+TEST_CASE("host loop: a capture being written does not hold up the loop; its reply follows the files") {
+    HeldCaptures h;
+    h.loop.bulk_transmit(snapshot_request_frame(3, 1, "held"));
+    REQUIRE(h.gate.wait_entered(1));
+    h.loop.bulk_transmit(encode_frame(to_u32(MsgType::Stdout), as_bytes("after the request")));
+    REQUIRE(wait_until([&] { return h.g.out.text() == "after the request"; }));
+    CHECK(h.g.to_guest.size() == 0);  // no reply while the files are not written
+
+    h.gate.open();
+    REQUIRE(wait_until([&] { return decode_replies(h.g.to_guest.bytes()).size() == 1; }));
+    const auto reply = decode_replies(h.g.to_guest.bytes())[0];
     CHECK(reply.request_id == 3);
     CHECK(reply.status == static_cast<std::uint32_t>(SnapshotStatus::Ok));
-    CHECK(fs::file_size(dir.path() / "run" / "snapshots" / "3-held" / "shm.bin") == shm_bytes);
-    const auto& res = loop.stop_after_vcpus();
+    CHECK(fs::file_size(h.capture("3-held") / "shm.bin") == shm_bytes);
+    const auto& res = h.loop.stop_after_vcpus();
     CHECK(res.snapshots.captured == 1);
 }
 
 TEST_CASE("host loop: the final pass waits for a capture still being written and counts it") {
-    TempDir dir;
-    Guest g;
-    Gate gate;
-    auto cfg = g.config();
-    cfg.output_dir = dir.path() / "run";
-    cfg.before_capture_write = [&] { gate.pass(); };
-    HostLoop loop(std::move(cfg));
-    Gate::OpenOnExit opener(gate);
-    loop.start();
-    loop.bulk_transmit(snapshot_request_frame(8, 1, "last"));
-    REQUIRE(gate.wait_entered(1));
-    gate.open();
+    HeldCaptures h;
+    h.loop.bulk_transmit(snapshot_request_frame(8, 1, "last"));
+    REQUIRE(h.gate.wait_entered(1));
+    h.gate.open();
     // Whether the loop delivered the reply already or the final pass does,
     // the result counts the capture.
-    const auto& res = loop.stop_after_vcpus();
+    const auto& res = h.loop.stop_after_vcpus();
     CHECK(res.snapshots.captured == 1);
     CHECK(res.snapshots.capture_dirs.size() == 1);
-    CHECK(fs::is_regular_file(dir.path() / "run" / "snapshots" / "8-last" / "capture.json"));
+    CHECK(fs::is_regular_file(h.capture("8-last") / "capture.json"));
 }
 
 TEST_CASE("host loop: without a message log the output directory appears only with the first capture") {
