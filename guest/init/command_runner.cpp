@@ -13,12 +13,11 @@
 #include "exit_codes.hpp"
 #include "exit_report.hpp"
 #include "ktstr/guest/output_forwarder.hpp"
-#include "ktstr/guest/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 
 namespace ktstr::init {
 namespace {
 
-using guest::UniqueFd;
 
 struct Pipe {
     UniqueFd read;

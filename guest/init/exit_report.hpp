@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "ktstr/guest/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 
 namespace ktstr::init {
 
@@ -32,7 +32,7 @@ public:
     int fd() const noexcept { return fd_.get(); }
 
 private:
-    guest::UniqueFd fd_;
+    UniqueFd fd_;
 };
 
 }  // namespace ktstr::init

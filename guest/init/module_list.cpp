@@ -9,7 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "ktstr/guest/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 
 #ifndef MODULE_INIT_COMPRESSED_FILE
 #define MODULE_INIT_COMPRESSED_FILE 4  // linux/module.h, Linux 5.17+
@@ -78,7 +78,7 @@ std::vector<ModuleEntry> parse_module_list(std::string_view text) {
 std::vector<ModuleFailure> load_modules(const std::vector<ModuleEntry>& modules) {
     std::vector<ModuleFailure> failures;
     for (const auto& m : modules) {
-        guest::UniqueFd fd(::open(m.path.c_str(), O_RDONLY | O_CLOEXEC));
+        UniqueFd fd(::open(m.path.c_str(), O_RDONLY | O_CLOEXEC));
         if (!fd) {
             failures.push_back({m.path, std::string("cannot open: ") + std::strerror(errno)});
             continue;

@@ -5,7 +5,7 @@
 
 #include <cerrno>
 
-#include "ktstr/guest/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 
 namespace ktstr::guest {
 

@@ -9,7 +9,7 @@
 
 #include "ktstr/guest/paths.hpp"
 #include "ktstr/guest/shm_writer.hpp"
-#include "ktstr/guest/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 #include "warning.hpp"
 
 namespace ktstr::guest {

@@ -16,7 +16,7 @@
 #include "ktstr/common/kernel_cmdline_params.hpp"
 #include "ktstr/guest/kernel_cmdline.hpp"
 #include "ktstr/guest/paths.hpp"
-#include "ktstr/guest/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 #include "warning.hpp"
 
 namespace ktstr::guest {

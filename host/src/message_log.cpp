@@ -12,20 +12,13 @@
 #include "ktstr/common/json_line.hpp"
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/unique_fd.hpp"
-#include "ktstr/host/json_nesting.hpp"
 
 namespace ktstr::host {
 
 std::string frame_json_line(Channel channel, const Frame& frame) {
-    // frame_to_json guards the nesting itself (it never parses an
-    // over-nested payload); the log keeps its own wording for that error,
-    // documented in docs/host.md, so its lines stay as they were. The key
-    // exists already, so it keeps its place.
+    // frame_to_json guards the nesting itself: an over-nested payload is
+    // reported in "fields", never parsed (decode writes the same line).
     auto j = frame_to_json(frame);
-    const auto info = find_msg_type(frame.msg_type());
-    if (info && info->payload == PayloadKind::Json && !json_nesting_within(frame.payload))
-        j["fields"] = nlohmann::ordered_json{
-            {"error", "JSON nested deeper than " + std::to_string(max_json_nesting) + " levels"}};
     j["channel"] = to_string(channel);
     return json_line(j);
 }

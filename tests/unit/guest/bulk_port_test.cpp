@@ -133,7 +133,7 @@ TEST_CASE("the port is opened lazily and retried until it exists", "[guest][bulk
     CHECK_FALSE(send_sys_rdy());  // no such device yet
     REQUIRE(::mkfifo(port.c_str(), 0600) == 0);
     REQUIRE(send_sys_rdy());
-    guest::UniqueFd rd(::open(port.c_str(), O_RDONLY | O_NONBLOCK));
+    UniqueFd rd(::open(port.c_str(), O_RDONLY | O_NONBLOCK));
     REQUIRE(rd);
     auto frames = ktstr::test::read_frames(rd.get(), 1, std::chrono::seconds(5));
     REQUIRE(frames.size() == 1);

@@ -22,7 +22,7 @@
 #include "ktstr/common/bytes.hpp"
 #include "ktstr/common/tlv_assembler.hpp"
 #include "ktstr/guest/paths.hpp"
-#include "ktstr/guest/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 #include "ktstr/test/file_contents.hpp"
 #include "ktstr/test/temp_dir.hpp"
 
@@ -78,8 +78,8 @@ public:
 
 private:
     TempDir dir_{"guest-test"};  // removed after the destructor has pointed the library away from it
-    guest::UniqueFd guest_end_;
-    guest::UniqueFd host_end_;
+    UniqueFd guest_end_;
+    UniqueFd host_end_;
 };
 
 // Reads frames from `fd` until `count` frames arrived, end of file, or

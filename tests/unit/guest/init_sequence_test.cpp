@@ -56,7 +56,7 @@ struct InitRun {
     void go() {
         ktstr::test::write_text(sb.path("console"), "");
         ktstr::test::write_text(sb.path("com2"), "");
-        guest::UniqueFd console_fd(::open(sb.path("console").c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+        UniqueFd console_fd(::open(sb.path("console").c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
         REQUIRE(console_fd);
         InitSetup setup;
         setup.pid1 = false;
@@ -79,7 +79,7 @@ std::string init_cmdline(GuestSandbox& sb, const std::string& extra) {
 TEST_CASE("run_command forwards stdout and stderr as frames and echoes them", "[init][run]") {
     GuestSandbox sb;
     sb.attach_port();
-    guest::UniqueFd echo(::open(sb.path("echo").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    UniqueFd echo(::open(sb.path("echo").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
     RecordedCommand cmd{{"sh", "-c", "printf out; printf err >&2; exit 3"}, {}};
     RunOptions o;
     o.echo_fd = echo.get();
@@ -103,7 +103,7 @@ TEST_CASE("the command inherits the bulk port and a complete PATH", "[init][run]
     GuestSandbox sb;
     sb.attach_port();
     const int fd = sb.guest_end();  // close-on-exec in this process, like init's own open
-    guest::UniqueFd echo(::open(sb.path("echo").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    UniqueFd echo(::open(sb.path("echo").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
     RunOptions o;
     o.echo_fd = echo.get();
     o.bulk_fd = fd;

@@ -16,7 +16,7 @@ using ktstr::test::GuestSandbox;
 namespace {
 
 struct Pipe {
-    guest::UniqueFd r, w;
+    UniqueFd r, w;
     Pipe() {
         int p[2];
         REQUIRE(::pipe2(p, O_CLOEXEC) == 0);

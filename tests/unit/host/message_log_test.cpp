@@ -13,7 +13,7 @@
 #include "ktstr/common/frame_json.hpp"
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/payloads.hpp"
-#include "ktstr/host/json_nesting.hpp"
+#include "ktstr/common/json_nesting.hpp"
 #include "ktstr/host/message_log.hpp"
 #include "ktstr/test/file_contents.hpp"
 #include "ktstr/test/temp_dir.hpp"
@@ -79,7 +79,7 @@ TEST_CASE("message log: a deeply nested JSON payload is logged without being par
     auto j = nlohmann::json::parse(line);
     CHECK(j["type"] == "TEST");
     CHECK(j["length"] == deep.size());
-    CHECK(j["fields"]["error"].get<std::string>().find("nested deeper") != std::string::npos);
+    CHECK(j["fields"]["error"].get<std::string>().find("nests deeper than 64 levels") != std::string::npos);
     CHECK(j["payload_hex"].get<std::string>().size() == 2 * deep.size());
 
     // A shallow one is decoded as usual.

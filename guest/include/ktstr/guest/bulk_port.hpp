@@ -24,7 +24,7 @@
 
 #include "ktstr/common/bytes.hpp"
 #include "ktstr/guest/producer_lock.hpp"
-#include "ktstr/guest/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 
 namespace ktstr::guest {
 

@@ -12,7 +12,7 @@
 #include <mutex>
 #include <thread>
 
-#include "ktstr/guest/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 
 namespace ktstr::guest {
 

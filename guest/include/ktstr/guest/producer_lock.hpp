@@ -15,7 +15,7 @@
 #include <string>
 
 #include "ktstr/guest/paths.hpp"
-#include "ktstr/guest/unique_fd.hpp"
+#include "ktstr/common/unique_fd.hpp"
 
 namespace ktstr::guest {
 
