@@ -17,9 +17,11 @@ CaptureWorker::~CaptureWorker() {
 void CaptureWorker::submit(Job job) {
     {
         std::lock_guard lock(mutex_);
-        jobs_.push_back(std::move(job));
+        // Either may throw (no thread to be had, no memory): then nothing
+        // was queued, and wait_idle() cannot wait for a job no thread runs.
         if (!thread_.joinable())
             thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+        jobs_.push_back(std::move(job));
     }
     changed_.notify_all();
 }

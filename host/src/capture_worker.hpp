@@ -25,7 +25,8 @@ public:
 
     // Never blocks: the caller bounds how many jobs may be pending. The
     // thread starts with the first job (a run without captures has none).
-    // A job must not throw.
+    // Throws (std::system_error, std::bad_alloc) with nothing queued when
+    // the thread or the queue entry cannot be had. A job must not throw.
     void submit(Job job);
     // Returns once every job submitted so far has run.
     void wait_idle();

@@ -225,7 +225,10 @@ void HostLoop::Impl::schedule_tick() {
     timer.async_wait([this](const boost::system::error_code& ec) {
         if (ec)
             return;  // cancelled by the final pass
-        if (!shm_drain_held)
+        // A capture being written copies the ring as the request found it:
+        // no live pass moves its tail meanwhile (before captures had their
+        // own thread, the copy held the loop, and so the drain, too).
+        if (!shm_drain_held && responder.pending_captures() == 0)
             drain_shm();
         schedule_tick();
     });
@@ -258,17 +261,27 @@ void HostLoop::Impl::run_thread() noexcept {
 }
 
 void HostLoop::Impl::final_pass() noexcept {
-    try {
+    // Each step runs whatever an earlier one threw: captures requested
+    // before the vCPUs stopped are written and counted, before the last
+    // drain moves the ring's tail under their copies; a request in that
+    // drain makes one more.
+    auto step = [this](auto&& f) noexcept {
+        try {
+            f();
+        } catch (const std::exception& e) {
+            note_loop_error(e.what());
+        } catch (...) {
+            note_loop_error("unknown exception");
+        }
+    };
+    step([this] {
         bulk.close();
         timer.cancel();
         pump_bulk();
-        drain_shm();
-        responder.wait_captures();  // requested before the vCPUs stopped: counted
-    } catch (const std::exception& e) {
-        note_loop_error(e.what());
-    } catch (...) {
-        note_loop_error("unknown exception");
-    }
+    });
+    step([this] { responder.wait_captures(); });
+    step([this] { drain_shm(); });
+    step([this] { responder.wait_captures(); });
     try {
         recorder.finish(Clock::now());
         if (log)

@@ -172,8 +172,6 @@ std::string SnapshotResponder::capture(std::uint32_t request_id, const std::stri
     }
     auto capture_json = json_line(j) + "\n";
 
-    stats_.bytes += shm_bytes;  // counted even when the write fails half-way
-    ++pending_;
     worker_->submit([this, request_id, dir, capture_json = std::move(capture_json),
                      path = (config_.output_dir / "snapshots" / name).string()]() mutable {
         WrittenCapture done{request_id, {}, std::move(path)};
@@ -189,13 +187,21 @@ std::string SnapshotResponder::capture(std::uint32_t request_id, const std::stri
         } catch (...) {
             done.error = "unknown error while writing the capture";
         }
-        {
-            std::lock_guard lock(written_mutex_);
-            written_.push_back(std::move(done));
+        try {
+            {
+                std::lock_guard lock(written_mutex_);
+                written_.push_back(std::move(done));
+            }
+            if (config_.on_capture_written)
+                config_.on_capture_written();
+        } catch (...) {
+            // Out of memory for the hand-back: the reply is lost (the guest's
+            // client times out), the process is not.
         }
-        if (config_.on_capture_written)
-            config_.on_capture_written();
     });
+    // Queued: counted now (the bytes even if the write fails half-way).
+    stats_.bytes += shm_bytes;
+    ++pending_;
     return {};
 }
 

@@ -104,13 +104,17 @@ void VirtioConsole::reset() {
     // write on a vCPU thread, arrives; Linux resets its virtio devices at
     // power-off right after the last write, and nothing a guest wrote
     // before powering off may be lost. No interrupt: the driver is gone.
+    // Each queue on its own: a ring the guest broke holds nothing more to
+    // take, the others still go out, and the reset always completes.
     if (running()) {
-        try {
-            for (std::uint16_t index = 1; index < queues_.size(); index += 2)
-                if (Virtqueue* q = queue(index); q && !(multiport_ && index == control_transmit_queue))
-                    transmit(port_of(index), *q, false);
-        } catch (const VirtqueueError&) {
-            // A broken ring holds nothing more to take; the reset goes on.
+        for (std::uint16_t index = 1; index < queues_.size(); index += 2) {
+            Virtqueue* q = queue(index);
+            if (!q || (multiport_ && index == control_transmit_queue))
+                continue;
+            try {
+                transmit(port_of(index), *q, false);
+            } catch (...) {
+            }
         }
     }
     active_ = false;

@@ -217,6 +217,9 @@ void VirtioMmio::write_status(std::uint32_t value) {
 }
 
 void VirtioMmio::reset() {
+    // Under the transport lock, unlike a notify: the device's reset may run
+    // its transmit sink (virtio_console.cpp), which must not call back into
+    // the transport; the console's sink only queues bytes for the host.
     device_.reset();
     interrupt_.reset();
     status_ = 0;

@@ -52,8 +52,10 @@ struct MachineConfig {
     devices::VirtioConsoleConfig console;
 };
 
-// Where the devices' output goes. Called on vCPU threads (UARTs) or the
-// device thread (console); each must return quickly and never throw.
+// Where the devices' output goes. Called on vCPU threads (the UARTs; the
+// console too when the guest resets it), the device thread (the console)
+// or run()'s own thread (the console's last pass), one caller at a time
+// per device (its lock is held); each must return quickly and never throw.
 struct MachineOutputs {
     devices::Serial16550::OutputSink com1;
     devices::Serial16550::OutputSink com2;

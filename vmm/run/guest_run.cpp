@@ -186,8 +186,9 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
         std::lock_guard lock(com2_mutex);
         com2.feed(b);
     };
-    // On the device thread with the device locked: bulk_transmit copies the
-    // bytes into the loop's bounded queue and returns.
+    // With the device locked (device thread, a vCPU thread at a reset, or
+    // run()'s last pass): bulk_transmit copies the bytes into the loop's
+    // bounded queue and returns.
     outputs.console = [&host](std::uint32_t port, byte_view b) {
         if (port == bulk_port)
             host.bulk_transmit(b);
