@@ -164,7 +164,10 @@ public:
             check(ram_.guards_intact(), "a write outside guest RAM");
             check(sink_ok_, "transmit sink saw bytes outside guest RAM or a port that does not exist");
             const std::uint64_t size_max = console_.queue_size_max();
-            check(sink_calls_ <= size_max * size_max, "unbounded transmit work in one operation");
+            // A notify serves one queue (at most a ring of chains of at most
+            // a ring of buffers); a reset flushes every port's transmit queue.
+            check(sink_calls_ <= console_.port_count() * size_max * size_max,
+                  "unbounded transmit work in one operation");
             check(interrupts_ <= 4 * size_max + 16, "unbounded interrupts in one operation");
             for (std::uint32_t p = 0; p < console_.port_count(); ++p)
                 check(console_.receive_pending(p) <= receive_limit, "a port holds more than receive_limit");
