@@ -35,12 +35,4 @@ byte_buffer encode_frame(std::uint32_t msg_type, byte_view payload) {
     return out;
 }
 
-Frame received_frame(const FrameHeader& header, byte_buffer payload) {
-    Frame f;
-    f.header = header;
-    f.crc_ok = crc32(payload) == header.crc32;
-    f.payload = std::move(payload);
-    return f;
-}
-
 }  // namespace ktstr

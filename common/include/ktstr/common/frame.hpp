@@ -10,8 +10,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <utility>
 
 #include "ktstr/common/bytes.hpp"
+#include "ktstr/common/crc32.hpp"
 
 namespace ktstr {
 
@@ -56,6 +58,13 @@ struct Frame {
 // payload bytes that followed it. Every receiver (the stream assembler, the
 // SHM ring drain, the guest's reply reader) builds its frames here, so the
 // CRC is checked one way on every channel.
-Frame received_frame(const FrameHeader& header, byte_buffer payload);
+// Inline: the assembler calls it once per frame on the hot path.
+inline Frame received_frame(const FrameHeader& header, byte_buffer payload) {
+    Frame f;
+    f.header = header;
+    f.crc_ok = crc32(payload) == header.crc32;
+    f.payload = std::move(payload);
+    return f;
+}
 
 }  // namespace ktstr
