@@ -35,7 +35,7 @@ TEST_CASE("live drain advances read_ptr and the guest writer reuses the space") 
     auto region = mem.region(ram.gpa(), ram.size());
     REQUIRE(region);
     ShmDrain drain(*region);
-    drain.init_ring();
+    ring_init(*region);
 
     // 100 data bytes hold four 24-byte frames (16 header + 8 payload).
     std::uint32_t next_write = 0, next_read = 0;
@@ -69,7 +69,7 @@ TEST_CASE("live drain advances read_ptr and the guest writer reuses the space") 
 TEST_CASE("live drain reports new drops per pass") {
     GuestRam ram(0, shm::header_size + 64);
     ShmDrain drain(SharedRegion(ram.data(), ram.size()));
-    drain.init_ring();
+    ring_init(SharedRegion(ram.data(), ram.size()));
     SharedRegion r(ram.data(), ram.size());
     REQUIRE(ring_write(r, 1, numbered(1, 40)) == RingWriteStatus::written);
     CHECK(ring_write(r, 2, numbered(2, 40)) == RingWriteStatus::dropped);
@@ -92,7 +92,7 @@ TEST_CASE("live drain: a torn header is reported, read_ptr untouched, and the ne
     GuestRam ram(0, shm::header_size + 256);
     SharedRegion r(ram.data(), ram.size());
     ShmDrain drain(r);
-    drain.init_ring();
+    ring_init(r);
     REQUIRE(ring_write(r, 7, numbered(7, 10)) == RingWriteStatus::written);
 
     // read_ptr ahead of write_ptr: the modular distance is near 2^64.
@@ -131,14 +131,14 @@ TEST_CASE("live drain survives garbage headers and lengths without allocating fo
         CHECK(p.drops == 0);
     }
     SECTION("capacity beyond the region and 0xffffffff") {
-        drain.init_ring();
+        ring_init(r);
         for (std::uint32_t cap : {std::uint32_t{4097}, std::uint32_t{0xffffffff}, std::uint32_t{0}}) {
             store_le(r.data() + shm::off_capacity, cap);
             CHECK(drain.drain().status == RingDrainStatus::bad_capacity);
         }
     }
     SECTION("a message announcing 4 GiB") {
-        drain.init_ring();
+        ring_init(r);
         REQUIRE(ring_write(r, 1, numbered(1, 8)) == RingWriteStatus::written);
         REQUIRE(ring_write(r, 2, numbered(2, 8)) == RingWriteStatus::written);
         // Second frame's length field: data offset 24 + 4.
@@ -150,7 +150,7 @@ TEST_CASE("live drain survives garbage headers and lengths without allocating fo
         CHECK(drain.stats().torn_length_passes == 1);
     }
     SECTION("a corrupted payload is delivered with crc_ok false and counted") {
-        drain.init_ring();
+        ring_init(r);
         REQUIRE(ring_write(r, 1, numbered(1, 8)) == RingWriteStatus::written);
         r.data()[shm::header_size + 16] ^= 0xff;
         auto p = drain.drain();
@@ -159,7 +159,7 @@ TEST_CASE("live drain survives garbage headers and lengths without allocating fo
         CHECK(drain.stats().crc_errors == 1);
     }
     SECTION("write_ptr near 2^64") {
-        drain.init_ring();
+        ring_init(r);
         const auto near = std::numeric_limits<std::uint64_t>::max() - 5;
         store_u64(r, shm::off_write_ptr, near);
         store_u64(r, shm::off_read_ptr, near);
@@ -176,7 +176,7 @@ TEST_CASE("live drain against a guest writer on another thread delivers every fr
     GuestRam ram(0x1000, shm::header_size + 1024);
     SharedRegion r(ram.data(), ram.size());
     ShmDrain drain(r);
-    drain.init_ring();
+    ring_init(r);
 
     constexpr std::uint32_t total = 5000;
     std::atomic<bool> stop{false};

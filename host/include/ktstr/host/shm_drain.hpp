@@ -43,10 +43,6 @@ class ShmDrain {
 public:
     explicit ShmDrain(SharedRegion region) noexcept : region_(region) {}
 
-    // Writes a fresh header and zeroes the data area: call before the
-    // first vCPU runs.
-    void init_ring() noexcept { ring_init(region_); }
-
     ShmDrainPass drain();
 
     const ShmDrainStats& stats() const noexcept { return stats_; }
