@@ -144,6 +144,17 @@ void HostLoop::Impl::subscribe() {
         if (!config.stderr_sink(f.payload))
             ++output_errors;
     });
+    // The scheduler's output and the kernel log: kept where the VMM says
+    // (bounded files); a failed write is an output error like stdout's.
+    for (auto [type, sink] : {std::pair{MsgType::SchedLog, &config.sched_log_sink},
+                              std::pair{MsgType::Dmesg, &config.dmesg_sink}}) {
+        if (!*sink)
+            continue;
+        dispatcher.subscribe(type, [this, sink](Channel, const Frame& f) {
+            if (!(*sink)(f.payload))
+                ++output_errors;
+        });
+    }
     dispatcher.subscribe(MsgType::SchedExit, [this](Channel, const Frame&) { on_sched_exit(); });
     dispatcher.subscribe(MsgType::Crash, [this](Channel ch, const Frame& f) { on_crash(ch, f); });
     dispatcher.subscribe(MsgType::Lifecycle, [this](Channel ch, const Frame& f) { on_lifecycle(ch, f); });

@@ -630,3 +630,29 @@ TEST_CASE("host loop: the result keeps guest text within the configured budget a
     // Later calls return the very same object.
     CHECK(&loop.stop_after_vcpus() == &res);
 }
+
+TEST_CASE("host loop: SchedLog and Dmesg payloads go to their sinks in order, before SchedExit stops the VM") {
+    Guest g;
+    Collector sched_log, dmesg;
+    auto cfg = g.config();
+    cfg.sched_log_sink = sched_log.sink();
+    cfg.dmesg_sink = dmesg.sink();
+    HostLoop loop(std::move(cfg));
+    loop.start();
+    byte_buffer stream;
+    auto add = [&](MsgType t, std::string_view text) {
+        auto f = encode_frame(to_u32(t), as_bytes(text));
+        stream.insert(stream.end(), f.begin(), f.end());
+    };
+    add(MsgType::SchedLog, "EXIT: ");
+    add(MsgType::Dmesg, "sched_ext: BPF scheduler \"qmap\" disabled (scx_bpf_error)\n");
+    add(MsgType::SchedLog, "scx_bpf_error (test triggering error)\n");
+    add(MsgType::SchedExit, std::string_view("\x01\x04\x00\x00", 4));
+    loop.bulk_transmit(stream);
+    REQUIRE(wait_until([&] { return g.stops.load() == 1; }));
+    const auto& res = loop.stop_after_vcpus();
+    CHECK(sched_log.text() == "EXIT: scx_bpf_error (test triggering error)\n");
+    CHECK(dmesg.text() == "sched_ext: BPF scheduler \"qmap\" disabled (scx_bpf_error)\n");
+    CHECK(res.sched_exit == 1025);
+    CHECK(res.output_errors == 0);
+}

@@ -11,7 +11,7 @@
 //
 // Subscribers wired here: every frame goes to the message log (when there
 // is one) and the run recorder; SOUT/SERR payloads are written to the
-// stdout/stderr sinks in arrival order; SCDX calls stop_vm once; CRSH is
+// stdout/stderr sinks in arrival order, SCLG/DMSG to theirs; SCDX calls stop_vm once; CRSH is
 // printed on the diagnostics sink (escaped, every line prefixed:
 // terminal_text.hpp); LIFE is reported through on_lifecycle and, with
 // verbose, as an escaped line on the diagnostics sink; SNRQ is answered.
@@ -62,6 +62,8 @@ struct HostLoopConfig {
     OutputSink stdout_sink;            // SOUT payloads; default fd 1
     OutputSink stderr_sink;            // SERR payloads; default fd 2
     OutputSink diagnostics;            // the host's own lines (crash reports, verbose); default fd 2
+    OutputSink sched_log_sink;         // SCLG payloads (the scheduler's output); empty: not kept
+    OutputSink dmesg_sink;             // DMSG payloads (the guest's kernel log, a sched_ext dump); empty: not kept
     std::function<void(const LifecycleStage&)> on_lifecycle;  // may be empty
     bool verbose = false;
 
