@@ -42,6 +42,7 @@ public:
         p.sysrq_trigger = path("sysrq-trigger");
         p.stall_file = path("ktstr_stall");
         p.kmsg = path("kmsg");
+        p.sched_ext = path("sched_ext");
         p.bulk_lock = path("bulk.lock");
         p.shm_lock = path("shm.lock");
         p.snapshot_lock = path("snapshot.lock");
