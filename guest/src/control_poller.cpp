@@ -15,12 +15,6 @@
 namespace ktstr::guest {
 namespace {
 
-void trigger_sysrq_dump(const std::string& path) {
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!fd || ::write(fd.get(), "D", 1) != 1)
-        warn("dump request: cannot write " + path + ": " + std::strerror(errno));
-}
-
 void create_stall_file(const std::string& path) {
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
     if (!fd)
@@ -29,13 +23,19 @@ void create_stall_file(const std::string& path) {
 
 }  // namespace
 
-ControlEvents poll_control_once(SharedRegion region) {
+ControlEvents poll_control_once(SharedRegion region, const KernelLogLimits& dump_limits) {
     ControlEvents ev;
     if (ring_load_control(region, shm::dump_req_offset) == shm::dump_req_sysrq_d) {
-        trigger_sysrq_dump(paths().sysrq_trigger);
-        // Cleared even if the dump failed, or the next pass would retry forever.
+        // Opened before the trigger: everything the dump logs comes after.
+        auto log = KernelLog::open_at_end();
+        trigger_sysrq_dump();
+        // Cleared before the collection, which takes a while, and even if
+        // the dump failed, or the next pass would retry forever.
         ring_store_control(region, shm::dump_req_offset, 0);
+        const auto text = collect_kernel_log(log, dump_limits);
+        send_dmesg_text(text);
         ev.dump = true;
+        ev.dump_bytes = text.size();
     }
     if (ring_load_control(region, shm::stall_req_offset) == shm::stall_req_activate) {
         create_stall_file(paths().stall_file);

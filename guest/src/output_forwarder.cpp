@@ -6,9 +6,10 @@
 
 #include <array>
 #include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <string>
-#include <cstring>
+#include <string_view>
 
 #include "ktstr/guest/senders.hpp"
 
@@ -27,9 +28,22 @@ void write_all(int fd, const std::uint8_t* p, std::size_t n) noexcept {
     }
 }
 
+bool send_chunk(OutputStream stream, byte_view chunk) {
+    switch (stream) {
+    case OutputStream::stdout_stream:
+        return send_stdout_chunk(chunk);
+    case OutputStream::stderr_stream:
+        return send_stderr_chunk(chunk);
+    case OutputStream::sched_log:
+        return send_sched_log(chunk);
+    }
+    return false;
+}
+
 }  // namespace
 
-OutputForwarder::OutputForwarder(UniqueFd source, Options options) : source_(std::move(source)), options_(options) {
+OutputForwarder::OutputForwarder(UniqueFd source, Options options)
+    : source_(std::move(source)), options_(options), tail_(options.keep_tail) {
     int p[2];
     if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0)
         throw std::runtime_error(std::string("output forwarder: pipe2: ") + std::strerror(errno));
@@ -67,11 +81,11 @@ void OutputForwarder::run() {
             const byte_view chunk(buf.data(), n);
             bool sent = true;
             if (options_.send_frames)
-                sent = options_.stream == OutputStream::stdout_stream ? send_stdout_chunk(chunk)
-                                                                      : send_stderr_chunk(chunk);
+                sent = send_chunk(options_.stream, chunk);
             if (options_.echo_fd >= 0)
                 write_all(options_.echo_fd, buf.data(), n);
             std::lock_guard lk(mutex_);
+            tail_.append(std::string_view(reinterpret_cast<const char*>(buf.data()), n));
             stats_.bytes += n;
             stats_.chunks += 1;
             if (options_.send_frames && !sent)
@@ -101,6 +115,11 @@ bool OutputForwarder::finish(std::chrono::milliseconds grace) {
 OutputForwarder::Stats OutputForwarder::stats() const {
     std::lock_guard lk(mutex_);
     return stats_;
+}
+
+std::string OutputForwarder::tail() const {
+    std::lock_guard lk(mutex_);
+    return tail_.str();
 }
 
 }  // namespace ktstr::guest

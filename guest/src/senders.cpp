@@ -1,5 +1,6 @@
 #include "ktstr/guest/senders.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 
@@ -70,5 +71,16 @@ bool send_lifecycle(LifecyclePhase phase, std::string_view reason) {
 }
 
 bool send_exec_exit(std::int32_t code) { return send(MsgType::ExecExit, encode_i32(code)); }
+
+std::size_t send_chunked(bool (*send_one)(byte_view), byte_view data) {
+    std::size_t not_sent = 0;
+    while (!data.empty()) {
+        const auto n = std::min(data.size(), stream_chunk_size);
+        if (!send_one(data.first(n)))
+            ++not_sent;
+        data = data.subspan(n);
+    }
+    return not_sent;
+}
 
 }  // namespace ktstr::guest

@@ -1,10 +1,14 @@
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
 
 #include "guest_sandbox.hpp"
+#include "ktstr/common/msg_type.hpp"
 #include "ktstr/guest/control_poller.hpp"
 #include "ktstr/guest/shm_writer.hpp"
 
@@ -90,4 +94,34 @@ TEST_CASE("a poller stops promptly when destroyed", "[guest][control]") {
     const auto t0 = std::chrono::steady_clock::now();
     { ControlPoller poller(w, 1h); }
     CHECK(std::chrono::steady_clock::now() - t0 < 10s);
+}
+
+TEST_CASE("a dump request sends the kernel log that follows as Dmesg frames", "[guest][control]") {
+    GuestSandbox sb;
+    sb.attach_port();
+    ktstr::test::write_text(sb.path("sysrq-trigger"), "");
+    // The kernel log is a FIFO holding what "the kernel" logs for the dump:
+    // the poller opens it at the trigger and reads what is queued.
+    REQUIRE(::mkfifo(sb.path("kmsg").c_str(), 0600) == 0);
+    UniqueFd kmsg(::open(sb.path("kmsg").c_str(), O_RDWR | O_CLOEXEC));
+    REQUIRE(kmsg);
+    const std::string records = "6,1,5000000,-;sched_ext: BPF scheduler \"simple\" dump\n"
+                                " SUBSYSTEM=none\n"
+                                "6,2,5000001,-;  cpu 0: nr_run=1\n";
+    REQUIRE(::write(kmsg.get(), records.data(), records.size()) == static_cast<ssize_t>(records.size()));
+    auto w = make_writer(sb);
+    ring_store_control(w->region(), shm::dump_req_offset, shm::dump_req_sysrq_d);
+    KernelLogLimits limits;
+    limits.quiet = 50ms;
+    auto ev = poll_control_once(w->region(), limits);
+    CHECK(ev.dump);
+    CHECK(ktstr::test::read_text(sb.path("sysrq-trigger")) == "D");
+    CHECK(ring_load_control(w->region(), shm::dump_req_offset) == 0);
+    const std::string expected = "[    5.000000] sched_ext: BPF scheduler \"simple\" dump\n"
+                                 "[    5.000001]   cpu 0: nr_run=1\n";
+    CHECK(ev.dump_bytes == expected.size());
+    auto frames = ktstr::test::read_frames(sb.host(), 1, 5s);
+    REQUIRE(frames.size() == 1);
+    CHECK(frames[0].msg_type() == to_u32(MsgType::Dmesg));
+    CHECK(ktstr::test::text(frames[0]) == expected);
 }

@@ -41,6 +41,8 @@ public:
         p.com2 = path("com2");
         p.sysrq_trigger = path("sysrq-trigger");
         p.stall_file = path("ktstr_stall");
+        p.kmsg = path("kmsg");
+        p.sched_ext = path("sched_ext");
         p.bulk_lock = path("bulk.lock");
         p.shm_lock = path("shm.lock");
         p.snapshot_lock = path("snapshot.lock");

@@ -5,6 +5,7 @@
 #include "guest_sandbox.hpp"
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/guest/output_forwarder.hpp"
+#include "ktstr/guest/tail_buffer.hpp"
 
 using namespace ktstr;
 using namespace ktstr::guest;
@@ -96,4 +97,50 @@ TEST_CASE("finish gives up on a writer that never closes", "[guest][forwarder]")
     const auto t0 = std::chrono::steady_clock::now();
     CHECK_FALSE(fwd.finish(20ms));
     CHECK(std::chrono::steady_clock::now() - t0 < 10s);
+}
+
+TEST_CASE("a scheduler's output goes out as SchedLog, its tail is kept", "[guest][forwarder]") {
+    GuestSandbox sb;
+    sb.attach_port();
+    Pipe src;
+    OutputForwarder::Options o;
+    o.stream = OutputStream::sched_log;
+    o.keep_tail = 10;
+    OutputForwarder fwd(std::move(src.r), o);
+    REQUIRE(::write(src.w.get(), "hello ", 6) == 6);
+    REQUIRE(::write(src.w.get(), "scheduler world", 15) == 15);
+    src.w.reset();
+    CHECK(fwd.finish(10s));
+    auto frames = ktstr::test::read_frames(sb.host(), 1000, 200ms);
+    std::string got;
+    for (const auto& f : frames) {
+        CHECK(f.msg_type() == to_u32(MsgType::SchedLog));
+        got += ktstr::test::text(f);
+    }
+    CHECK(got == "hello scheduler world");
+    CHECK(fwd.tail() == "uler world");
+}
+
+TEST_CASE("a tail buffer keeps the last bytes in bounded memory", "[guest][forwarder]") {
+    TailBuffer t(8);
+    CHECK(t.str().empty());
+    t.append("abc");
+    CHECK(t.str() == "abc");
+    CHECK(t.dropped() == 0);
+    t.append("defghij");
+    CHECK(t.str() == "cdefghij");
+    CHECK(t.total() == 10);
+    CHECK(t.dropped() == 2);
+    for (int i = 0; i < 1000; ++i)
+        t.append("0123456789");
+    CHECK(t.str() == "23456789");
+    t.append(std::string(100, 'z') + "END");
+    CHECK(t.str() == "zzzzzEND");
+    t.clear();
+    CHECK(t.str().empty());
+    CHECK(t.total() == 0);
+    TailBuffer none(0);
+    none.append("x");
+    CHECK(none.str().empty());
+    CHECK(none.dropped() == 1);
 }

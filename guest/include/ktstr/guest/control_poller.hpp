@@ -1,12 +1,16 @@
 // The guest thread that watches the ring header's host-to-guest control
 // bytes, as ktstr's init does:
 //  - dump request (offset 12) == 'D': writes "D" to /proc/sysrq-trigger
-//    (SysRq-D, the held-locks dump, into the kernel log), clears the byte;
+//    (SysRq-D: sched_ext's state, or the held locks, into the kernel
+//    log), clears the byte, and sends the kernel log that follows as
+//    Dmesg frames (kernel_dump.hpp: until 300 ms quiet, 3 s, or 1 MiB;
+//    the poller acts on nothing else meanwhile);
 //  - stall request (offset 13) == 'S': creates /tmp/ktstr_stall (the
 //    scheduler under test watches for it), clears the byte;
 //  - signal slot 0 == 0xDD (graceful shutdown): calls the shutdown
 //    callback once and stops polling.
-// Other values are left alone. Paths come from paths().
+// Other values are left alone. Paths come from paths() (the kernel log:
+// paths().kmsg).
 #pragma once
 
 #include <atomic>
@@ -19,6 +23,7 @@
 #include <thread>
 
 #include "ktstr/common/shm_ring.hpp"
+#include "ktstr/guest/kernel_dump.hpp"
 
 namespace ktstr::guest {
 
@@ -26,12 +31,13 @@ class ShmWriter;
 
 struct ControlEvents {
     bool dump = false;      // a dump request was handled
+    std::size_t dump_bytes = 0;  // kernel log sent for it
     bool stall = false;     // a stall request was handled
     bool shutdown = false;  // slot 0 holds the shutdown request
 };
 
 // One pass over the control bytes: acts on and clears what it finds.
-ControlEvents poll_control_once(SharedRegion region);
+ControlEvents poll_control_once(SharedRegion region, const KernelLogLimits& dump_limits = {});
 
 class ControlPoller {
 public:

@@ -1,7 +1,9 @@
-// Forwards a child's stdout or stderr: reads its pipe in chunks of at
-// most chunk_size and sends each chunk as a Stdout / Stderr frame, and echoes
-// it to a descriptor (the console) if one is given. Runs on its own
-// thread from construction until end of file or finish().
+// Forwards a child's output: reads its pipe in chunks of at most
+// chunk_size and sends each chunk as a frame of the stream's type (Stdout,
+// Stderr, or SchedLog for a scheduler's stdout and stderr together),
+// echoes it to a descriptor (the console) if one is given, and keeps the
+// last bytes for reports if asked. Runs on its own thread from
+// construction until end of file or finish().
 #pragma once
 
 #include <atomic>
@@ -10,26 +12,31 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "ktstr/common/unique_fd.hpp"
+#include "ktstr/guest/senders.hpp"
+#include "ktstr/guest/tail_buffer.hpp"
 
 namespace ktstr::guest {
 
-enum class OutputStream { stdout_stream, stderr_stream };
+enum class OutputStream {
+    stdout_stream,  // Stdout frames
+    stderr_stream,  // Stderr frames
+    sched_log,      // SchedLog frames
+};
 
 class OutputForwarder {
 public:
-    // A whole frame (16-byte header + chunk) is 32 KiB: the most the
-    // kernel's virtio_console takes in one write, so one buffer and one
-    // host notification per chunk. Each notification is a VM exit; 4 KiB
-    // chunks cost eight times as many.
-    static constexpr std::size_t chunk_size = 32 * 1024 - 16;
+    // One 32 KiB frame per virtio_console write (senders.hpp says why).
+    static constexpr std::size_t chunk_size = stream_chunk_size;
 
     struct Options {
         OutputStream stream = OutputStream::stdout_stream;
         int echo_fd = -1;         // -1: no echo. Not owned.
         bool send_frames = true;  // false: echo only (no bulk port)
+        std::size_t keep_tail = 0;  // bytes of the latest output kept for tail(); 0: none
     };
 
     struct Stats {
@@ -48,6 +55,9 @@ public:
     bool finish(std::chrono::milliseconds grace);
 
     Stats stats() const;
+    // The last Options::keep_tail bytes forwarded so far (all of them once
+    // finish() returned).
+    std::string tail() const;
 
 private:
     void run();
@@ -61,6 +71,7 @@ private:
     bool done_ = false;
     bool eof_ = false;
     Stats stats_;
+    TailBuffer tail_;
     std::thread thread_;
 };
 

@@ -16,6 +16,9 @@ struct Paths {
     std::string com2 = "/dev/ttyS1";                   // crash lines (init: the exit line)
     std::string sysrq_trigger = "/proc/sysrq-trigger"; // dump requests ('D')
     std::string stall_file = "/tmp/ktstr_stall";       // stall requests ('S')
+    std::string kmsg = "/dev/kmsg";                    // the kernel log (scheduler ejections, dumps)
+    // sched_ext's sysfs directory: <sched_ext>/state, <sched_ext>/root/ops.
+    std::string sched_ext = "/sys/kernel/sched_ext";
     // Lock files that serialise producers across processes (init and the
     // command it runs share the bulk port and the ring; see docs/guest.md).
     std::string bulk_lock = "/tmp/.ktstr-bulk.lock";

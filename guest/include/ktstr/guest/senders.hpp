@@ -12,6 +12,7 @@
 // Thread-safe; frames of concurrent senders never interleave.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -42,7 +43,7 @@ bool send_sys_rdy();                                              // SRDY
 // KADR, the 16-byte form: phys_base + 1, then page_offset_base.
 bool send_kern_addrs(std::uint64_t phys_base, std::uint64_t page_offset_base);
 // SOUT / SERR / SCLG / DMSG / PROB: callers split at well under 16 MiB
-// (the output forwarder uses chunks of up to 32 KiB - 16).
+// (the output forwarder and send_chunked use stream_chunk_size).
 bool send_stdout_chunk(byte_view chunk);
 bool send_stderr_chunk(byte_view chunk);
 bool send_sched_log(byte_view chunk);
@@ -50,6 +51,18 @@ bool send_dmesg(byte_view chunk);
 bool send_probe_output(byte_view chunk);
 bool send_lifecycle(LifecyclePhase phase, std::string_view reason);  // LIFE
 bool send_exec_exit(std::int32_t code);                              // EXCX
+
+// The largest chunk of a byte stream (output, the kernel log) per frame.
+// A whole frame (16-byte header + chunk) is then 32 KiB: the most the
+// kernel's virtio_console takes in one write, so one buffer and one host
+// notification per chunk. Each notification is a VM exit; 4 KiB chunks
+// cost eight times as many.
+inline constexpr std::size_t stream_chunk_size = 32 * 1024 - 16;
+
+// Sends `data` through `send` (send_dmesg, send_sched_log, ...) in order,
+// in chunks of at most stream_chunk_size bytes; nothing for empty data.
+// Returns how many chunks were not written (0: all were).
+std::size_t send_chunked(bool (*send)(byte_view), byte_view data);
 
 // Implements the oversize rule of send_test_result: the encoding to send
 // for `result` under a cap of `max_payload` bytes. Exposed for tests.

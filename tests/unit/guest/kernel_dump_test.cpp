@@ -1,0 +1,79 @@
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "guest_sandbox.hpp"
+#include "ktstr/common/msg_type.hpp"
+#include "ktstr/guest/kernel_dump.hpp"
+#include "ktstr/guest/senders.hpp"
+
+using namespace ktstr;
+using namespace ktstr::guest;
+using namespace std::chrono_literals;
+using ktstr::test::GuestSandbox;
+
+namespace {
+
+void append(const std::string& path, std::string_view bytes) {
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+    REQUIRE(fd);
+    REQUIRE(::write(fd.get(), bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+}
+
+}  // namespace
+
+TEST_CASE("collecting from a log that cannot be opened returns at once", "[kernel_dump]") {
+    GuestSandbox sb;
+    auto log = KernelLog::open_at_end();
+    REQUIRE_FALSE(log.is_open());
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(collect_kernel_log(log).empty());
+    CHECK(std::chrono::steady_clock::now() - t0 < 1s);
+}
+
+TEST_CASE("collect_kernel_log stops after the quiet time and at its byte bound", "[kernel_dump]") {
+    GuestSandbox sb;
+    append(sb.path("kmsg"), "");
+    auto log = KernelLog::open_at_end();
+    append(sb.path("kmsg"), "6,1,1000000,-;one\n6,2,2500000,-;two\n");
+    KernelLogLimits limits;
+    limits.quiet = 50ms;
+    const auto text = collect_kernel_log(log, limits);
+    CHECK(text == "[    1.000000] one\n[    2.500000] two\n");
+
+    std::string big;
+    for (int i = 0; i < 1000; ++i)
+        big += "6," + std::to_string(i) + ",1,-;" + std::string(100, 'k') + "\n";
+    append(sb.path("kmsg"), big);
+    limits.max_bytes = 10000;
+    const auto cut = collect_kernel_log(log, limits);
+    CHECK(cut.size() > 9000);
+    CHECK(cut.size() < 10000 + 200);
+    CHECK_THAT(cut, Catch::EndsWith("-byte limit not sent]\n"));
+}
+
+TEST_CASE("trigger_sysrq_dump writes D, Dmesg text goes out in chunks", "[kernel_dump]") {
+    GuestSandbox sb;
+    sb.attach_port();
+    ktstr::test::write_text(sb.path("sysrq-trigger"), "");
+    CHECK(trigger_sysrq_dump());
+    CHECK(ktstr::test::read_text(sb.path("sysrq-trigger")) == "D");
+    std::filesystem::remove(sb.path("sysrq-trigger"));
+    ::mkdir(sb.path("sysrq-trigger").c_str(), 0700);  // a directory cannot be written
+    CHECK_FALSE(trigger_sysrq_dump());
+
+    const std::string text(100000, 'd');
+    CHECK(send_dmesg_text(text) == 0);
+    auto frames = ktstr::test::read_frames(sb.host(), 4, 5s);
+    REQUIRE(frames.size() == 4);
+    std::string got;
+    for (const auto& f : frames) {
+        CHECK(f.msg_type() == to_u32(MsgType::Dmesg));
+        CHECK(f.payload.size() <= stream_chunk_size);
+        got += ktstr::test::text(f);
+    }
+    CHECK(got == text);
+    CHECK(send_dmesg_text("") == 0);
+    CHECK_FALSE(ktstr::test::readable(sb.host()));
+}
