@@ -8,13 +8,13 @@
 #include <sstream>
 #include <stdexcept>
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <fmt/core.h>
 
 #include "kernel/cache_dir.hpp"
+#include "kernel/cache_link.hpp"
+#include "kernel/file_lock.hpp"
 #include "kernel/host_command.hpp"
 #include "kernel/kernel_config.hpp"
 
@@ -32,25 +32,6 @@ std::string last_line(const std::string& out) {
     auto start = out.rfind('\n', end);
     return out.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
-
-// An exclusive flock held for the object's life.
-class CacheLock {
-public:
-    explicit CacheLock(const fs::path& path) {
-        fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd_ < 0)
-            throw error(fmt::format("{}: {}", path.string(), std::strerror(errno)));
-        while (::flock(fd_, LOCK_EX) != 0)
-            if (errno != EINTR)
-                throw error(fmt::format("lock {}: {}", path.string(), std::strerror(errno)));
-    }
-    ~CacheLock() { ::close(fd_); }
-    CacheLock(const CacheLock&) = delete;
-    CacheLock& operator=(const CacheLock&) = delete;
-
-private:
-    int fd_ = -1;
-};
 
 // A scratch directory removed, with whatever is in it, on scope exit.
 class ScratchDir {
@@ -164,6 +145,8 @@ std::optional<KernelImage> image_in(const fs::path& root) {
         if (fs::is_regular_file(root / "boot" / ("config-" + k.release), ec))
             k.config = root / "boot" / ("config-" + k.release);
         k.system_map = system_map_for(k.bzimage, k.release);
+        if (fs::is_directory(root / "ktstr/schedulers", ec))
+            k.schedulers_dir = root / "ktstr/schedulers";
         return k;
     }
     return std::nullopt;
@@ -172,25 +155,6 @@ std::optional<KernelImage> image_in(const fs::path& root) {
 }  // namespace
 
 fs::path cache_root() { return ktstr_cache_dir("kernels"); }
-
-namespace {
-
-// Points kernels/default at `release` (a relative symlink, replaced by
-// rename so readers never see it missing). Called under the cache lock.
-void set_default(const fs::path& root, const std::string& release) {
-    std::error_code ec;
-    if (fs::read_symlink(root / default_link, ec) == fs::path(release))
-        return;
-    const auto temp = root / ".default.new";
-    fs::remove(temp, ec);
-    fs::create_directory_symlink(release, temp, ec);
-    if (!ec)
-        fs::rename(temp, root / default_link, ec);
-    if (ec)
-        throw error(fmt::format("{}: {}", (root / default_link).string(), ec.message()));
-}
-
-}  // namespace
 
 FetchResult fetch(const std::string& package) {
     const auto image_pkg = resolve_package(package);
@@ -202,13 +166,13 @@ FetchResult fetch(const std::string& package) {
     fs::create_directories(root, ec);
     if (ec)
         throw error(fmt::format("{}: {}", root.string(), ec.message()));
-    CacheLock lock(root / ".lock");
+    FileLock lock(root / ".lock");
 
     const auto dest = root / release;
     const bool is_default = package == default_package;
     if (auto k = image_in(dest)) {
         if (is_default)
-            set_default(root, release);
+            set_cache_link(root, default_link, release);
         return {*k, image_pkg, true};
     }
 
@@ -233,17 +197,16 @@ FetchResult fetch(const std::string& package) {
     if (ec)
         throw error(fmt::format("rename into {}: {}", dest.string(), ec.message()));
     if (is_default)
-        set_default(root, release);
+        set_cache_link(root, default_link, release);
     return {*image_in(dest), image_pkg, false};
 }
 
 std::optional<KernelImage> cached_default() {
-    std::error_code ec;
     const auto root = cache_root();
-    const auto target = fs::read_symlink(root / default_link, ec);
-    if (ec || target.empty() || target.has_parent_path())
-        return std::nullopt;  // not our link
-    return image_in(root / target);
+    const auto release = read_cache_link(root, default_link);
+    if (!release)
+        return std::nullopt;  // never fetched, or not our link
+    return image_in(root / *release);
 }
 
 std::vector<KernelImage> list_cached() {
@@ -257,29 +220,75 @@ std::vector<KernelImage> list_cached() {
     return out;
 }
 
+namespace {
+
+// A bzImage named by path: its modules, configuration and schedulers from
+// the tree around it when it sits in one (.../boot/vmlinuz-R next to
+// .../lib/modules/R, .../ktstr/schedulers).
+KernelImage image_at(const fs::path& bzimage) {
+    KernelImage k;
+    k.bzimage = bzimage;
+    auto name = k.bzimage.filename().string();
+    k.release = name.starts_with("vmlinuz-") ? name.substr(8) : name;
+    if (name.starts_with("vmlinuz-")) {
+        std::error_code ec;
+        const auto tree = k.bzimage.parent_path().parent_path();
+        if (fs::is_directory(tree / "lib/modules" / k.release, ec))
+            k.modules_dir = tree / "lib/modules" / k.release;
+        if (fs::is_regular_file(k.bzimage.parent_path() / ("config-" + k.release), ec))
+            k.config = k.bzimage.parent_path() / ("config-" + k.release);
+        if (fs::is_directory(tree / "ktstr/schedulers", ec))
+            k.schedulers_dir = tree / "ktstr/schedulers";
+    }
+    k.system_map = system_map_for(k.bzimage, k.release);
+    return k;
+}
+
+// A word naming a kernel in the cache: a link (sched-ext, a build's
+// --name) or a release directory. nullopt when `spec` is not such a word.
+std::optional<KernelImage> named_in_cache(const std::string& spec) {
+    if (spec.empty() || spec.find('/') != std::string::npos || spec.starts_with("."))
+        return std::nullopt;
+    const auto root = cache_root();
+    std::error_code ec;
+    if (fs::is_symlink(root / spec, ec)) {
+        const auto release = read_cache_link(root, spec);
+        auto k = release ? image_in(root / *release) : std::nullopt;
+        if (!k)
+            throw error(fmt::format("kernel {}: the link {} names no kernel in the cache", spec,
+                                    (root / spec).string()));
+        return k;
+    }
+    if (fs::is_directory(root / spec, ec))
+        return image_in(root / spec);
+    return std::nullopt;
+}
+
+}  // namespace
+
 KernelImage resolve(const std::string& spec, const std::optional<fs::path>& modules_dir) {
     KernelImage k;
-    if (spec == "default") {
+    std::error_code ec;
+    if (spec == default_link) {
         auto cached = cached_default();
         k = cached ? *cached : fetch(default_package).image;
+    } else if (spec == sched_ext_link) {
+        const auto release = read_cache_link(cache_root(), sched_ext_link);
+        auto built = release ? image_in(cache_root() / *release) : std::nullopt;
+        if (!built)
+            throw error("no built kernel: run 'ktstr-vmm kernel build' first");
+        k = *built;
+    } else if (fs::is_regular_file(spec, ec)) {
+        k = image_at(spec);
+    } else if (auto named = named_in_cache(spec)) {
+        k = *named;
+    } else if (spec.find('/') == std::string::npos) {
+        throw error(fmt::format("kernel {}: no such file, and no kernel of that name in {} (see 'ktstr-vmm kernel list')",
+                                spec, cache_root().string()));
     } else {
-        std::error_code ec;
-        if (!fs::is_regular_file(spec, ec))
-            throw error(fmt::format("kernel {}: no such file", spec));
-        k.bzimage = spec;
-        auto name = k.bzimage.filename().string();
-        k.release = name.starts_with("vmlinuz-") ? name.substr(8) : name;
-        auto tree = k.bzimage.parent_path().parent_path();
-        if (name.starts_with("vmlinuz-")) {
-            if (fs::is_directory(tree / "lib/modules" / k.release, ec))
-                k.modules_dir = tree / "lib/modules" / k.release;
-            if (fs::is_regular_file(k.bzimage.parent_path() / ("config-" + k.release), ec))
-                k.config = k.bzimage.parent_path() / ("config-" + k.release);
-        }
-        k.system_map = system_map_for(k.bzimage, k.release);
+        throw error(fmt::format("kernel {}: no such file", spec));
     }
     if (modules_dir) {
-        std::error_code ec;
         if (!fs::is_directory(*modules_dir, ec))
             throw error(fmt::format("modules {}: not a directory", modules_dir->string()));
         k.modules_dir = *modules_dir;

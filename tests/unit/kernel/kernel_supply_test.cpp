@@ -101,3 +101,55 @@ TEST_CASE("the default link names the default kernel without asking apt", "[kern
     CHECK_FALSE(cached_default());
     ::unsetenv("XDG_CACHE_HOME");
 }
+
+namespace {
+
+// A built kernel's tree as `kernel build` installs it: no modules, its
+// System.map and schedulers.
+void make_built_tree(const fs::path& root, const std::string& r) {
+    touch(root / "boot" / ("vmlinuz-" + r));
+    touch(root / "boot" / ("config-" + r), "CONFIG_SCHED_CLASS_EXT=y\n");
+    touch(root / "boot" / ("System.map-" + r), "ffffffff81000000 T _text\n");
+    touch(root / "ktstr/schedulers/scx_simple");
+}
+
+}  // namespace
+
+TEST_CASE("resolve sched-ext and names through the links of the cache", "[kernel]") {
+    TempDir d{"kernel"};
+    ::setenv("XDG_CACHE_HOME", d.path().c_str(), 1);
+    const auto root = cache_root();
+    fs::create_directories(root);
+    CHECK_THROWS_WITH(resolve("sched-ext"), "no built kernel: run 'ktstr-vmm kernel build' first");
+
+    const std::string r = "6.12.118-ktstr-0123456789ab";
+    make_built_tree(root / r, r);
+    fs::create_directory_symlink(r, root / sched_ext_link);
+    fs::create_directory_symlink(r, root / "mine");
+    auto k = resolve("sched-ext");
+    CHECK(k.release == r);
+    CHECK(k.bzimage == root / r / "boot" / ("vmlinuz-" + r));
+    CHECK_FALSE(k.modules_dir);
+    REQUIRE(k.schedulers_dir);
+    CHECK(*k.schedulers_dir == root / r / "ktstr/schedulers");
+    REQUIRE(k.system_map);
+    CHECK(*k.system_map == root / r / "boot" / ("System.map-" + r));
+    CHECK(resolve("mine").bzimage == k.bzimage);
+    CHECK(resolve(r).bzimage == k.bzimage);  // a release by its directory
+    // The bzImage by path finds the schedulers beside boot/ too.
+    auto by_path = resolve(k.bzimage.string());
+    REQUIRE(by_path.schedulers_dir);
+    CHECK(list_cached().size() == 1);  // links are not kernels of their own
+    REQUIRE(list_cached()[0].schedulers_dir);
+
+    CHECK_THROWS_WITH(resolve("nosuch"), Catch::Contains("no kernel of that name"));
+    fs::create_directory_symlink("6.0.0-gone", root / "dangling");
+    CHECK_THROWS_WITH(resolve("dangling"), Catch::Contains("names no kernel"));
+    // A link pointing outside the cache is not ours.
+    fs::create_directory_symlink(root / r, root / "absolute");
+    CHECK_THROWS_WITH(resolve("absolute"), Catch::Contains("names no kernel"));
+    // sched-ext pointing at a release that went away: as if none was built.
+    fs::remove_all(root / r);
+    CHECK_THROWS_WITH(resolve("sched-ext"), Catch::Contains("no built kernel"));
+    ::unsetenv("XDG_CACHE_HOME");
+}
