@@ -4,6 +4,7 @@
 
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/payloads.hpp"
+#include "ktstr/common/scheduler_fate.hpp"
 #include "ktstr/common/structured.hpp"
 
 namespace ktstr::host {
@@ -103,6 +104,7 @@ void RunRecorder::record_payload(Channel channel, const Frame& frame, Clock::tim
         break;
     case MsgType::Lifecycle:
         if (auto l = decode_lifecycle(p)) {
+            note_scheduler(l->phase, l->reason, now - start_);
             if (result_.lifecycle.size() >= limits_.max_lifecycle_stages)
                 dropped(result_.kept.dropped_lifecycle, l->reason.size(), false);
             else if (!charge_record())
@@ -185,6 +187,24 @@ void RunRecorder::record_test(byte_view p) {
     if (kept.details.size() < kept.details.capacity())
         kept.details.shrink_to_fit();
     result_.tests.push_back(std::move(kept));
+}
+
+void RunRecorder::note_scheduler(LifecyclePhase phase, std::string_view reason, std::chrono::nanoseconds at) {
+    auto& s = result_.scheduler;
+    if (s.end)
+        return;  // the first end is the one that counts
+    auto f = parse_fate(reason);  // bounded by max_fate_record
+    if (!f || lifecycle_phase_of(f->fate) != phase)
+        return;
+    if (f->fate == SchedulerFate::Kind::attached) {
+        if (!s.attached) {
+            s.attached = std::move(*f);
+            s.attached_at = at;
+        }
+        return;
+    }
+    s.end = std::move(*f);
+    s.end_at = at;
 }
 
 }  // namespace ktstr::host

@@ -42,6 +42,9 @@ public:
 private:
     void record_payload(Channel channel, const Frame& frame, Clock::time_point now);
     void record_test(byte_view payload);
+    // A Lifecycle reason that is a fate record of the right phase fills
+    // result_.scheduler's first free slot (RunResult's SchedulerRecords).
+    void note_scheduler(LifecyclePhase phase, std::string_view reason, std::chrono::nanoseconds at);
     // Charges a record's fixed cost against the budget; false (nothing
     // charged) when it does not fit.
     bool charge_record() noexcept;

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ktstr/common/payloads.hpp"
+#include "ktstr/common/scheduler_fate.hpp"
 #include "ktstr/common/structured.hpp"
 #include "ktstr/host/bulk_channel.hpp"
 #include "ktstr/host/dispatcher.hpp"
@@ -76,6 +77,18 @@ struct LifecycleStage {
     Channel channel = Channel::bulk;
 };
 
+// The guest's fate records of its sched_ext scheduler (Lifecycle reasons,
+// common/scheduler_fate.hpp): the first attach record (PayloadStarting)
+// and the first end record (SchedulerDied / SchedulerNotAttached), each
+// with its arrival after the start. Later records are ignored: the first
+// end is the one that stopped the run.
+struct SchedulerRecords {
+    std::optional<SchedulerFate> attached;
+    std::chrono::nanoseconds attached_at{0};
+    std::optional<SchedulerFate> end;
+    std::chrono::nanoseconds end_at{0};
+};
+
 struct SnapshotStats {
     std::uint64_t requests = 0;         // well-formed SNRQ frames
     std::uint64_t captured = 0;         // captures answered OK
@@ -111,6 +124,7 @@ struct RunResult {
     std::chrono::nanoseconds run_time{0};               // start to the final drain
     std::optional<std::chrono::nanoseconds> last_frame_time;  // the last frame's arrival after the start
     std::vector<LifecycleStage> lifecycle;
+    SchedulerRecords scheduler;
     std::optional<KernAddrs> kern_addrs;  // the last valid KADR
     std::vector<std::string> crashes;     // CRSH texts
     std::vector<TestResult> tests;        // TEST verdicts in arrival order
