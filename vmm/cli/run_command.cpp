@@ -29,6 +29,7 @@
 #include "cli/run_cmdline.hpp"
 #include "cli/run_image.hpp"
 #include "cli/run_options.hpp"
+#include "cli/run_scheduler.hpp"
 #include "emulated_host/emulated_host.hpp"
 #include "initramfs/initramfs_builder.hpp"
 #include "kernel/kernel_supply.hpp"
@@ -108,6 +109,8 @@ fs::path build_initramfs(const RunOptions& o, const vmm::kernel::KernelImage& k)
     ir::InitramfsSpec spec;
     try {
         spec = run_image_spec(k, o.includes, o.command);
+        if (!o.scheduler.empty())
+            add_scheduler(spec, choose_scheduler(o.scheduler, k), o.scheduler_args);
     } catch (const std::invalid_argument& e) {
         throw UsageError(fmt::format("run: {}", e.what()));
     } catch (const std::runtime_error& e) {
@@ -186,6 +189,8 @@ int run_here(const RunOptions& o, const vmm::kernel::KernelImage& k, const byte_
     g.summary = o.summary;
     if (k.system_map)
         g.system_map = *k.system_map;
+    if (!o.scheduler.empty())
+        g.scheduler = vmm::run::SchedulerRun{fs::path(o.scheduler).filename().string(), o.scheduler_args};
     try {
         return vmm::run::run_guest(std::move(g), kernel, initrd);
     } catch (const std::invalid_argument& e) {
@@ -231,6 +236,8 @@ int run(RunOptions o) {
         throw UsageError("run: no command given (ktstr-vmm run [OPTIONS] -- CMD ARGS...)");
     if (o.cpus == 0)
         throw UsageError("run: --cpus must be at least 1");
+    if (o.scheduler.empty() && !o.scheduler_args.empty())
+        throw UsageError("run: --scheduler-arg without --scheduler");
     const std::uint64_t shm_bytes = parse_size(o.shm_size);
     check_layout(o, shm_bytes);
     check_output_file("--console-log", o.console_log);
@@ -278,8 +285,8 @@ Command add_run_command(CLI::App& root) {
         "run", "Boot a kernel in a fresh KVM VM, run CMD inside, and exit with its status (docs/run.md)");
     add_run_options(*app, *opts);
     app->footer("Exit status: the command's; 240 timeout, 241 kernel panic, 242 boot failure, 243 VMM failure, "
-                "244 the guest's scheduler exited (SchedExit) and the VM was stopped, 2 bad arguments "
-                "(docs/run.md).");
+                "244 the scheduler was ejected (or the guest sent SchedExit), 245 the scheduler exited while the command "
+                "ran, 246 the scheduler never attached, 2 bad arguments (docs/run.md, docs/sched-ext.md).");
     return {app, [opts] { return run(*opts); }};
 }
 

@@ -42,6 +42,15 @@ const RunOptionSpec table[] = {
          // would be parsed as ktstr-vmm's.
          o.type_name("HOST[:GUEST]")->allow_extra_args(false);
      }},
+    // The inner run gets both: the scheduler is in the image already, and
+    // the result names it (run_scheduler.hpp).
+    {"--scheduler",
+     "A sched_ext scheduler to start before the command and watch until it ends: the NAME of one built with the "
+     "kernel (scx_simple, scx_qmap, scx_central, scx_flatcg) or a host program's PATH (docs/sched-ext.md)",
+     &RunOptions::scheduler, Inner::same, [](CLI::Option& o) { o.type_name("NAME|PATH"); }},
+    {"--scheduler-arg", "One argument for the scheduler (repeat for more, in order; --scheduler-arg=-e for a dash)",
+     &RunOptions::scheduler_args, Inner::same,
+     [](CLI::Option& o) { o.type_name("ARG")->allow_extra_args(false); }},
     {"--console-log", "Write the kernel console (COM1) to FILE", &RunOptions::console_log, Inner::output_file},
     {"--messages",
      "Write every frame the host receives (bulk port and SHM ring) to FILE, one JSON line each in the `decode` "

@@ -29,6 +29,8 @@ struct RunOptions {
     unsigned boot_timeout_s = 300;
     KvmMode mode = KvmMode::automatic;
     std::vector<std::string> includes;
+    std::string scheduler;                    // --scheduler NAME_OR_PATH
+    std::vector<std::string> scheduler_args;  // --scheduler-arg ARG, in order
     std::string console_log;
     std::string messages;    // --messages FILE
     std::string output_dir;  // --output-dir DIR; empty: default_output_dir()

@@ -317,6 +317,11 @@ InitramfsPlan plan_initramfs(const InitramfsSpec& spec) {
         plan_modules(spec, p);
     p.data("/etc/ktstr/command", nul_list(spec.command, "command"));
     p.data("/etc/ktstr/environment", nul_list(spec.environment, "environment"));
+    if (!spec.scheduler.empty()) {
+        if (spec.scheduler[0].empty())
+            throw std::invalid_argument("no scheduler to record (argv[0] is empty)");
+        p.data("/etc/ktstr/scheduler", nul_list(spec.scheduler, "scheduler"));
+    }
     if (spec.busybox) {
         p.host_file("/bin/busybox", *spec.busybox);
         // Applets never displace a file given explicitly.

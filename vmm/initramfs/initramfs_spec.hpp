@@ -12,6 +12,7 @@
 //   /etc/ktstr/modules            their load order, for ktstr-init
 //   /etc/ktstr/command            `command`, each argument NUL-terminated
 //   /etc/ktstr/environment        `environment`, likewise
+//   /etc/ktstr/scheduler          `scheduler`, likewise (only when given)
 //   /dev/console, /proc, /sys, /tmp, /run, /root  mount points and the console
 #pragma once
 
@@ -44,6 +45,10 @@ struct InitramfsSpec {
     std::vector<ModuleRequest> modules;
     std::vector<std::string> command;      // argv; argv[0] non-empty
     std::vector<std::string> environment;  // NAME=value
+    // The sched_ext scheduler ktstr-init starts and watches before the
+    // command (docs/sched-ext.md): argv, its program among `files`;
+    // empty: none.
+    std::vector<std::string> scheduler;
     // With `kernel_config`, checked against CONFIG_RD_GZIP / CONFIG_RD_ZSTD.
     Compression compression = Compression::gzip;
 };

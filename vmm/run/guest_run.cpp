@@ -15,14 +15,19 @@
 
 #include <ktstr/common/fd_write.hpp>
 #include <ktstr/common/payloads.hpp>
+#include <ktstr/common/json_line.hpp>
+#include <ktstr/common/scheduler_fate.hpp>
+#include <ktstr/host/capped_file.hpp>
 #include <ktstr/host/exit_line.hpp>
 #include <ktstr/host/host_loop.hpp>
+#include <ktstr/host/scheduler_report.hpp>
 #include <ktstr/host/run_summary.hpp>
 #include <ktstr/host/terminal_text.hpp>
 
 #include "kernel/system_map.hpp"
 #include "run/console_watch.hpp"
 #include "run/run_verdict.hpp"
+#include "run/timeout_dump.hpp"
 
 namespace ktstr::vmm::run {
 
@@ -47,6 +52,29 @@ constexpr std::uint64_t default_text = 0xffffffff81000000ULL;
 
 // Console lines shown after a boot timeout (the console log has them all).
 constexpr std::size_t boot_timeout_console_lines = 20;
+
+// The scheduler's output and the dump's kernel log: the guest decides how
+// much it sends, these bound what lands on disk.
+constexpr std::uint64_t max_scheduler_log = 16ull << 20;
+constexpr std::uint64_t max_dump_log = 16ull << 20;
+// After a timeout's dump request: the machine's own deadline is this much
+// later still, in case the dump thread never stops it.
+constexpr auto dump_backstop = std::chrono::seconds(5);
+
+// What a scheduler run keeps beside the result (output_dir).
+struct SchedulerFiles {
+    std::shared_ptr<host::CappedFile> log;
+    std::shared_ptr<host::CappedFile> dump;
+};
+
+run::SchedulerFailure failure_of(host::SchedulerOutcome o) {
+    switch (o) {
+    case host::SchedulerOutcome::ejected: return SchedulerFailure::ejected;
+    case host::SchedulerOutcome::exited: return SchedulerFailure::exited;
+    case host::SchedulerOutcome::never_attached: return SchedulerFailure::never_attached;
+    default: return SchedulerFailure::none;
+    }
+}
 
 void say(const std::string& line) {
     fmt::print(stderr, "ktstr-vmm: {}\n", line);
@@ -106,7 +134,8 @@ double seconds_since(clock::time_point t) {
 }
 
 host::HostLoopConfig host_config(const GuestRunOptions& o, Machine& machine, clock::time_point start,
-                                 std::atomic<bool>& command_started, const host::LineStartTracker& stdout_line) {
+                                 std::atomic<bool>& command_started, const host::LineStartTracker& stdout_line,
+                                 const SchedulerFiles& files, std::optional<TimeoutDump>& dump) {
     host::HostLoopConfig hc;
     // The guest's stdout, watched for its last byte: --json's result must
     // start on a line of its own.
@@ -125,10 +154,30 @@ host::HostLoopConfig host_config(const GuestRunOptions& o, Machine& machine, clo
     hc.stop_vm = [&machine] { machine.request_stop("the guest's scheduler exited (SchedExit)"); };
     // The command's timeout starts with the first PayloadStarting; a guest
     // repeating it cannot move the deadline again.
-    hc.on_lifecycle = [&machine, &command_started, timeout = o.timeout](const host::LifecycleStage& st) {
-        if (st.phase == LifecyclePhase::PayloadStarting && !command_started.exchange(true))
-            machine.set_deadline(clock::now() + timeout);
+    // The scheduler's attach record is a PayloadStarting too: not the
+    // command's start. With a scheduler, the timeout first asks for its
+    // dump (timeout_dump.hpp), the machine's deadline a backstop.
+    hc.on_lifecycle = [&machine, &command_started, &dump, timeout = o.timeout](const host::LifecycleStage& st) {
+        if (st.phase != LifecyclePhase::PayloadStarting || parse_fate(st.reason))
+            return;
+        if (command_started.exchange(true))
+            return;
+        const auto now = clock::now();
+        if (dump) {
+            machine.set_deadline(now + timeout + TimeoutDump::Config{}.grace + dump_backstop);
+            dump->arm(now + timeout);
+        } else {
+            machine.set_deadline(now + timeout);
+        }
     };
+    if (files.log)
+        hc.sched_log_sink = host::capped_file_sink(files.log);
+    if (files.dump)
+        hc.dmesg_sink = [file = files.dump, &dump](byte_view b) {
+            if (dump)
+                dump->note_output();
+            return file->write(b);
+        };
     hc.output_dir = o.output_dir;       // where captures go
     hc.messages_path = o.messages_path;  // the message log only with --messages
     hc.verbose = o.verbose;
@@ -169,8 +218,29 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     });
     std::mutex com2_mutex;
 
+    SchedulerFiles files;
+    if (options.scheduler && !options.output_dir.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(options.output_dir, ec);
+        if (ec)
+            throw std::runtime_error(fmt::format("output directory {}: {}", options.output_dir.string(), ec.message()));
+        files.log = std::make_shared<host::CappedFile>(options.output_dir / "scheduler.log", max_scheduler_log);
+        files.dump = std::make_shared<host::CappedFile>(options.output_dir / "sched_ext-dump.log", max_dump_log);
+    }
+    // Armed by the command's start (loop thread); its thread asks the host
+    // loop for the dump and stops the machine, so it must end before
+    // either goes: the guard below, declared after both, ends it first on
+    // every path.
+    std::optional<TimeoutDump> dump;
     host::LineStartTracker stdout_line;
-    host::HostLoop host(host_config(options, machine, start, command_started, stdout_line));
+    host::HostLoop host(host_config(options, machine, start, command_started, stdout_line, files, dump));
+    if (options.scheduler)
+        dump.emplace(TimeoutDump::Config{[&host] { return host.request_dump(); },
+                                         [&machine] { machine.limit_deadline(clock::now()); }});
+    struct EndDump {
+        std::optional<TimeoutDump>& d;
+        ~EndDump() { d.reset(); }
+    } end_dump{dump};
     const auto built = clock::now();
     if (verbose) {
         const auto& map = machine.memory_map();
@@ -196,6 +266,14 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
 
     host.start();
     const Stop stop = machine.run(start + options.boot_timeout, std::move(outputs));
+    // Final once cancelled (timeout_dump.hpp); then joined, before the
+    // host loop's final pass.
+    bool dump_requested = false;
+    if (dump) {
+        dump->cancel();
+        dump_requested = dump->requested();
+        dump.reset();
+    }
     // Every vCPU has stopped and the console's queues were drained: the
     // final pass over both channels, then the result.
     const host::RunResult& result = host.stop_after_vcpus();  // lives with `host`: no copy
@@ -218,6 +296,16 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     e.timeout = options.timeout;
     e.boot_timeout = options.boot_timeout;
     e.command_started = command_started.load();
+    std::optional<host::SchedulerReport> sched;
+    if (options.scheduler) {
+        sched = host::report_scheduler(result.scheduler, {options.scheduler->name, options.scheduler->args});
+        if (files.log && files.log->exists())
+            sched->log = files.log->path();
+        if (files.dump && files.dump->exists())
+            sched->dump = files.dump->path();
+        e.scheduler_failure = failure_of(sched->outcome);
+        e.scheduler_line = sched->describe();
+    }
     const RunVerdict v = decide_run_verdict(e);
 
     // Without an exit frame, COM2's lines (init's errors, crash reports)
@@ -242,7 +330,10 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
                         result.bulk.handover_dropped_bytes, result.output_errors,
                         result.message_log_error.empty() ? "" : "; " + result.message_log_error));
     if (options.json || options.json_file) {
-        const std::string text = result.to_json_text() + "\n";
+        auto j = result.to_json();
+        if (sched)
+            j["scheduler"] = sched->to_json();
+        const std::string text = json_line(j) + "\n";
         if (options.json) {
             // After every Stdout frame (the loop wrote them, and has
             // stopped), on a line of its own: a guest whose output does
@@ -270,6 +361,22 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     }
     if (!reason.empty())
         say(reason);
+    if (sched && (sched->failed() || stop.reason == StopReason::timeout)) {
+        // Where to look next: the scheduler's own words and the kernel's dump.
+        std::string where;
+        if (!sched->log.empty())
+            where += "scheduler log " + sched->log.string();
+        if (!sched->dump.empty())
+            where += std::string(where.empty() ? "" : ", ") + "sched_ext dump " + sched->dump.string();
+        else if (dump_requested)
+            where += std::string(where.empty() ? "" : ", ") + "no sched_ext dump came back";
+        if (!where.empty())
+            say(where);
+    }
+    for (const auto& f : {files.log, files.dump})
+        if (f && (f->left_out() != 0 || !f->error().empty()))
+            say(fmt::format("{}: {} bytes left out{}", f->path().string(), f->left_out(),
+                            f->error().empty() ? "" : " (" + f->error() + ")"));
     if (stop.reason == StopReason::timeout && !e.command_started) {
         // A boot that never reached the command: the kernel's own words
         // (quiet still prints errors, soft lockups and stalls; verbose

@@ -18,6 +18,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <ktstr/common/bytes.hpp>
 
@@ -26,6 +29,13 @@
 #include "machine/machine.hpp"
 
 namespace ktstr::vmm::run {
+
+// `run --scheduler`: the sched_ext scheduler ktstr-init starts before the
+// command (it is in the image already); the host names it in the result.
+struct SchedulerRun {
+    std::string name;               // "scx_qmap"
+    std::vector<std::string> args;
+};
 
 struct GuestRunOptions {
     machine::MachineConfig machine;
@@ -51,6 +61,13 @@ struct GuestRunOptions {
     // The kernel's System.map (may be empty): after a boot timeout, names
     // where each vCPU was ("do_idle+0x1a4").
     std::filesystem::path system_map;
+    // With a scheduler: its output (SchedLog) goes to
+    // output_dir/scheduler.log and the kernel log the guest sends after a
+    // dump (Dmesg) to output_dir/sched_ext-dump.log; a timeout first asks
+    // the guest for that dump (timeout_dump.hpp); the scheduler's fate
+    // decides the verdict when it failed (run_verdict.hpp), and the result
+    // gains a `scheduler` object.
+    std::optional<SchedulerRun> scheduler;
 };
 
 // Returns the process exit status. Throws what Machine's constructor

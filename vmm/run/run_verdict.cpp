@@ -13,6 +13,12 @@ int exit_status_of(std::int32_t code) noexcept {
 }
 
 RunVerdict decide_run_verdict(const RunEvidence& e) {
+    if (e.scheduler_failure != SchedulerFailure::none) {
+        const int status = e.scheduler_failure == SchedulerFailure::ejected ? exit_sched_exit
+                           : e.scheduler_failure == SchedulerFailure::exited ? exit_scheduler_exited
+                                                                              : exit_scheduler_never_attached;
+        return {status, fmt::format("{} (exit status {})", e.scheduler_line, status)};
+    }
     if (e.exit_frame)
         return {exit_status_of(*e.exit_frame), {}};
     if (e.exec_exit_frame)

@@ -13,8 +13,16 @@
 //   242  boot failure: the guest powered off or reset without reporting
 //        an exit status
 //   243  VMM failure: KVM could not run a vCPU
-//   244  scheduler exit: the guest sent SchedExit and the host stopped the
-//        VM early (before the command reported its status)
+//   244  scheduler ejected: the kernel disabled the sched_ext scheduler
+//        (the guest's fate record says so), or, without a fate record,
+//        the guest sent SchedExit and the host stopped the VM early
+//   245  scheduler exited: its process ended while the command ran,
+//        without an ejection
+//   246  scheduler never attached: it exited or timed out before
+//        attaching, so the command never ran
+// A scheduler's failure wins over the command's status: the guest reports
+// it before its Exit frame, and a command that ran without its scheduler
+// proves nothing.
 #pragma once
 
 #include <chrono>
@@ -32,12 +40,20 @@ inline constexpr int exit_kernel_panic = 241;
 inline constexpr int exit_boot_failure = 242;
 inline constexpr int exit_vmm_failure = 243;
 inline constexpr int exit_sched_exit = 244;
+inline constexpr int exit_scheduler_exited = 245;
+inline constexpr int exit_scheduler_never_attached = 246;
+
+// How the run's scheduler failed, from the guest's fate record
+// (host/scheduler_report.hpp); none: it did not, or there is none.
+enum class SchedulerFailure { none, ejected, exited, never_attached };
 
 struct RunEvidence {
     machine::Stop stop{machine::StopReason::timeout, {}};
     std::optional<std::int32_t> exit_frame;       // Exit
     std::optional<std::int32_t> exec_exit_frame;  // ExecExit
     std::optional<std::int32_t> sched_exit;       // SchedExit's code, when it stopped the VM
+    SchedulerFailure scheduler_failure = SchedulerFailure::none;
+    std::string scheduler_line;                   // the report's one line (escaped already)
     std::optional<int> com2_exit;                 // KTSTR_EXIT=N
     std::optional<std::string> panic_line;
     std::string last_console_line;                // for a boot failure

@@ -49,6 +49,9 @@ const V every_option{"run",
                      "--boot-timeout", "9",
                      "--kvm", "emulated",
                      "--include", "/etc/hostname",
+                     "--scheduler", "scx_qmap",
+                     "--scheduler-arg", "-e",
+                     "--scheduler-arg", "100",
                      "--console-log", "/tmp/out/console.log",
                      "--messages", "/tmp/out/messages.jsonl",
                      "--output-dir", "/tmp/out/dir",
@@ -85,6 +88,9 @@ TEST_CASE("run options: each value is one --name=value argument, resolved ones r
                        "--timeout=7",
                        "--boot-timeout=9",
                        "--kvm=host",
+                       "--scheduler=scx_qmap",
+                       "--scheduler-arg=-e",
+                       "--scheduler-arg=100",
                        "--console-log=/tmp/out/console.log",
                        "--messages=/tmp/out/messages.jsonl",
                        "--output-dir=/tmp/out/dir",
@@ -125,13 +131,15 @@ TEST_CASE("run options: the inner command line parses back to the same run") {
     CHECK(back.summary == outer.summary);
     CHECK(back.verbose == outer.verbose);
     CHECK(back.append == outer.append);
+    CHECK(back.scheduler == "scx_qmap");
+    CHECK(back.scheduler_args == std::vector<std::string>{"-e", "100"});  // a dash-led value parses back too
     CHECK(back.command == outer.command);
 }
 
 TEST_CASE("run options: unset text options and flags stay off; numbers always go with their value") {
     const auto options = options_of(inner_run_arguments(parse_run(V{"run", "--", "true"}), resolved));
     for (const char* absent : {"--console-log", "--messages", "--output-dir", "--json", "--json-file", "--summary",
-                               "--verbose", "--append"})
+                               "--verbose", "--append", "--scheduler", "--scheduler-arg"})
         CHECK(!has_option(options, absent));
     for (const char* present : {"--cpus=2", "--memory=256", "--shm-size=1M", "--timeout=60", "--boot-timeout=300"})
         CHECK(std::find(options.begin(), options.end(), present) != options.end());

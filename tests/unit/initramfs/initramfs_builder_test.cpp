@@ -100,6 +100,7 @@ TEST_CASE("an image holds init, busybox and its applets, the command, and the mo
 
     CHECK(e.at("etc/ktstr/command").text() == std::string("/bin/sh\0-c\0echo hi\0", 19));
     CHECK(e.at("etc/ktstr/environment").text() == std::string("HOME=/root\0A=b=c\0", 17));
+    CHECK_FALSE(e.contains("etc/ktstr/scheduler"));  // only when a scheduler is given
 
     // The module list: load order, each line a path in the image.
     const auto list = e.at("etc/ktstr/modules").text();
@@ -248,7 +249,21 @@ TEST_CASE("bad specs are refused before anything is written", "[builder]") {
     spec = base_spec();
     spec.files = {{"/bin/true", "/t"}, {"/bin/true", "/t"}};
     CHECK_NOTHROW(plan_initramfs(spec));
+    spec = base_spec();
+    spec.scheduler = {"", "-e"};
+    CHECK_THROWS_WITH(plan_initramfs(spec), Catch::Contains("no scheduler to record"));
     CHECK_FALSE((fs::exists(d.path() / "cache/ktstr/initramfs") && !fs::is_empty(d.path() / "cache/ktstr/initramfs")));
+}
+
+TEST_CASE("a scheduler is recorded in /etc/ktstr/scheduler, its arguments NUL-terminated", "[builder]") {
+    test::TempDir d{"initramfs"};
+    CacheHere cache(d.path() / "cache");
+    auto spec = base_spec();
+    spec.files = {{"/bin/true", "/usr/libexec/ktstr/schedulers/scx_true"}};
+    spec.scheduler = {"/usr/libexec/ktstr/schedulers/scx_true", "-e", "100"};
+    const auto e = entries_of(build_initramfs(spec).path);
+    CHECK(e.at("etc/ktstr/scheduler").text() == std::string("/usr/libexec/ktstr/schedulers/scx_true\0-e\0" "100\0", 46));
+    CHECK(e.at("usr/libexec/ktstr/schedulers/scx_true").is_file());
 }
 
 TEST_CASE("placements: HOST, HOST:GUEST, and colons in HOST", "[builder]") {

@@ -95,6 +95,27 @@ TEST_CASE("a SchedExit that stopped the VM: 244 unless the command's status arri
     CHECK(decide_run_verdict(e).status == exit_vmm_failure);
 }
 
+TEST_CASE("a scheduler's failure: 244 ejected, 245 exited, 246 never attached, even over the command's status") {
+    auto e = powered_off();
+    e.stop = {StopReason::host_stop, "SchedExit"};
+    e.sched_exit = 1026;
+    e.scheduler_failure = SchedulerFailure::ejected;
+    e.scheduler_line = "scheduler scx_qmap was ejected after 3.2 s (ERROR_STALL, kind 1026): runnable task stall";
+    auto v = decide_run_verdict(e);
+    CHECK(v.status == exit_sched_exit);
+    CHECK(v.reason == "scheduler scx_qmap was ejected after 3.2 s (ERROR_STALL, kind 1026): runnable task stall "
+                      "(exit status 244)");
+    // The command's Exit frame (which a guest sends after the fate) does not hide it.
+    e.exit_frame = 0;
+    CHECK(decide_run_verdict(e).status == exit_sched_exit);
+    e.scheduler_failure = SchedulerFailure::exited;
+    CHECK(decide_run_verdict(e).status == exit_scheduler_exited);
+    e.scheduler_failure = SchedulerFailure::never_attached;
+    CHECK(decide_run_verdict(e).status == exit_scheduler_never_attached);
+    e.scheduler_failure = SchedulerFailure::none;
+    CHECK(decide_run_verdict(e).status == 0);
+}
+
 TEST_CASE("guest text in a verdict line (the panic line, the last console line) is escaped") {
     auto e = powered_off();
     e.panic_line = "Kernel panic - not syncing: \x1b[2J\x1b]0;title\x07";
