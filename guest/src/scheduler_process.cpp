@@ -111,7 +111,7 @@ void write_decimal(int fd, int v) noexcept {
 }
 
 [[noreturn]] void supervise(const char* path, char* const* argv, char* const* envp, int out_fd, int status_fd,
-                            const std::string& fail_prefix) noexcept {
+                            int ack_fd, const std::string& fail_prefix) noexcept {
     // Signals meant for the program or for init (a command's kill -TERM -1)
     // must not end the one process that can tell how the program ended.
     sigset_t all;
@@ -121,18 +121,28 @@ void write_decimal(int fd, int v) noexcept {
     if (child == 0)
         run_program(path, argv, envp, out_fd, fail_prefix);
     const StartReport report{child, child < 0 ? errno : 0};
-    // Keep nothing but the status pipe, moved to 3: any descriptor held
-    // here stays open for as long as the program runs (the output pipe's
-    // reader would never see its end, nor would any other pipe's of the
-    // parent).
+    // Keep nothing but the status and ack pipes, moved to 3 and 4: any
+    // descriptor held here stays open for as long as the program runs (the
+    // output pipe's reader would never see its end, nor would any other
+    // pipe's of the parent). Copied above both slots first, so that
+    // neither move overwrites the other's source.
     constexpr int status_slot = 3;
-    if (status_fd != status_slot)
-        ::dup2(status_fd, status_slot);
+    constexpr int ack_slot = 4;
+    const int status_copy = ::fcntl(status_fd, F_DUPFD, 10);
+    const int ack_copy = ::fcntl(ack_fd, F_DUPFD, 10);
+    ::dup2(status_copy, status_slot);
+    ::dup2(ack_copy, ack_slot);
     ::close_range(0, status_slot - 1, 0);
-    ::close_range(status_slot + 1, ~0u, 0);
+    ::close_range(ack_slot + 1, ~0u, 0);
     write_all(status_slot, reinterpret_cast<const char*>(&report), sizeof report);
     if (child < 0)
         ::_exit(0);
+    // Not reaped before the parent holds its pidfd (or gave up): until
+    // then the pid cannot be reused, so the pidfd names the program.
+    char ack;
+    while (::read(ack_slot, &ack, 1) < 0 && errno == EINTR) {
+    }
+    ::close(ack_slot);
     int wstatus = 0;
     pid_t r;
     do {
@@ -167,7 +177,7 @@ SchedulerProcess::SchedulerProcess(Options o) {
     auto argv = c_strings(o.argv);
     auto envp = c_strings(o.env);
 
-    int out[2], st[2];
+    int out[2], st[2], ack[2];
     if (::pipe2(out, O_CLOEXEC) != 0)
         throw std::system_error(errno, std::generic_category(), "scheduler: output pipe");
     UniqueFd out_read(out[0]), out_write(out[1]);
@@ -175,18 +185,22 @@ SchedulerProcess::SchedulerProcess(Options o) {
         throw std::system_error(errno, std::generic_category(), "scheduler: status pipe");
     UniqueFd status_write(st[1]);
     status_read_.reset(st[0]);
+    if (::pipe2(ack, O_CLOEXEC) != 0)
+        throw std::system_error(errno, std::generic_category(), "scheduler: ack pipe");
+    UniqueFd ack_read(ack[0]), ack_write(ack[1]);
 
     const pid_t sup = ::fork();
     if (sup < 0)
         throw std::system_error(errno, std::generic_category(), "scheduler: fork");
     if (sup == 0)
-        supervise(path.c_str(), argv.data(), envp.data(), out_write.get(), status_write.get(), fail_prefix);
+        supervise(path.c_str(), argv.data(), envp.data(), out_write.get(), status_write.get(), ack_read.get(),
+                  fail_prefix);
     supervisor_pid_ = sup;
-    // It is blocked in waitpid for the program until that exits, and only
-    // we reap it, so the pid is still its own here.
+    // It cannot exit before our ack (below), so the pid is still its own.
     supervisor_pidfd_.reset(pidfd_open(sup));
     out_write.reset();
     status_write.reset();
+    ack_read.reset();
     forwarder_.emplace(std::move(out_read),
                        OutputForwarder::Options{OutputStream::sched_log, o.echo_fd, o.send_frames, o.keep_output});
 
@@ -204,9 +218,13 @@ SchedulerProcess::SchedulerProcess(Options o) {
         throw std::system_error(report.error, std::generic_category(), "scheduler: fork");
     }
     pid_ = report.pid;
-    // Fails (ESRCH) only when the program is already gone; exit_fd() then
-    // tells the rest.
+    // The supervisor reaps it only after our ack, so the pid is the
+    // program's (a zombie at worst) until then. pidfd_open fails only on
+    // a kernel without it (before 5.3); exit_fd() then tells the exit.
     pidfd_.reset(pidfd_open(pid_));
+    const char go = 1;
+    [[maybe_unused]] auto w = ::write(ack_write.get(), &go, 1);
+    ack_write.reset();
     ::fcntl(status_read_.get(), F_SETFL, ::fcntl(status_read_.get(), F_GETFL) | O_NONBLOCK);
 }
 

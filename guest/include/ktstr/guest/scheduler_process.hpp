@@ -62,8 +62,10 @@ public:
     ~SchedulerProcess();
 
     pid_t pid() const noexcept { return pid_; }
-    // Readable (POLLIN) once it exited; -1 when pidfd_open failed (it had
-    // already exited and been reaped). Owned by this object.
+    // Readable (POLLIN) once it exited; -1 only on a kernel without
+    // pidfd_open (then signals cannot be sent). The supervisor reaps the
+    // program only after this was opened, so it never names another
+    // process. Owned by this object.
     int pidfd() const noexcept { return pidfd_.get(); }
     // Readable once its exit status is known (or the supervisor died):
     // poll it with pidfd(). Owned by this object.
