@@ -119,6 +119,8 @@ RunResult run_command(const RecordedCommand& cmd, const RunOptions& o) {
         exec_child(resolved.path.c_str(), argv.data(), envp.data(), out->write.get(), err->write.get(), o.bulk_fd,
                    report->write.get());
 
+    if (o.on_started)
+        o.on_started(pid);
     out->write.reset();
     err->write.reset();
     report->write.reset();

@@ -4,8 +4,11 @@
 // console), the bulk port inherited through KTSTR_BULK_FD.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "recorded_command.hpp"
@@ -20,6 +23,9 @@ struct RunOptions {
     // After the command exits, how long to wait for the rest of its
     // output (descendants may still hold the pipes).
     std::chrono::milliseconds output_grace{2000};
+    // Called with the command's pid right after the fork (the child may
+    // not have reached exec or setsid yet): CommandGroup::started.
+    std::function<void(pid_t)> on_started;
 };
 
 struct RunResult {

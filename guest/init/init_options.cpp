@@ -45,9 +45,16 @@ InitOptions parse_init_options(std::string_view cmdline, std::vector<std::string
     o.command_file = absolute_path(cmdline, cmdline_params::init_command_key, o.command_file, errors);
     o.env_file = absolute_path(cmdline, cmdline_params::init_env_key, o.env_file, errors);
     o.modules_file = absolute_path(cmdline, cmdline_params::init_modules_key, o.modules_file, errors);
+    o.scheduler_file = absolute_path(cmdline, cmdline_params::init_scheduler_key, o.scheduler_file, errors);
     o.com2 = absolute_path(cmdline, cmdline_params::init_com2_key, o.com2, errors);
     o.port_wait = millis(cmdline, cmdline_params::init_port_wait_key, o.port_wait, errors);
     o.sysrdy_budget = millis(cmdline, cmdline_params::init_sysrdy_key, o.sysrdy_budget, errors);
+    if (cmdline_params::cmdline_value(cmdline, cmdline_params::sched_attach_key)) {
+        const auto before = errors.size();
+        const auto v = millis(cmdline, cmdline_params::sched_attach_key, std::chrono::milliseconds(0), errors);
+        if (errors.size() == before)
+            o.sched_attach = v;
+    }
     if (auto e = cmdline_params::cmdline_value(cmdline, cmdline_params::init_echo_key)) {
         if (*e == "0" || *e == "1")
             o.echo = *e == "1";

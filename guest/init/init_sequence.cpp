@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <thread>
 
+#include "command_group.hpp"
 #include "command_runner.hpp"
 #include "exit_codes.hpp"
 #include "exit_report.hpp"
@@ -17,7 +19,9 @@
 #include "ktstr/guest/crash_hook.hpp"
 #include "ktstr/guest/kernel_cmdline.hpp"
 #include "ktstr/guest/paths.hpp"
+#include "ktstr/common/scheduler_fate.hpp"
 #include "ktstr/guest/phys_base.hpp"
+#include "ktstr/guest/scheduler.hpp"
 #include "ktstr/guest/senders.hpp"
 #include "ktstr/guest/shm_writer.hpp"
 #include "module_list.hpp"
@@ -79,6 +83,27 @@ bool announce_ready(std::chrono::milliseconds budget, const Console& console) {
             return false;
         std::this_thread::sleep_for(sysrdy_retry_interval);
     }
+}
+
+// The fate record without its free text, for one console / COM2 line
+// (the text may hold many lines of the scheduler's output; the Lifecycle
+// frame carries all of it).
+std::string fate_head(SchedulerFate f) {
+    f.text.clear();
+    return format_fate(f);
+}
+
+unsigned online_cpus() {
+    const long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? static_cast<unsigned>(n) : 1u;
+}
+
+// The recorded scheduler, if the initramfs has one. Throws like
+// read_recorded_command.
+std::optional<RecordedCommand> read_recorded_scheduler(const std::string& argv_path, const std::string& env_path) {
+    if (::access(argv_path.c_str(), F_OK) != 0 && errno == ENOENT)
+        return std::nullopt;
+    return read_recorded_command(argv_path, env_path);
 }
 
 }  // namespace
@@ -185,9 +210,12 @@ int run_init(const InitSetup& setup) {
     } catch (const std::exception& e) {
         return fail(exit_code::bad_command, std::string("recorded command: ") + e.what());
     }
-    if (port)
-        guest::send_lifecycle(LifecyclePhase::PayloadStarting, cmd.argv[0]);
-    console.say("running " + cmd.argv[0]);
+    std::optional<RecordedCommand> sched_cmd;
+    try {
+        sched_cmd = read_recorded_scheduler(opt.scheduler_file, opt.env_file);
+    } catch (const std::exception& e) {
+        return fail(exit_code::bad_command, std::string("recorded scheduler: ") + e.what());
+    }
 
     RunOptions ro;
     ro.echo_fd = opt.echo ? setup.console_fd : -1;
@@ -195,7 +223,75 @@ int run_init(const InitSetup& setup) {
     ro.bulk_fd = port ? guest::BulkPort::instance().fd_for_children() : -1;
     ro.reap_all = setup.pid1;
     ro.output_grace = setup.output_grace;
+
+    // The scheduler: attached before the command starts, watched while it
+    // runs. A death is reported by the watcher (Dmesg, SchedLog,
+    // Lifecycle, SchedExit), which then ends the command.
+    std::optional<guest::Scheduler> sched;
+    CommandGroup group;
+    if (sched_cmd) {
+        guest::SchedulerOptions so;
+        so.env = command_environment(sched_cmd->env, -1);
+        // Not found or not executable: exec fails in the child, which says
+        // so on its output and exits 127 / 126, a failed attach.
+        so.executable = resolve_executable(sched_cmd->argv[0], env_value(so.env, "PATH").value_or("")).path;
+        so.argv = sched_cmd->argv;
+        so.attach_timeout = opt.sched_attach.value_or(guest::default_attach_timeout(online_cpus()));
+        so.echo_fd = ro.echo_fd;
+        so.send_frames = port;
+        console.say("starting scheduler " + sched_cmd->argv[0] + " (attach timeout " +
+                    std::to_string(so.attach_timeout.count()) + " ms)");
+        try {
+            sched.emplace(std::move(so));
+        } catch (const std::exception& e) {
+            return fail(exit_code::start_failed, std::string("scheduler: ") + e.what());
+        }
+        auto fate = sched->wait_for_attach();
+        if (fate.fate != SchedulerFate::Kind::attached) {
+            if (port)
+                fate = sched->report(fate);
+            sched.reset();  // stops it if it still runs
+            return fail(exit_code::sched_not_attached, "scheduler " + sched_cmd->argv[0] +
+                                                           " never attached (" + fate_head(fate) + ")");
+        }
+        console.say("scheduler attached (" + format_fate(fate) + ")");
+        if (port)
+            guest::send_fate(fate);
+        sched->watch([&](const SchedulerFate& f) {
+            console.say("scheduler died (" + fate_head(f) + "); ending the command");
+            if (port)
+                sched->report(f);
+            group.kill();
+        });
+        ro.on_started = [&group](pid_t pid) { group.started(pid); };
+    }
+
+    if (port)
+        guest::send_lifecycle(LifecyclePhase::PayloadStarting, cmd.argv[0]);
+    console.say("running " + cmd.argv[0]);
     const auto rr = run_command(cmd, ro);
+    group.finished();
+    std::optional<SchedulerFate> died;
+    if (sched)
+        died = sched->stop_watching();
+    if (died) {
+        sched->stop();  // an ejected program may still run (and report() was skipped without a port)
+        if (rr.started && port)
+            guest::send_exec_exit(rr.exit_code);
+        return fail(exit_code::sched_died,
+                    "scheduler " + sched_cmd->argv[0] + " " +
+                        (died->fate == SchedulerFate::Kind::ejected ? "was ejected" : "exited") +
+                        " while the command ran (" + fate_head(*died) + ")");
+    }
+    if (sched) {
+        // Still attached: detached cleanly, nothing more to report.
+        const auto e = sched->stop();
+        console.say("scheduler stopped (" +
+                    (e && e->status ? "exit status " + std::to_string(*e->status)
+                     : e && e->signal ? std::string("signal ") + std::to_string(*e->signal)
+                                      : std::string("no exit status")) +
+                    ")");
+    }
     if (!rr.started)
         return fail(rr.exit_code, rr.failure);
     if (rr.chunks_not_sent != 0)

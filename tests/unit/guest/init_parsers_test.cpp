@@ -115,10 +115,13 @@ TEST_CASE("init options from the kernel command line", "[init][options]") {
     CHECK(d.com2 == "/dev/ttyS1");
     CHECK(d.echo);
     CHECK(d.port_wait == std::chrono::milliseconds(10000));
+    CHECK(d.scheduler_file == "/etc/ktstr/scheduler");
+    CHECK_FALSE(d.sched_attach);
 
     auto o = parse_init_options(
         "KTSTR_GUEST=1 KTSTR_INIT_COMMAND=/x/cmd KTSTR_INIT_ENV=/x/env KTSTR_INIT_MODULES=/x/mods "
-        "KTSTR_INIT_COM2=/dev/ttyAMA1 KTSTR_INIT_PORT_WAIT_MS=250 KTSTR_INIT_SYSRDY_MS=0 KTSTR_INIT_ECHO=0",
+        "KTSTR_INIT_COM2=/dev/ttyAMA1 KTSTR_INIT_PORT_WAIT_MS=250 KTSTR_INIT_SYSRDY_MS=0 KTSTR_INIT_ECHO=0 "
+        "KTSTR_INIT_SCHEDULER=/x/sched KTSTR_SCHED_ATTACH_MS=30000",
         errors);
     CHECK(errors.empty());
     CHECK(o.guest);
@@ -129,6 +132,18 @@ TEST_CASE("init options from the kernel command line", "[init][options]") {
     CHECK(o.port_wait == std::chrono::milliseconds(250));
     CHECK(o.sysrdy_budget == std::chrono::milliseconds(0));
     CHECK_FALSE(o.echo);
+    CHECK(o.scheduler_file == "/x/sched");
+    CHECK(o.sched_attach == std::chrono::milliseconds(30000));
+}
+
+TEST_CASE("malformed scheduler options are reported and keep their defaults", "[init][options]") {
+    std::vector<std::string> errors;
+    auto o = parse_init_options("KTSTR_INIT_SCHEDULER=sched KTSTR_SCHED_ATTACH_MS=10s", errors);
+    REQUIRE(errors.size() == 2);
+    CHECK_THAT(errors[0], Catch::Contains("KTSTR_INIT_SCHEDULER=sched"));
+    CHECK_THAT(errors[1], Catch::Contains("KTSTR_SCHED_ATTACH_MS=10s"));
+    CHECK(o.scheduler_file == "/etc/ktstr/scheduler");
+    CHECK_FALSE(o.sched_attach);
 }
 
 TEST_CASE("a malformed init option is reported and keeps its default, the others apply", "[init][options]") {

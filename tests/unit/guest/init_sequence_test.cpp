@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include "command_runner.hpp"
@@ -9,6 +10,8 @@
 #include "init_sequence.hpp"
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/payloads.hpp"
+#include "ktstr/common/scheduler_fate.hpp"
+#include "ktstr/common/scx_exit_kind.hpp"
 #include "ktstr/guest/bulk_port.hpp"
 #include "ktstr/guest/phys_base.hpp"
 
@@ -71,6 +74,7 @@ struct InitRun {
 std::string init_cmdline(GuestSandbox& sb, const std::string& extra) {
     return "console=ttyS0 KTSTR_INIT_COMMAND=" + sb.path("command") + " KTSTR_INIT_ENV=" + sb.path("environment") +
            " KTSTR_INIT_MODULES=" + sb.path("modules") + " KTSTR_INIT_COM2=" + sb.path("com2") +
+           " KTSTR_INIT_SCHEDULER=" + sb.path("scheduler") +
            " KTSTR_INIT_PORT_WAIT_MS=200 KTSTR_INIT_SYSRDY_MS=200 " + extra;
 }
 
@@ -243,4 +247,178 @@ TEST_CASE("init failures end with a reason and a non-zero KTSTR_EXIT", "[init][s
             CHECK_THAT(concat(frames, MsgType::Stderr), Catch::Contains(c.reason));
         }
     }
+}
+
+namespace {
+
+// A fake sched_ext for ktstr-init: sysfs files and an empty kernel log in
+// the sandbox, the scheduler's argv file, and an environment (shared by
+// the command and the scheduler, as init does) naming them and a FIFO.
+void fake_sched_ext(GuestSandbox& sb, const std::string& scheduler_script) {
+    std::filesystem::create_directories(sb.dir() / "sched_ext" / "root");
+    ktstr::test::write_text(sb.dir() / "sched_ext" / "state", "disabled\n");
+    ktstr::test::write_text(sb.dir() / "sched_ext" / "root" / "ops", "");
+    ktstr::test::write_text(sb.path("kmsg"), "");
+    ktstr::test::write_text(sb.path("sysrq-trigger"), "");
+    REQUIRE(::mkfifo(sb.path("go").c_str(), 0600) == 0);
+    ktstr::test::write_text(sb.path("scx_fake"), "#!/bin/sh\n" + scheduler_script + "\n");
+    ::chmod(sb.path("scx_fake").c_str(), 0755);
+    ktstr::test::write_text(sb.path("scheduler"), sb.path("scx_fake") + '\0');
+    ktstr::test::write_text(sb.path("environment"), "SCX=" + sb.path("sched_ext") + '\0' + "KMSG=" + sb.path("kmsg") +
+                                                        '\0' + "GO=" + sb.path("go") + '\0');
+}
+
+// Attaches once its SIGINT handler is in place; detaches on SIGINT.
+const std::string well_behaved = R"(trap 'echo detached; exit 0' INT
+echo attaching
+printf fake > "$SCX/root/ops"
+printf enabled > "$SCX/state"
+while :; do sleep 0.01; done)";
+
+std::optional<Lifecycle> lifecycle_at(const std::vector<Frame>& frames, std::size_t i) {
+    if (i >= frames.size() || frames[i].msg_type() != to_u32(MsgType::Lifecycle))
+        return std::nullopt;
+    return decode_lifecycle(frames[i].payload);
+}
+
+std::size_t index_of(const std::vector<std::string>& tags, const std::string& tag, std::size_t from = 0) {
+    for (std::size_t i = from; i < tags.size(); ++i)
+        if (tags[i] == tag)
+            return i;
+    return tags.size();
+}
+
+}  // namespace
+
+TEST_CASE("init with a scheduler: attached before the command, stopped after it, nothing else sent", "[init][scheduler]") {
+    GuestSandbox sb;
+    sb.set_cmdline(init_cmdline(sb, "KTSTR_GUEST=1 KTSTR_SCHED_ATTACH_MS=60000"));
+    sb.attach_port();
+    fake_sched_ext(sb, well_behaved);
+    ktstr::test::write_text(sb.path("command"), "/bin/sh\0-c\0echo hello; exit 5\0"s);
+
+    InitRun run(sb);
+    run.go();
+    CHECK(run.code == 5);
+    CHECK(last_line(run.com2) == "KTSTR_EXIT=5");
+    CHECK_THAT(run.console, Catch::Contains("scheduler attached (fate=attached program=scx_fake ops=fake"));
+
+    auto frames = ktstr::test::read_frames(sb.host(), 1000, 500ms);
+    auto t = tags(frames);
+    REQUIRE(t.size() >= 7);
+    CHECK(t[t.size() - 2] == "EXCX");
+    CHECK(t[t.size() - 1] == "EXIT");
+    CHECK(index_of(t, "SCDX") == t.size());
+    CHECK(index_of(t, "DMSG") == t.size());
+    // The attach record, then the command's PayloadStarting.
+    const auto first_payload = index_of(t, "LIFE", 1);
+    auto attach = lifecycle_at(frames, first_payload);
+    REQUIRE(attach);
+    CHECK(attach->phase == LifecyclePhase::PayloadStarting);
+    auto fate = parse_fate(attach->reason);
+    REQUIRE(fate);
+    CHECK(fate->fate == SchedulerFate::Kind::attached);
+    CHECK(fate->ops == "fake");
+    auto command = lifecycle_at(frames, index_of(t, "LIFE", first_payload + 1));
+    REQUIRE(command);
+    CHECK(command->phase == LifecyclePhase::PayloadStarting);
+    CHECK(command->reason == "/bin/sh");
+    CHECK_FALSE(parse_fate(command->reason));
+    CHECK(concat(frames, MsgType::Stdout) == "hello\n");
+    CHECK(concat(frames, MsgType::SchedLog) == "attaching\ndetached\n");
+}
+
+TEST_CASE("init: the scheduler ejected while the command runs ends the command, 119", "[init][scheduler]") {
+    GuestSandbox sb;
+    sb.set_cmdline(init_cmdline(sb, "KTSTR_GUEST=1 KTSTR_SCHED_ATTACH_MS=60000"));
+    sb.attach_port();
+    // Attaches, waits for the command to let it go on, then "the kernel"
+    // ejects it and it exits 0, as scx_simple does.
+    fake_sched_ext(sb, R"(printf fake > "$SCX/root/ops"
+printf enabled > "$SCX/state"
+read go < "$GO"
+printf '%s\n' '3,50,7000000,-;sched_ext: BPF scheduler "fake" disabled (scx_bpf_error)' >> "$KMSG"
+printf '%s\n' '3,51,7000001,-;sched_ext: fake: invalid CPU 99' >> "$KMSG"
+printf disabled > "$SCX/state"
+echo 'EXIT: scx_bpf_error (invalid CPU 99)'
+exit 0)");
+    // The command releases the scheduler and would run forever.
+    ktstr::test::write_text(sb.path("command"), "/bin/sh\0-c\0echo running; echo go > \"$GO\"; exec sleep 1000\0"s);
+
+    InitRun run(sb);
+    run.go();
+    CHECK(run.code == exit_code::sched_died);
+    CHECK(last_line(run.com2) == "KTSTR_EXIT=119");
+    CHECK_THAT(run.com2, Catch::Contains("scheduler " + sb.path("scx_fake") + " was ejected while the command ran"));
+
+    auto frames = ktstr::test::read_frames(sb.host(), 1000, 500ms);
+    auto t = tags(frames);
+    const auto scdx = index_of(t, "SCDX");
+    REQUIRE(scdx < t.size());
+    CHECK(decode_i32(frames[scdx].payload) == scx::exit_error_bpf);
+    auto died = lifecycle_at(frames, scdx - 1);
+    REQUIRE(died);
+    CHECK(died->phase == LifecyclePhase::SchedulerDied);
+    auto fate = parse_fate(died->reason);
+    REQUIRE(fate);
+    CHECK(fate->fate == SchedulerFate::Kind::ejected);
+    CHECK(fate->kind == scx::exit_error_bpf);
+    CHECK(fate->status == 0);
+    CHECK(fate->text == "scx_bpf_error (invalid CPU 99)");
+    // Dmesg and the scheduler's last words come before the record.
+    const auto dmsg = index_of(t, "DMSG");
+    CHECK(dmsg < scdx - 1);
+    CHECK_THAT(concat(frames, MsgType::Dmesg), Catch::Contains("sched_ext: fake: invalid CPU 99"));
+    CHECK_THAT(concat(frames, MsgType::SchedLog), Catch::Contains("EXIT: scx_bpf_error"));
+    // The command was killed after SchedExit, and init still finished.
+    const auto excx = index_of(t, "EXCX");
+    REQUIRE(excx < t.size());
+    CHECK(excx > scdx);
+    CHECK(decode_i32(frames[excx].payload) == exit_code::signal_base + SIGKILL);
+    CHECK(t.back() == "EXIT");
+    CHECK(decode_i32(frames.back().payload) == exit_code::sched_died);
+}
+
+TEST_CASE("init: a scheduler that never attaches ends the run before the command, 118", "[init][scheduler]") {
+    GuestSandbox sb;
+    sb.set_cmdline(init_cmdline(sb, "KTSTR_GUEST=1 KTSTR_SCHED_ATTACH_MS=60000"));
+    sb.attach_port();
+    fake_sched_ext(sb, "echo 'failed to load BPF program'\nexit 2");
+    ktstr::test::write_text(sb.path("command"), "/bin/sh\0-c\0echo should not run\0"s);
+
+    InitRun run(sb);
+    run.go();
+    CHECK(run.code == exit_code::sched_not_attached);
+    CHECK(last_line(run.com2) == "KTSTR_EXIT=118");
+    CHECK_THAT(run.com2, Catch::Contains("never attached (fate=never_attached status=2"));
+
+    auto frames = ktstr::test::read_frames(sb.host(), 1000, 500ms);
+    auto t = tags(frames);
+    const auto scdx = index_of(t, "SCDX");
+    REQUIRE(scdx < t.size());
+    CHECK(decode_i32(frames[scdx].payload) == 2);
+    auto na = lifecycle_at(frames, scdx - 1);
+    REQUIRE(na);
+    CHECK(na->phase == LifecyclePhase::SchedulerNotAttached);
+    auto fate = parse_fate(na->reason);
+    REQUIRE(fate);
+    CHECK(fate->status == 2);
+    CHECK(fate->text == "failed to load BPF program");
+    CHECK(concat(frames, MsgType::Stdout).empty());
+    CHECK(index_of(t, "EXCX") == t.size());
+    for (std::size_t i = 0; i < t.size(); ++i)
+        if (auto l = lifecycle_at(frames, i))
+            CHECK(l->phase != LifecyclePhase::PayloadStarting);
+    CHECK(t.back() == "EXIT");
+}
+
+TEST_CASE("init: a malformed scheduler file is a bad recorded command", "[init][scheduler]") {
+    GuestSandbox sb;
+    sb.set_cmdline(init_cmdline(sb, ""));
+    ktstr::test::write_text(sb.path("command"), "/bin/true\0"s);
+    ktstr::test::write_text(sb.path("scheduler"), "no terminating NUL");
+    InitRun run(sb);
+    run.go();
+    CHECK(run.code == exit_code::bad_command);
+    CHECK_THAT(run.com2, Catch::Contains("recorded scheduler"));
 }

@@ -32,6 +32,8 @@ inline constexpr std::string_view init_com2_key = "KTSTR_INIT_COM2";
 inline constexpr std::string_view init_port_wait_key = "KTSTR_INIT_PORT_WAIT_MS";
 inline constexpr std::string_view init_sysrdy_key = "KTSTR_INIT_SYSRDY_MS";
 inline constexpr std::string_view init_echo_key = "KTSTR_INIT_ECHO";
+inline constexpr std::string_view init_scheduler_key = "KTSTR_INIT_SCHEDULER";
+inline constexpr std::string_view sched_attach_key = "KTSTR_SCHED_ATTACH_MS";
 
 // Where the SHM region is, as KTSTR_SHM_BASE and KTSTR_SHM_SIZE give it.
 struct ShmParams {
