@@ -10,6 +10,8 @@ packages=(
   # libraries (Debian packages only)
   libboost-dev libfmt-dev catch2 libfdt-dev libcli11-dev nlohmann-json3-dev
   libarchive-dev libzstd-dev zlib1g-dev liblzma-dev libbenchmark-dev
+  # SHA-256 of kernel build keys: OpenSSL's libcrypto
+  libssl-dev
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
   # the emulated KVM host, the guest userland, and test tools
