@@ -156,6 +156,8 @@ std::optional<KernelImage> image_in(const fs::path& root) {
 
 fs::path cache_root() { return ktstr_cache_dir("kernels"); }
 
+std::optional<KernelImage> kernel_in(const fs::path& release_dir) { return image_in(release_dir); }
+
 FetchResult fetch(const std::string& package) {
     const auto image_pkg = resolve_package(package);
     if (!image_pkg.starts_with("linux-image-") || image_pkg.size() == std::string("linux-image-").size())
