@@ -19,6 +19,11 @@ packages=(
   device-tree-compiler acpica-tools
   # kernel supply: apt-get download + dpkg-deb
   apt dpkg
+  # kernel build (`ktstr-vmm kernel build`): the kernel (flex, bison, bc,
+  # libelf for objtool, pahole for BTF, xz to unpack the source, zstd to
+  # compress the image) and its sched_ext schedulers (clang-19 and
+  # llvm-strip-19 for BPF: bookworm's default clang 14 is too old)
+  flex bison bc libelf-dev dwarves xz-utils zstd clang-19 llvm-19
 )
 
 missing=()
