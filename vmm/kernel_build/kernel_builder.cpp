@@ -20,6 +20,7 @@
 #include "kernel/cache_link.hpp"
 #include "kernel/file_lock.hpp"
 #include "kernel/host_command.hpp"
+#include "kernel/scratch_dir.hpp"
 #include "kernel_build/build_errors.hpp"
 #include "kernel_build/build_key.hpp"
 #include "kernel_build/build_progress.hpp"
@@ -138,21 +139,8 @@ std::vector<std::string> make_environment() {
 // killed build (lock free) from one still running.
 class WorkDir {
 public:
-    explicit WorkDir(const fs::path& root) {
-        auto tmpl = (root / ".build-XXXXXX").string();
-        if (!::mkdtemp(tmpl.data()))
-            throw std::runtime_error(fmt::format("mkdtemp in {}: {}", root.string(), std::strerror(errno)));
-        path_ = tmpl;
-        lock_.emplace(path_ / ".lock");
-    }
-    ~WorkDir() {
-        lock_.reset();
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    WorkDir(const WorkDir&) = delete;
-    WorkDir& operator=(const WorkDir&) = delete;
-    const fs::path& path() const { return path_; }
+    explicit WorkDir(const fs::path& root) : dir_(root, ".build-"), lock_(dir_.path() / ".lock") {}
+    const fs::path& path() const { return dir_.path(); }
 
     static void remove_stale(const fs::path& root) {
         std::error_code ec;
@@ -172,8 +160,8 @@ public:
     }
 
 private:
-    fs::path path_;
-    std::optional<kernel::FileLock> lock_;
+    kernel::ScratchDir dir_;  // removed after the lock is let go (members go in reverse)
+    kernel::FileLock lock_;
 };
 
 struct Fragments {

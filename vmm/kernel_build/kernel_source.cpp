@@ -16,6 +16,7 @@
 
 #include "kernel/cache_dir.hpp"
 #include "kernel/host_command.hpp"
+#include "kernel/scratch_dir.hpp"
 #include "kernel_build/build_errors.hpp"
 #include "kernel_build/sha256.hpp"
 #include "kernel_build/streamed_command.hpp"
@@ -75,26 +76,6 @@ std::string debian_version(const std::string& package) {
                                          ::geteuid() == 0 ? "" : " (run `apt-get update` as root and retry)"));
 }
 
-// A scratch directory removed, with whatever is in it, on scope exit.
-class ScratchDir {
-public:
-    explicit ScratchDir(const fs::path& parent) {
-        auto tmpl = (parent / ".unpack-XXXXXX").string();
-        if (!::mkdtemp(tmpl.data()))
-            throw std::runtime_error(fmt::format("mkdtemp in {}: {}", parent.string(), std::strerror(errno)));
-        path_ = tmpl;
-    }
-    ~ScratchDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
 
 fs::path tree_lock(const fs::path& root, const std::string& tree_name) { return root / ("." + tree_name + ".lock"); }
 
@@ -103,7 +84,7 @@ fs::path tree_lock(const fs::path& root, const std::string& tree_name) { return 
 // percentage shown is the share of it tar has read. Called under root/.lock.
 void download_and_unpack(const fs::path& root, const std::string& package, const std::string& version,
                          const std::string& tree_name, const SourceProgress& progress) {
-    ScratchDir scratch(root);
+    kernel::ScratchDir scratch(root, ".unpack-");
     const auto what = fmt::format("{} {}", package, version);
     progress(fmt::format("downloading {}", what));
     std::string apt_output;
