@@ -10,6 +10,8 @@ packages=(
   # libraries (Debian packages only)
   libboost-dev libfmt-dev catch2 libfdt-dev libcli11-dev nlohmann-json3-dev
   libarchive-dev libzstd-dev zlib1g-dev liblzma-dev libbenchmark-dev
+  # SHA-256 of kernel build keys: OpenSSL's libcrypto
+  libssl-dev
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
   # the emulated KVM host, the guest userland, and test tools
@@ -17,6 +19,11 @@ packages=(
   device-tree-compiler acpica-tools
   # kernel supply: apt-get download + dpkg-deb
   apt dpkg
+  # kernel build (`ktstr-vmm kernel build`): the kernel (flex, bison, bc,
+  # libelf for objtool, pahole for BTF, xz to unpack the source, zstd to
+  # compress the image) and its sched_ext schedulers (clang-19 and
+  # llvm-strip-19 for BPF: bookworm's default clang 14 is too old)
+  flex bison bc libelf-dev dwarves xz-utils zstd clang-19 llvm-19
 )
 
 missing=()

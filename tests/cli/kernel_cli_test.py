@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
-"""`ktstr-vmm kernel fetch|list|path`: idempotent fetch of the default kernel
-into the real cache, a listing that shows it, and errors for bad packages."""
+"""`ktstr-vmm kernel fetch|list|path|build`: idempotent fetch of the default
+kernel into the real cache, a listing that shows it, and errors for bad
+packages; `kernel build` refusing bad arguments (exit 2, one line) before it
+fetches or builds anything, and `path` naming no built kernel. The real
+builds are tests/kernel_build (ctest label kernel-build)."""
 import os
 import subprocess
 import sys
@@ -16,6 +19,41 @@ check = Checks()
 def run(*args, env=None):
     return subprocess.run([vmm, "kernel", *args], capture_output=True, text=True, timeout=800, env=env)
 
+
+# `kernel build` with bad arguments, in an empty cache: exit 2 and one line
+# each, and nothing fetched, unpacked or created for it.
+with tempfile.TemporaryDirectory() as cache:
+    env = dict(os.environ, XDG_CACHE_HOME=cache)
+    bad_fragment = os.path.join(cache, "bad.config")
+    with open(bad_fragment, "w") as f:
+        f.write("CONFIG_SMP=y\nSMP=y\n")
+    not_a_tree = os.path.join(cache, "tree")
+    os.mkdir(not_a_tree)
+    cases = [
+        (["--jobs", "0"], "--jobs"),
+        (["--jobs", "many"], "--jobs"),
+        (["--name", "default"], "reserved"),
+        (["--name", "sched-ext"], "reserved"),
+        (["--name", "6.12.118-ktstr-0123456789ab"], "start with a letter"),
+        (["--name", "a/b"], "only letters"),
+        (["--kconfig", "/nonexistent/usb.config"], "/nonexistent/usb.config: no such file"),
+        (["--kconfig", bad_fragment], f"{bad_fragment}:2: 'SMP' is not an option name"),
+        (["--source", "/nonexistent/linux"], "not a directory"),
+        (["--source", not_a_tree], "not a Linux kernel tree"),
+        (["--frobnicate"], "frobnicate"),
+    ]
+    for args, says in cases:
+        r = run("build", *args, env=env)
+        check(r.returncode == 2 and r.stderr.count("\n") == 1 and r.stderr.startswith("ktstr-vmm: ")
+              and says in r.stderr and r.stdout == "",
+              f"build {' '.join(args)}: exit 2, one line saying {says!r} ({r.returncode}, {r.stderr!r})")
+    check(not os.path.exists(os.path.join(cache, "ktstr")), "bad build arguments fetch and create nothing")
+    r = run("path", "--kernel", "sched-ext", env=env)
+    check(r.returncode == 1 and r.stderr == "ktstr-vmm: error: no built kernel: run 'ktstr-vmm kernel build' first\n",
+          f"path --kernel sched-ext without a built kernel: one line ({r.stderr!r})")
+    r = run("path", "--kernel", "nosuchname", env=env)
+    check(r.returncode == 1 and r.stderr.count("\n") == 1 and "no kernel of that name" in r.stderr,
+          f"path --kernel with an unknown name: one line ({r.stderr!r})")
 
 first = run("fetch")
 check(first.returncode == 0, f"fetch exits 0 ({first.stderr.strip()!r})")

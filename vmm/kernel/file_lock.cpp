@@ -42,18 +42,17 @@ FileLock& FileLock::operator=(FileLock&& other) noexcept {
     return *this;
 }
 
-bool FileLock::try_exclusive(const std::filesystem::path& path, FileLock& out) {
+std::optional<FileLock> FileLock::try_exclusive(const std::filesystem::path& path) {
     const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0)
-        return errno == ENOENT;
+        return std::nullopt;
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         ::close(fd);
-        return false;
+        return std::nullopt;
     }
     FileLock l;
     l.fd_ = fd;
-    out = std::move(l);
-    return true;
+    return l;
 }
 
 }  // namespace ktstr::vmm::kernel

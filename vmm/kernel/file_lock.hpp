@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 
 namespace ktstr::vmm::kernel {
 
@@ -21,10 +22,10 @@ public:
     FileLock(const FileLock&) = delete;
     FileLock& operator=(const FileLock&) = delete;
 
-    // The exclusive lock if nobody holds the file locked, else nothing:
-    // for "is anyone still using this?" (stale build folders, old sources).
-    // A missing file is not created and counts as "nobody".
-    static bool try_exclusive(const std::filesystem::path& path, FileLock& out);
+    // The exclusive lock if the file exists and nobody holds it locked,
+    // without waiting: for "is anyone still using this?" (stale build
+    // folders, old source trees). A missing file is not created.
+    static std::optional<FileLock> try_exclusive(const std::filesystem::path& path);
 
 private:
     FileLock() = default;

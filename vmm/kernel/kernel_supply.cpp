@@ -17,6 +17,7 @@
 #include "kernel/file_lock.hpp"
 #include "kernel/host_command.hpp"
 #include "kernel/kernel_config.hpp"
+#include "kernel/scratch_dir.hpp"
 
 namespace ktstr::vmm::kernel {
 namespace fs = std::filesystem;
@@ -33,26 +34,6 @@ std::string last_line(const std::string& out) {
     return out.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
 
-// A scratch directory removed, with whatever is in it, on scope exit.
-class ScratchDir {
-public:
-    explicit ScratchDir(const fs::path& parent) {
-        auto tmpl = (parent / ".fetch-XXXXXX").string();
-        if (!::mkdtemp(tmpl.data()))
-            throw error(fmt::format("mkdtemp in {}: {}", parent.string(), std::strerror(errno)));
-        path_ = tmpl;
-    }
-    ~ScratchDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
 
 // Package names as Debian allows them; anything else (an option such as
 // "-o...", a path) never reaches apt.
@@ -156,6 +137,8 @@ std::optional<KernelImage> image_in(const fs::path& root) {
 
 fs::path cache_root() { return ktstr_cache_dir("kernels"); }
 
+std::optional<KernelImage> kernel_in(const fs::path& release_dir) { return image_in(release_dir); }
+
 FetchResult fetch(const std::string& package) {
     const auto image_pkg = resolve_package(package);
     if (!image_pkg.starts_with("linux-image-") || image_pkg.size() == std::string("linux-image-").size())
@@ -176,7 +159,7 @@ FetchResult fetch(const std::string& package) {
         return {*k, image_pkg, true};
     }
 
-    ScratchDir scratch(root);
+    ScratchDir scratch(root, ".fetch-");
     auto dl = run_host_command({"apt-get", "download", "-q", image_pkg}, scratch.path());
     if (dl.status != 0)
         throw error(fmt::format("apt-get download {} failed: {}", image_pkg, last_line(dl.output)));

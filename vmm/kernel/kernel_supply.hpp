@@ -66,6 +66,10 @@ FetchResult fetch(const std::string& package = default_package);
 // the default was never fetched.
 std::optional<KernelImage> cached_default();
 
+// The kernel in a release directory laid out as above (boot/vmlinuz-R,
+// ...); nullopt when it holds none.
+std::optional<KernelImage> kernel_in(const std::filesystem::path& release_dir);
+
 // The kernels in the cache, newest release last.
 std::vector<KernelImage> list_cached();
 
