@@ -28,11 +28,12 @@ ControlEvents poll_control_once(SharedRegion region, const KernelLogLimits& dump
     if (ring_load_control(region, shm::dump_req_offset) == shm::dump_req_sysrq_d) {
         // Opened before the trigger: everything the dump logs comes after.
         auto log = KernelLog::open_at_end();
+        auto trace = DumpTrace::open();
         trigger_sysrq_dump();
         // Cleared before the collection, which takes a while, and even if
         // the dump failed, or the next pass would retry forever.
         ring_store_control(region, shm::dump_req_offset, 0);
-        const auto text = collect_kernel_log(log, dump_limits);
+        const auto text = collect_dump_trace(trace, dump_limits.max_bytes) + collect_kernel_log(log, dump_limits);
         send_dmesg_text(text);
         ev.dump = true;
         ev.dump_bytes = text.size();

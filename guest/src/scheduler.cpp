@@ -77,6 +77,7 @@ Scheduler::Scheduler(SchedulerOptions options)
       // Opened before the program starts: nothing the kernel logs about it
       // can come before our position.
       log_(KernelLog::open_at_end()),
+      trace_(DumpTrace::open()),
       history_(options_.kernel_log_kept),
       process_(process_options(options_)),
       started_(clock::now()),
@@ -294,7 +295,11 @@ SchedulerFate Scheduler::report(SchedulerFate fate) {
                          " bytes since the scheduler started are not sent]\n";
         }
         kernel_log += history;
+        // The ejection's own dump (the event was enabled at the start),
+        // then SysRq-D's (only while a scheduler is still enabled).
+        kernel_log += collect_dump_trace(trace_, options_.dump.max_bytes);
         trigger_sysrq_dump();
+        kernel_log += collect_dump_trace(trace_, options_.dump.max_bytes);
         kernel_log += collect_kernel_log(log_, options_.dump);
     }
     send_dmesg_text(kernel_log);

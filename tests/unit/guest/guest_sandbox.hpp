@@ -43,6 +43,7 @@ public:
         p.stall_file = path("ktstr_stall");
         p.kmsg = path("kmsg");
         p.sched_ext = path("sched_ext");
+        p.tracing = path("tracing");
         p.bulk_lock = path("bulk.lock");
         p.shm_lock = path("shm.lock");
         p.snapshot_lock = path("snapshot.lock");

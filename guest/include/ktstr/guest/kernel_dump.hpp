@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "ktstr/guest/dump_trace.hpp"
 #include "ktstr/guest/kernel_log.hpp"
 
 namespace ktstr::guest {
@@ -32,6 +33,12 @@ bool trigger_sysrq_dump();
 // max_bytes of records: the first record that would cross it ends the
 // collection, and one last line says that the rest was not sent.
 std::string collect_kernel_log(KernelLog& log, const KernelLogLimits& limits = {});
+
+// The sched_ext dump lines `trace` holds now (dump_trace.hpp: in 6.12 a
+// SysRq-D dump goes only there), each behind "sched_ext_dump: ", at most
+// `max_bytes`; "" when there are none. Read it after the trigger: the
+// kernel writes the event while handling the write to sysrq-trigger.
+std::string collect_dump_trace(DumpTrace& trace, std::size_t max_bytes = 1 << 20);
 
 // Sends `text` as Dmesg frames (send_chunked). Returns how many frames
 // were not written.

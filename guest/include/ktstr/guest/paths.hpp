@@ -19,6 +19,8 @@ struct Paths {
     std::string kmsg = "/dev/kmsg";                    // the kernel log (scheduler ejections, dumps)
     // sched_ext's sysfs directory: <sched_ext>/state, <sched_ext>/root/ops.
     std::string sched_ext = "/sys/kernel/sched_ext";
+    // tracefs (ktstr-init mounts it): the sched_ext_dump event (dump_trace.hpp).
+    std::string tracing = "/sys/kernel/tracing";
     // Lock files that serialise producers across processes (init and the
     // command it runs share the bulk port and the ring; see docs/guest.md).
     std::string bulk_lock = "/tmp/.ktstr-bulk.lock";

@@ -146,6 +146,7 @@ private:
     SchedulerOptions options_;
     std::string program_;
     KernelLog log_;
+    DumpTrace trace_;  // the sched_ext_dump event, enabled at the start (dump_trace.hpp)
     mutable std::mutex log_mutex_;  // log_, history_, scanner_: the watcher and report() share them
     TailBuffer history_;
     SchedExtLogScanner scanner_;

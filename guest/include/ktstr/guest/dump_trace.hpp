@@ -1,0 +1,57 @@
+// The sched_ext dump as Linux 6.12 emits it on SysRq-D: lines of the
+// `sched_ext:sched_ext_dump` trace event. kernel/sched/ext.c's dump_line()
+// writes each line to that event and, only when given one, to a buffer:
+// an ejection's dump goes into the scheduler's exit info (the scheduler
+// prints it), but SysRq-D has no buffer, so the event is the only place
+// its dump appears. The kernel log gets none of it.
+//
+// DumpTrace enables the event (<paths().tracing>/events/sched_ext/
+// sched_ext_dump/enable) and reads <paths().tracing>/trace_pipe without
+// blocking. Open it before the dump (at a scheduler's start, or before
+// SysRq-D): the lines of any dump after the open can then be read. Lines
+// of other events, if someone enabled them, are skipped.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ktstr/common/unique_fd.hpp"
+
+namespace ktstr::guest {
+
+class DumpTrace {
+public:
+    DumpTrace() = default;  // closed: reads return nothing
+    DumpTrace(DumpTrace&&) noexcept = default;
+    DumpTrace& operator=(DumpTrace&&) noexcept = default;
+
+    // Enables the event and opens the pipe. Without tracefs or the event
+    // (a kernel without sched_ext or tracing) it stays closed; error()
+    // says why, and nothing is warned: most kernels ktstr boots have no
+    // sched_ext.
+    static DumpTrace open();
+
+    bool is_open() const noexcept { return static_cast<bool>(fd_); }
+    const std::string& error() const noexcept { return error_; }
+
+    // Appends the dump lines the pipe holds now ("CPU states\n", ...) to
+    // `out`, reading at most about `max_bytes` of the pipe; returns how
+    // many lines were appended. A line longer than max_line is cut.
+    std::size_t read_available(std::string& out, std::size_t max_bytes = 1 << 20);
+
+    static constexpr std::size_t max_line = 4096;
+
+private:
+    UniqueFd fd_;
+    std::string error_;
+    std::string partial_;  // a line the last read ended inside
+};
+
+// The dump text of one trace_pipe line ("  sh-36  [001] dN... 11.41: sched_ext_dump: CPU states"
+// -> "CPU states"); nullopt for a line of another event. Pure.
+std::optional<std::string_view> dump_line_of(std::string_view trace_line);
+
+}  // namespace ktstr::guest

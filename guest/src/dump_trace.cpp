@@ -1,0 +1,78 @@
+#include "ktstr/guest/dump_trace.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "ktstr/guest/paths.hpp"
+
+namespace ktstr::guest {
+namespace {
+
+constexpr std::string_view event_tag = ": sched_ext_dump: ";
+
+}  // namespace
+
+std::optional<std::string_view> dump_line_of(std::string_view trace_line) {
+    const auto at = trace_line.find(event_tag);
+    if (at == std::string_view::npos)
+        return std::nullopt;
+    auto text = trace_line.substr(at + event_tag.size());
+    if (!text.empty() && text.back() == '\r')
+        text.remove_suffix(1);
+    return text;
+}
+
+DumpTrace DumpTrace::open() {
+    DumpTrace t;
+    const auto root = paths().tracing;
+    const auto enable = root + "/events/sched_ext/sched_ext_dump/enable";
+    {
+        UniqueFd fd(::open(enable.c_str(), O_WRONLY | O_CLOEXEC));
+        if (!fd || ::write(fd.get(), "1", 1) != 1) {
+            t.error_ = enable + ": " + std::strerror(errno);
+            return t;
+        }
+    }
+    const auto pipe = root + "/trace_pipe";
+    t.fd_ = UniqueFd(::open(pipe.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!t.fd_)
+        t.error_ = pipe + ": " + std::strerror(errno);
+    return t;
+}
+
+std::size_t DumpTrace::read_available(std::string& out, std::size_t max_bytes) {
+    if (!fd_)
+        return 0;
+    std::size_t lines = 0, taken = 0;
+    char buf[16384];
+    while (taken < max_bytes) {
+        const auto n = ::read(fd_.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;  // EAGAIN: nothing more now; 0 or an error: done
+        taken += static_cast<std::size_t>(n);
+        std::string_view chunk(buf, static_cast<std::size_t>(n));
+        while (!chunk.empty()) {
+            const auto nl = chunk.find('\n');
+            const auto piece = chunk.substr(0, nl);
+            // Bounded: a line without an end keeps at most max_line bytes.
+            partial_.append(piece.substr(0, max_line - std::min(max_line, partial_.size())));
+            if (nl == std::string_view::npos)
+                break;
+            chunk.remove_prefix(nl + 1);
+            if (auto text = dump_line_of(partial_)) {
+                out.append(*text);
+                out.push_back('\n');
+                ++lines;
+            }
+            partial_.clear();
+        }
+    }
+    return lines;
+}
+
+}  // namespace ktstr::guest
