@@ -4,7 +4,7 @@
 // frame, else an ExecExit frame (either channel, as the host loop's run
 // result has them), else COM2's "KTSTR_EXIT=N" line (ktstr-init's fallback
 // channel). Without one, the VMM says why with a code of its own, chosen
-// outside ktstr-init's 120..128+N range (docs/guest.md) and the emulated
+// outside ktstr-init's 118..128+N range (docs/guest.md) and the emulated
 // host's 124/125:
 //   240  timeout: --timeout passed after the command started (or
 //        --boot-timeout before it started) and the guest had not
