@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "ktstr/guest/paths.hpp"
 
@@ -12,6 +14,8 @@ namespace ktstr::guest {
 namespace {
 
 constexpr std::string_view event_tag = ": sched_ext_dump: ";
+constexpr int busy_attempts = 20;
+constexpr auto busy_wait = std::chrono::milliseconds(50);
 
 }  // namespace
 
@@ -36,20 +40,29 @@ DumpTrace DumpTrace::open() {
             return t;
         }
     }
-    const auto pipe = root + "/trace_pipe";
-    t.fd_ = UniqueFd(::open(pipe.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-    if (!t.fd_)
-        t.error_ = pipe + ": " + std::strerror(errno);
+    t.pipe_ = root + "/trace_pipe";
     return t;
 }
 
 std::size_t DumpTrace::read_available(std::string& out, std::size_t max_bytes) {
-    if (!fd_)
+    if (pipe_.empty())
         return 0;
+    UniqueFd fd;
+    for (int attempt = 0; attempt < busy_attempts; ++attempt) {
+        fd = UniqueFd(::open(pipe_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+        if (fd || errno != EBUSY)
+            break;
+        std::this_thread::sleep_for(busy_wait);
+    }
+    if (!fd) {
+        error_ = pipe_ + ": " + std::strerror(errno);
+        return 0;
+    }
+    std::string partial;  // the line a read ended inside
     std::size_t lines = 0, taken = 0;
     char buf[16384];
     while (taken < max_bytes) {
-        const auto n = ::read(fd_.get(), buf, sizeof buf);
+        const auto n = ::read(fd.get(), buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -60,16 +73,16 @@ std::size_t DumpTrace::read_available(std::string& out, std::size_t max_bytes) {
             const auto nl = chunk.find('\n');
             const auto piece = chunk.substr(0, nl);
             // Bounded: a line without an end keeps at most max_line bytes.
-            partial_.append(piece.substr(0, max_line - std::min(max_line, partial_.size())));
+            partial.append(piece.substr(0, max_line - std::min(max_line, partial.size())));
             if (nl == std::string_view::npos)
                 break;
             chunk.remove_prefix(nl + 1);
-            if (auto text = dump_line_of(partial_)) {
+            if (auto text = dump_line_of(partial)) {
                 out.append(*text);
                 out.push_back('\n');
                 ++lines;
             }
-            partial_.clear();
+            partial.clear();
         }
     }
     return lines;

@@ -95,6 +95,11 @@ TEST_CASE("the sched_ext_dump trace event: enabled, its lines read from the pipe
     REQUIRE(trace.is_open());
     CHECK(ktstr::test::read_text(sb.path("tracing/events/sched_ext/sched_ext_dump/enable")) == "1");
     {
+        // Held open so that the writer need not wait for a reader: each
+        // read of DumpTrace opens the pipe anew (the kernel allows one
+        // reader at a time) and takes what is in it.
+        UniqueFd keep(::open(sb.path("tracing/trace_pipe").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+        REQUIRE(keep);
         UniqueFd w(::open(sb.path("tracing/trace_pipe").c_str(), O_WRONLY | O_CLOEXEC));
         REQUIRE(w);
         const std::string a = "              sh-36      [001] dN...    11.412845: sched_ext_dump: Debug dump triggered by SysRq-D\n"
@@ -103,9 +108,10 @@ TEST_CASE("the sched_ext_dump trace event: enabled, its lines read from the pipe
         const std::string b = "ates\n              sh-36      [001] dN...    11.413601: sched_ext_dump: \n";
         REQUIRE(::write(w.get(), a.data(), a.size()) == static_cast<ssize_t>(a.size()));
         REQUIRE(::write(w.get(), b.data(), b.size()) == static_cast<ssize_t>(b.size()));
-    }  // the writer is gone: the reader sees the end
-    CHECK(collect_dump_trace(trace) ==
-          "sched_ext_dump: Debug dump triggered by SysRq-D\nsched_ext_dump: CPU states\nsched_ext_dump: \n");
+        w.reset();  // the writer is gone: the reader sees the end after the data
+        CHECK(collect_dump_trace(trace) ==
+              "sched_ext_dump: Debug dump triggered by SysRq-D\nsched_ext_dump: CPU states\nsched_ext_dump: \n");
+    }
 }
 
 TEST_CASE("dump_line_of: the text after the event's name, nothing for other lines", "[kernel_dump]") {

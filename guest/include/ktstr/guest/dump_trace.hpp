@@ -6,10 +6,14 @@
 // its dump appears. The kernel log gets none of it.
 //
 // DumpTrace enables the event (<paths().tracing>/events/sched_ext/
-// sched_ext_dump/enable) and reads <paths().tracing>/trace_pipe without
-// blocking. Open it before the dump (at a scheduler's start, or before
-// SysRq-D): the lines of any dump after the open can then be read. Lines
-// of other events, if someone enabled them, are skipped.
+// sched_ext_dump/enable): from then on the trace buffer keeps every dump.
+// Enable it before the dump (at a scheduler's start, or before SysRq-D).
+// Each read opens <paths().tracing>/trace_pipe without blocking, takes
+// what is there and closes it again: the kernel lets one reader hold
+// trace_pipe at a time (EBUSY for the next), and the scheduler's watcher
+// and the host's dump request may both want it, so it is never held
+// between reads; a read that finds it busy retries a few times. Reading
+// consumes: a line is read once. Lines of other events are skipped.
 #pragma once
 
 #include <cstddef>
@@ -28,26 +32,26 @@ public:
     DumpTrace(DumpTrace&&) noexcept = default;
     DumpTrace& operator=(DumpTrace&&) noexcept = default;
 
-    // Enables the event and opens the pipe. Without tracefs or the event
-    // (a kernel without sched_ext or tracing) it stays closed; error()
-    // says why, and nothing is warned: most kernels ktstr boots have no
-    // sched_ext.
+    // Enables the event. Without tracefs or the event (a kernel without
+    // sched_ext or tracing) it stays closed; error() says why, and nothing
+    // is warned: most kernels ktstr boots have no sched_ext.
     static DumpTrace open();
 
-    bool is_open() const noexcept { return static_cast<bool>(fd_); }
+    bool is_open() const noexcept { return !pipe_.empty(); }
     const std::string& error() const noexcept { return error_; }
 
     // Appends the dump lines the pipe holds now ("CPU states\n", ...) to
     // `out`, reading at most about `max_bytes` of the pipe; returns how
-    // many lines were appended. A line longer than max_line is cut.
+    // many lines were appended. A line longer than max_line is cut; a
+    // last line without its end is dropped. Busy for 20 tries 50 ms apart
+    // (another reader): nothing, and error() says so.
     std::size_t read_available(std::string& out, std::size_t max_bytes = 1 << 20);
 
     static constexpr std::size_t max_line = 4096;
 
 private:
-    UniqueFd fd_;
+    std::string pipe_;  // trace_pipe's path; empty: closed
     std::string error_;
-    std::string partial_;  // a line the last read ended inside
 };
 
 // The dump text of one trace_pipe line ("  sh-36  [001] dN... 11.41: sched_ext_dump: CPU states"
