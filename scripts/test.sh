@@ -11,6 +11,10 @@ scripts/setup.sh
 echo "== build and all tests"
 scripts/build.sh build
 build/vmm/ktstr-vmm kernel fetch   # the default kernel; cached after the first run
+# The sched_ext kernel and its schedulers (docs/sched-ext.md): built here
+# with its progress on stderr, about 10 minutes the first time on 2 cores,
+# a cache hit after; the kernel.build test then checks what it left.
+scripts/kernel.sh >/dev/null
 # Unit tests in parallel; the VM tests one at a time (each boots QEMU).
 ctest --test-dir build --output-on-failure -j "$(nproc)" -LE vm
 if ctest --test-dir build -N -L vm | grep -q 'Total Tests: [1-9]'; then

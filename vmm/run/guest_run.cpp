@@ -395,7 +395,19 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
         // The kind of stop only (our own words before the ':'), never the
         // guest text a reason may quote.
         const std::string whose = v.reason.empty() ? "the command's" : v.reason.substr(0, v.reason.find(':'));
-        const auto text = host::format_run_summary(result, v.status, whose);
+        auto text = host::format_run_summary(result, v.status, whose);
+        if (sched) {
+            // The guest's part (ops, numbers) escaped, as everywhere.
+            std::string line = "  scheduler: " + host::terminal_line(sched->request.name, 128);
+            if (sched->attached && !sched->attached->ops.empty())
+                line += " (ops " + host::terminal_line(sched->attached->ops, 64) + ")";
+            if (sched->attached && sched->attached->attached_ms)
+                line += fmt::format(", attached after {:.1f} s", static_cast<double>(*sched->attached->attached_ms) / 1000.0);
+            line += fmt::format(", fate: {}", host::outcome_name(sched->outcome));
+            if (sched->end && sched->end->kind && sched->outcome == host::SchedulerOutcome::ejected)
+                line += fmt::format(" (kind {})", *sched->end->kind);
+            text += line + "\n";
+        }
         std::fwrite(text.data(), 1, text.size(), stderr);
         std::fflush(stderr);
     }
