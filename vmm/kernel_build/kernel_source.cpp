@@ -18,6 +18,7 @@
 #include "kernel/host_command.hpp"
 #include "kernel/scratch_dir.hpp"
 #include "kernel_build/build_errors.hpp"
+#include "kernel_build/interruption.hpp"
 #include "kernel_build/sha256.hpp"
 #include "kernel_build/streamed_command.hpp"
 
@@ -188,7 +189,7 @@ KernelSource debian_source(const DebianSource& which, const SourceProgress& prog
     s.dir = root / tree_name;
     s.description = which.identity();
     s.identity = which.identity();
-    kernel::FileLock unpackers(root / ".lock");
+    kernel::FileLock unpackers(root / ".lock", kernel::FileLock::Mode::exclusive, throw_if_interrupted);
     if (!fs::is_directory(s.dir, ec)) {
         download_and_unpack(root, which.package, which.version, tree_name, progress);
         remove_unused_trees(root, tree_name, progress);
