@@ -245,7 +245,10 @@ public:
             log_ << a << ' ';
         log_ << "\n";
         MakeProgress counter(phase);
-        auto detail = [&] { return counter.objects() ? fmt::format("{} objects", counter.objects()) : what; };
+        // Configuring compiles a few host tools: the step says more than their count.
+        auto detail = [&] {
+            return phase == Phase::config || !counter.objects() ? what : fmt::format("{} objects", counter.objects());
+        };
         progress_.update(phase, detail());
         LineSplitter lines([&](std::string_view line) {
             log_ << line << '\n';
