@@ -485,7 +485,7 @@ BuildResult build_kernel(const BuildOptions& options) {
     // User space stays gcc's (CC unset): with clang, -rdynamic under -Werror fails.
     const auto scx = work.path() / "scx";
     fs::create_directories(scx);
-    builder.make(Phase::schedulers, "schedulers",
+    builder.make(Phase::schedulers, "make -C tools/sched_ext",
                  {"make", "-C", (source.dir / "tools/sched_ext").string(), "O=" + scx.string(),
                   "VMLINUX_BTF=" + (obj / "vmlinux").string(), std::string("CLANG=") + bpf_clang,
                   std::string("LLVM_STRIP=") + bpf_strip, fmt::format("-j{}", jobs)});
