@@ -35,7 +35,9 @@ using ktstr::test::read_text;
 namespace {
 
 // $KTSTR_TEST_KERNEL, else the newest ~/.cache/ktstr/kernels/*/boot/vmlinuz-*
-// (what `ktstr-vmm kernel fetch` unpacks).
+// that `ktstr-vmm kernel fetch` unpacked: not the links (default,
+// sched-ext, names) and not what `kernel build` made (a lean kernel, built
+// without relocation, whose ktstr/build.json says so).
 std::optional<fs::path> debian_kernel() {
     if (const char* p = std::getenv("KTSTR_TEST_KERNEL"); p && *p)
         return fs::path(p);
@@ -50,6 +52,8 @@ std::optional<fs::path> debian_kernel() {
     std::error_code ec;
     for (const auto& dir : fs::directory_iterator(cache / "ktstr" / "kernels", ec)) {
         std::error_code ec2;
+        if (dir.is_symlink(ec2) || fs::exists(dir.path() / "ktstr" / "build.json", ec2))
+            continue;
         for (const auto& f : fs::directory_iterator(dir.path() / "boot", ec2))
             if (f.path().filename().string().starts_with("vmlinuz-"))
                 found.push_back(f.path());
