@@ -11,6 +11,7 @@
 #include "kernel_build/build_errors.hpp"
 #include "kernel_build/build_progress.hpp"
 #include "kernel_build/build_record.hpp"
+#include "kernel_build/interruption.hpp"
 #include "kernel_build/kernel_builder.hpp"
 
 namespace ktstr::cli {
@@ -77,6 +78,9 @@ int run_build(const kb::BuildOptions& options) {
         for (const auto& line : e.lines)
             fmt::print(stderr, "ktstr-vmm: {}\n", line);
         return exit_usage;
+    } catch (const kb::Interrupted& e) {
+        fmt::print(stderr, "ktstr-vmm: kernel build interrupted; nothing of it kept\n");
+        return 128 + e.signal;
     } catch (const kb::BuildFailed& e) {
         for (const auto& line : e.excerpt)
             fmt::print(stderr, "  {}\n", line);

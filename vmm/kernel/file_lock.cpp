@@ -13,13 +13,20 @@
 
 namespace ktstr::vmm::kernel {
 
-FileLock::FileLock(const std::filesystem::path& path, Mode mode) {
+FileLock::FileLock(const std::filesystem::path& path, Mode mode, const std::function<void()>& on_signal) {
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0)
         throw std::runtime_error(fmt::format("{}: {}", path.string(), std::strerror(errno)));
     while (::flock(fd_, mode == Mode::exclusive ? LOCK_EX : LOCK_SH) != 0) {
-        if (errno != EINTR) {
-            const int e = errno;
+        const int e = errno;
+        if (e == EINTR && on_signal) {
+            try {
+                on_signal();
+            } catch (...) {
+                ::close(fd_);
+                throw;
+            }
+        } else if (e != EINTR) {
             ::close(fd_);
             throw std::runtime_error(fmt::format("lock {}: {}", path.string(), std::strerror(e)));
         }

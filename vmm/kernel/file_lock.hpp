@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 
 namespace ktstr::vmm::kernel {
@@ -15,7 +16,10 @@ public:
 
     // Creates `path` when missing and waits for the lock. Throws
     // std::runtime_error naming the file when it cannot be opened or locked.
-    explicit FileLock(const std::filesystem::path& path, Mode mode = Mode::exclusive);
+    // A signal handled while waiting calls `on_signal`, which may throw to
+    // stop waiting (a build interrupted while another holds its lock).
+    explicit FileLock(const std::filesystem::path& path, Mode mode = Mode::exclusive,
+                      const std::function<void()>& on_signal = {});
     ~FileLock();
     FileLock(FileLock&& other) noexcept;
     FileLock& operator=(FileLock&& other) noexcept;

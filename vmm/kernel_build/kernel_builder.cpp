@@ -28,6 +28,7 @@
 #include "kernel_build/builtin_fragments.hpp"
 #include "kernel_build/config_fragment.hpp"
 #include "kernel_build/config_survival.hpp"
+#include "kernel_build/interruption.hpp"
 #include "kernel_build/kernel_name.hpp"
 #include "kernel_build/kernel_source.hpp"
 #include "kernel_build/progress_line.hpp"
@@ -244,7 +245,10 @@ public:
             log_ << a << ' ';
         log_ << "\n";
         MakeProgress counter(phase);
-        auto detail = [&] { return counter.objects() ? fmt::format("{} objects", counter.objects()) : what; };
+        // Configuring compiles a few host tools: the step says more than their count.
+        auto detail = [&] {
+            return phase == Phase::config || !counter.objects() ? what : fmt::format("{} objects", counter.objects());
+        };
         progress_.update(phase, detail());
         LineSplitter lines([&](std::string_view line) {
             log_ << line << '\n';
@@ -355,6 +359,7 @@ BuildResult build_kernel(const BuildOptions& options) {
         throw BadBuildInput(fmt::format("kernel name '{}': {} exists and is not a link", options.name,
                                         (root / options.name).string()));
 
+    InterruptionGuard interruptible;  // Ctrl-C unwinds: the build folder goes at once
     ProgressLine progress(options.progress, start);
     std::array<double, phase_count> seconds{};
     std::array<bool, phase_count> ran{};
@@ -459,7 +464,7 @@ BuildResult build_kernel(const BuildOptions& options) {
     auto key_lock = kernel::FileLock::try_exclusive(key_lock_path);
     if (!key_lock) {
         progress.update(Phase::config, "waiting for another build of this kernel");
-        key_lock.emplace(key_lock_path);
+        key_lock.emplace(key_lock_path, kernel::FileLock::Mode::exclusive, throw_if_interrupted);
     }
     if (complete(root / release))
         return found(release, key);
@@ -480,7 +485,7 @@ BuildResult build_kernel(const BuildOptions& options) {
     // User space stays gcc's (CC unset): with clang, -rdynamic under -Werror fails.
     const auto scx = work.path() / "scx";
     fs::create_directories(scx);
-    builder.make(Phase::schedulers, "schedulers",
+    builder.make(Phase::schedulers, "make -C tools/sched_ext",
                  {"make", "-C", (source.dir / "tools/sched_ext").string(), "O=" + scx.string(),
                   "VMLINUX_BTF=" + (obj / "vmlinux").string(), std::string("CLANG=") + bpf_clang,
                   std::string("LLVM_STRIP=") + bpf_strip, fmt::format("-j{}", jobs)});
@@ -489,6 +494,7 @@ BuildResult build_kernel(const BuildOptions& options) {
             builder.fail(fmt::format("schedulers: make succeeded but built no {}", s));
     end_phase(Phase::schedulers);
 
+    throw_if_interrupted();
     // install: staged beside the cache, renamed into it whole.
     progress.update(Phase::install, release);
     const auto stage = work.path() / "stage" / release;

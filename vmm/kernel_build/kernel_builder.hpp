@@ -54,7 +54,8 @@ struct BuildResult {
 // Builds the kernel, or finds it built. Throws BadBuildInput (bad options,
 // checked before anything is fetched or built), ConfigRejected (options
 // olddefconfig dropped; nothing compiled), BuildFailed (a make failed; its
-// log kept) or std::runtime_error (tools missing, apt failing, I/O).
+// log kept), Interrupted (SIGINT or SIGTERM: interruption.hpp) or
+// std::runtime_error (tools missing, apt failing, I/O).
 BuildResult build_kernel(const BuildOptions& options);
 
 }  // namespace ktstr::vmm::kernel_build

@@ -18,6 +18,7 @@
 #include "kernel/host_command.hpp"
 #include "kernel/scratch_dir.hpp"
 #include "kernel_build/build_errors.hpp"
+#include "kernel_build/interruption.hpp"
 #include "kernel_build/sha256.hpp"
 #include "kernel_build/streamed_command.hpp"
 
@@ -58,10 +59,7 @@ std::optional<std::string> candidate_version(const std::string& package) {
     return std::nullopt;
 }
 
-std::string debian_version(const std::string& package) {
-    if (!kernel::on_path("apt-get") || !kernel::on_path("apt-cache") || !kernel::on_path("dpkg-deb"))
-        throw std::runtime_error("the kernel source comes from apt-get and dpkg-deb (a Debian system); "
-                                 "or give a tree with --source DIR");
+std::string query_version(const std::string& package) {
     if (auto v = candidate_version(package))
         return *v;
     // Fresh machines often have empty package lists: refresh once if we can.
@@ -76,6 +74,57 @@ std::string debian_version(const std::string& package) {
                                          ::geteuid() == 0 ? "" : " (run `apt-get update` as root and retry)"));
 }
 
+// What apt's candidate version depends on: its package lists, its
+// configuration (sources, pinning) and what is installed; a digest of
+// each file's name, size and modification time.
+std::string apt_state() {
+    Sha256 h;
+    std::error_code ec;
+    auto add = [&](const fs::path& p) {
+        struct stat st {};
+        if (::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+            h.field(fmt::format("{}\t{}\t{}.{:09}", p.string(), st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec));
+    };
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator("/var/lib/apt/lists", ec))
+        files.push_back(e.path());
+    for (fs::recursive_directory_iterator it("/etc/apt", ec), end; !ec && it != end; it.increment(ec))
+        files.push_back(it->path());
+    files.push_back("/var/lib/dpkg/status");
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files)
+        add(f);
+    return h.hex();
+}
+
+// The candidate version of `package`. Asking apt-cache takes about a
+// second where apt keeps no binary cache (containers), which would be most
+// of a cache hit; so the answer is kept in sources/.candidate-<package>
+// with the apt state it was given in, and apt is asked again only when
+// that state changed.
+std::string debian_version(const std::string& package) {
+    if (!kernel::on_path("apt-get") || !kernel::on_path("apt-cache") || !kernel::on_path("dpkg-deb"))
+        throw std::runtime_error("the kernel source comes from apt-get and dpkg-deb (a Debian system); "
+                                 "or give a tree with --source DIR");
+    const auto root = kernel::ktstr_cache_dir("sources");
+    const auto memo = root / (".candidate-" + package);
+    const auto state = apt_state();
+    {
+        std::ifstream in(memo);
+        std::string memo_state, version;
+        if (std::getline(in, memo_state) && std::getline(in, version) && memo_state == state && !version.empty())
+            return version;
+    }
+    const auto version = query_version(package);
+    std::error_code ec;
+    fs::create_directories(root, ec);
+    const auto temp = root / fmt::format(".candidate-{}.{}", package, ::getpid());
+    std::ofstream(temp) << apt_state() << "\n" << version << "\n";  // the state after any apt-get update
+    fs::rename(temp, memo, ec);
+    if (ec)
+        fs::remove(temp, ec);
+    return version;
+}
 
 fs::path tree_lock(const fs::path& root, const std::string& tree_name) { return root / ("." + tree_name + ".lock"); }
 
@@ -188,7 +237,7 @@ KernelSource debian_source(const DebianSource& which, const SourceProgress& prog
     s.dir = root / tree_name;
     s.description = which.identity();
     s.identity = which.identity();
-    kernel::FileLock unpackers(root / ".lock");
+    kernel::FileLock unpackers(root / ".lock", kernel::FileLock::Mode::exclusive, throw_if_interrupted);
     if (!fs::is_directory(s.dir, ec)) {
         download_and_unpack(root, which.package, which.version, tree_name, progress);
         remove_unused_trees(root, tree_name, progress);

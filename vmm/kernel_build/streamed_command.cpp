@@ -17,6 +17,7 @@
 #include <fmt/core.h>
 
 #include "kernel/host_command.hpp"
+#include "kernel_build/interruption.hpp"
 
 extern char** environ;
 
@@ -187,6 +188,8 @@ int run_streamed(const StreamedCommand& c) {
                 if (input_eof && pending_off == pending.size())
                     in_write.reset();  // end of input
             }
+            if (const int s = InterruptionGuard::requested())
+                throw Interrupted(s);  // the catch below stops the program first
             const auto now = std::chrono::steady_clock::now();
             if (now - last_tick >= std::chrono::seconds(1)) {
                 last_tick = now;

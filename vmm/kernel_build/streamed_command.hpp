@@ -29,8 +29,8 @@ struct StreamedCommand {
 
 // Runs it to the end: the exit status, or 128 + signal. Throws
 // std::runtime_error when it cannot start (not installed, no such cwd),
-// or with what a callback threw (after killing the program and waiting
-// for it).
+// or with what a callback threw, or Interrupted when an InterruptionGuard
+// caught a signal (each after stopping the program and waiting for it).
 int run_streamed(const StreamedCommand& command);
 
 // Splits chunks into lines (without '\n'); the last partial line comes out

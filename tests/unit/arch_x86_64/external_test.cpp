@@ -36,8 +36,8 @@ namespace {
 
 // $KTSTR_TEST_KERNEL, else the newest ~/.cache/ktstr/kernels/*/boot/vmlinuz-*
 // that `ktstr-vmm kernel fetch` unpacked: not the links (default,
-// sched-ext, names) and not what `kernel build` built (ktstr/build.json:
-// a lean, non-relocatable kernel, not Debian's).
+// sched-ext, names) and not what `kernel build` made (a lean kernel, built
+// without relocation, whose ktstr/build.json says so).
 std::optional<fs::path> debian_kernel() {
     if (const char* p = std::getenv("KTSTR_TEST_KERNEL"); p && *p)
         return fs::path(p);
