@@ -146,11 +146,12 @@ void HostLoop::Impl::subscribe() {
     });
     // The scheduler's output and the kernel log: kept where the VMM says
     // (bounded files); a failed write is an output error like stdout's.
-    for (auto [type, sink] : {std::pair{MsgType::SchedLog, &config.sched_log_sink},
+    for (const auto& route : {std::pair{MsgType::SchedLog, &config.sched_log_sink},
                               std::pair{MsgType::Dmesg, &config.dmesg_sink}}) {
+        OutputSink* sink = route.second;  // a plain variable: clang 14 cannot capture a structured binding
         if (!*sink)
             continue;
-        dispatcher.subscribe(type, [this, sink](Channel, const Frame& f) {
+        dispatcher.subscribe(route.first, [this, sink](Channel, const Frame& f) {
             if (!(*sink)(f.payload))
                 ++output_errors;
         });
