@@ -1,7 +1,6 @@
 #include "command_runner.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 
 #include "exit_codes.hpp"
 #include "exit_report.hpp"
+#include "ktstr/guest/child_setup.hpp"
 #include "ktstr/guest/output_forwarder.hpp"
 #include "ktstr/common/unique_fd.hpp"
 
@@ -43,23 +43,7 @@ std::vector<char*> c_strings(const std::vector<std::string>& v) {
 // In the child between fork and exec: async-signal-safe calls only.
 [[noreturn]] void exec_child(const char* path, char* const* argv, char* const* envp, int out_fd, int err_fd,
                              int bulk_fd, int report_fd) {
-    ::setsid();
-    sigset_t all;
-    sigemptyset(&all);
-    ::sigprocmask(SIG_SETMASK, &all, nullptr);
-    for (int sig = 1; sig < 32; ++sig)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            ::signal(sig, SIG_DFL);
-    int null_fd = ::open("/dev/null", O_RDONLY);
-    if (null_fd >= 0) {
-        ::dup2(null_fd, STDIN_FILENO);
-        if (null_fd != STDIN_FILENO)
-            ::close(null_fd);
-    } else {
-        ::close(STDIN_FILENO);
-    }
-    ::dup2(out_fd, STDOUT_FILENO);
-    ::dup2(err_fd, STDERR_FILENO);
+    guest::setup_exec_child(out_fd, err_fd);
     if (bulk_fd >= 0)
         ::fcntl(bulk_fd, F_SETFD, 0);  // inherited across exec, see KTSTR_BULK_FD
     ::execve(path, argv, envp);

@@ -1,5 +1,7 @@
 #include "ktstr/guest/scheduler_process.hpp"
 
+#include "ktstr/guest/child_setup.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -78,23 +80,7 @@ void write_decimal(int fd, int v) noexcept {
 
 [[noreturn]] void run_program(const char* path, char* const* argv, char* const* envp, int out_fd,
                               const std::string& fail_prefix) noexcept {
-    ::setsid();
-    for (int sig = 1; sig < NSIG; ++sig)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            ::signal(sig, SIG_DFL);  // the C library's reserved signals refuse: harmless
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    const int null_fd = ::open("/dev/null", O_RDONLY);
-    if (null_fd >= 0) {
-        ::dup2(null_fd, STDIN_FILENO);
-        if (null_fd != STDIN_FILENO)
-            ::close(null_fd);
-    } else {
-        ::close(STDIN_FILENO);
-    }
-    ::dup2(out_fd, STDOUT_FILENO);
-    ::dup2(out_fd, STDERR_FILENO);
+    setup_exec_child(out_fd, out_fd);
     ::execve(path, argv, envp);
     const int e = errno;
     // On its output, so that the report's text says why it never ran.

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "ktstr/common/bytes.hpp"
+#include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/tlv_assembler.hpp"
 #include "ktstr/guest/paths.hpp"
 #include "ktstr/common/unique_fd.hpp"
@@ -128,5 +129,22 @@ inline bool readable(int fd) {
 }
 
 inline std::string text(const Frame& f) { return std::string(f.payload.begin(), f.payload.end()); }
+
+// The frames' tags ("LIFE", "SCDX", ...), in order.
+inline std::vector<std::string> tags(const std::vector<Frame>& frames) {
+    std::vector<std::string> out;
+    for (const auto& f : frames)
+        out.push_back(tag_of(f.msg_type()));
+    return out;
+}
+
+// The payloads of the frames of type `t`, concatenated in order.
+inline std::string concat(const std::vector<Frame>& frames, MsgType t) {
+    std::string out;
+    for (const auto& f : frames)
+        if (f.msg_type() == to_u32(t))
+            out += text(f);
+    return out;
+}
 
 }  // namespace ktstr::test

@@ -19,24 +19,11 @@ using namespace ktstr;
 using namespace ktstr::init;
 using namespace std::chrono_literals;
 using namespace std::string_literals;
+using ktstr::test::concat;
 using ktstr::test::GuestSandbox;
+using ktstr::test::tags;
 
 namespace {
-
-std::vector<std::string> tags(const std::vector<Frame>& frames) {
-    std::vector<std::string> out;
-    for (const auto& f : frames)
-        out.push_back(tag_of(f.msg_type()));
-    return out;
-}
-
-std::string concat(const std::vector<Frame>& frames, MsgType t) {
-    std::string out;
-    for (const auto& f : frames)
-        if (f.msg_type() == to_u32(t))
-            out += ktstr::test::text(f);
-    return out;
-}
 
 // The last line of a file (without its newline).
 std::string last_line(const std::string& s) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "append_file.hpp"
 #include "guest_sandbox.hpp"
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/guest/kernel_dump.hpp"
@@ -11,17 +12,8 @@
 using namespace ktstr;
 using namespace ktstr::guest;
 using namespace std::chrono_literals;
+using ktstr::test::append;
 using ktstr::test::GuestSandbox;
-
-namespace {
-
-void append(const std::string& path, std::string_view bytes) {
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
-    REQUIRE(fd);
-    REQUIRE(::write(fd.get(), bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
-}
-
-}  // namespace
 
 TEST_CASE("collecting from a log that cannot be opened returns at once", "[kernel_dump]") {
     GuestSandbox sb;

@@ -20,7 +20,9 @@
 using namespace ktstr;
 using namespace ktstr::guest;
 using namespace std::chrono_literals;
+using ktstr::test::concat;
 using ktstr::test::GuestSandbox;
+using ktstr::test::tags;
 using Kind = SchedulerFate::Kind;
 
 namespace {
@@ -116,19 +118,30 @@ SchedulerFate attach(Scheduler& s) {
     return f;
 }
 
-std::vector<std::string> tags(const std::vector<Frame>& frames) {
-    std::vector<std::string> out;
-    for (const auto& f : frames)
-        out.push_back(tag_of(f.msg_type()));
-    return out;
+// Attaches `s`, watches it into `v`, lets its script (waiting on GO) go
+// on, and waits for the watcher's verdict.
+SchedulerFate release_and_wait(Scheduler& s, FakeSystem& fake, Verdict& v) {
+    attach(s);
+    s.watch(v.callback());
+    fake.release();
+    return v.wait();
 }
 
-std::string concat(const std::vector<Frame>& frames, MsgType t) {
-    std::string out;
-    for (const auto& f : frames)
-        if (f.msg_type() == to_u32(t))
-            out += ktstr::test::text(f);
-    return out;
+// A report's closing frames, read from the host's end: a Lifecycle frame
+// in `phase` whose reason parses as a fate, then SchedExit carrying
+// `exit_kind`. Returns that parsed fate.
+SchedulerFate reported_fate(const std::vector<Frame>& frames, LifecyclePhase phase, std::int32_t exit_kind) {
+    auto t = tags(frames);
+    REQUIRE(t.size() >= 2);
+    CHECK(t[t.size() - 1] == "SCDX");
+    CHECK(t[t.size() - 2] == "LIFE");
+    CHECK(decode_i32(frames.back().payload) == exit_kind);
+    auto life = decode_lifecycle(frames[t.size() - 2].payload);
+    REQUIRE(life);
+    CHECK(life->phase == phase);
+    auto parsed = parse_fate(life->reason);
+    REQUIRE(parsed);
+    return *parsed;
 }
 
 }  // namespace
@@ -221,11 +234,8 @@ TEST_CASE("an ejection, then the program exits 0: ejected, with kind, reason and
     Scheduler s(fake.scheduler("scx_qmap", "read go < \"$GO\"\n" + stall_ejection +
                                                "printf disabled > \"$SCX/state\"\n"
                                                "echo 'EXIT: runnable task stall'\nexit 0"));
-    attach(s);
     Verdict v;
-    s.watch(v.callback());
-    fake.release();
-    auto f = v.wait();
+    auto f = release_and_wait(s, fake, v);
     CHECK(f.fate == Kind::ejected);
     CHECK(f.kind == scx::exit_error_stall);
     CHECK(f.status == 0);  // exit_grace is a minute: the exit came
@@ -246,11 +256,8 @@ TEST_CASE("the process exits without an ejection line: exited, status or signal"
     fake.set_state("enabled", "fake");
     SECTION("status") {
         Scheduler s(fake.scheduler("scx_quits", "read go < \"$GO\"\nexit 7"));
-        attach(s);
         Verdict v;
-        s.watch(v.callback());
-        fake.release();
-        auto f = v.wait();
+        auto f = release_and_wait(s, fake, v);
         CHECK(f.fate == Kind::exited);
         CHECK(f.status == 7);
         CHECK_FALSE(f.kind);
@@ -259,11 +266,8 @@ TEST_CASE("the process exits without an ejection line: exited, status or signal"
     }
     SECTION("signal") {
         Scheduler s(fake.scheduler("scx_crashes", "read go < \"$GO\"\nkill -SEGV $$"));
-        attach(s);
         Verdict v;
-        s.watch(v.callback());
-        fake.release();
-        auto f = v.wait();
+        auto f = release_and_wait(s, fake, v);
         CHECK(f.fate == Kind::exited);
         CHECK(f.signal == SIGSEGV);
         CHECK(sched_exit_code(f) == 128 + SIGSEGV);
@@ -273,11 +277,8 @@ TEST_CASE("the process exits without an ejection line: exited, status or signal"
                                    "read go < \"$GO\"\n" +
                                        log_lines({R"(sched_ext: BPF scheduler "fake" disabled (unregistered from user space))"}) +
                                        "printf disabled > \"$SCX/state\"\nexit 0"));
-        attach(s);
         Verdict v;
-        s.watch(v.callback());
-        fake.release();
-        auto f = v.wait();
+        auto f = release_and_wait(s, fake, v);
         CHECK(f.fate == Kind::exited);
         CHECK(f.status == 0);
     }
@@ -293,11 +294,8 @@ TEST_CASE("an ejection while the program runs on: ejected once exit_grace passed
                                                "exec sleep 1000");
     o.exit_grace = 50ms;
     Scheduler s(o);
-    attach(s);
     Verdict v;
-    s.watch(v.callback());
-    fake.release();
-    auto f = v.wait();
+    auto f = release_and_wait(s, fake, v);
     CHECK(f.fate == Kind::ejected);
     CHECK(f.kind == scx::exit_error_bpf);
     CHECK_FALSE(f.status);
@@ -312,11 +310,8 @@ TEST_CASE("an unknown reason is an ejection of kind ERROR with the reason kept",
     Scheduler s(fake.scheduler("scx_odd", "read go < \"$GO\"\n" +
                                               log_lines({R"(sched_ext: BPF scheduler "fake" disabled (a reason from 2030))"}) +
                                               "exit 0"));
-    attach(s);
     Verdict v;
-    s.watch(v.callback());
-    fake.release();
-    auto f = v.wait();
+    auto f = release_and_wait(s, fake, v);
     CHECK(f.fate == Kind::ejected);
     CHECK(f.kind == scx::exit_error);
     CHECK(f.text == "a reason from 2030");
@@ -329,11 +324,8 @@ TEST_CASE("the state leaving enabled with no kernel line: ejected after kmsg_gra
     auto o = fake.scheduler("scx_silent", "read go < \"$GO\"\nprintf disabling > \"$SCX/state\"\nexec sleep 1000");
     o.kmsg_grace = 50ms;
     Scheduler s(o);
-    attach(s);
     Verdict v;
-    s.watch(v.callback());
-    fake.release();
-    auto f = v.wait();
+    auto f = release_and_wait(s, fake, v);
     CHECK(f.fate == Kind::ejected);
     CHECK(f.kind == scx::exit_error);
     CHECK(f.state == "disabling");
@@ -384,15 +376,7 @@ TEST_CASE("a death is reported: Dmesg, SchedLog, Lifecycle, then SchedExit", "[s
     auto frames = ktstr::test::read_frames(sb.host(), 1000, 500ms);
     auto t = tags(frames);
     REQUIRE(t.size() >= 4);
-    CHECK(t[t.size() - 1] == "SCDX");
-    CHECK(t[t.size() - 2] == "LIFE");
-    CHECK(decode_i32(frames.back().payload) == scx::exit_error_stall);
-    auto life = decode_lifecycle(frames[t.size() - 2].payload);
-    REQUIRE(life);
-    CHECK(life->phase == LifecyclePhase::SchedulerDied);
-    auto parsed = parse_fate(life->reason);
-    REQUIRE(parsed);
-    CHECK(*parsed == f);
+    CHECK(reported_fate(frames, LifecyclePhase::SchedulerDied, scx::exit_error_stall) == f);
     // The kernel log since the start, ejection and backtrace included.
     const auto dmesg = concat(frames, MsgType::Dmesg);
     CHECK_THAT(dmesg, Catch::Contains("[    6.000000] sched_ext: BPF scheduler \"fake\" disabled (runnable task stall)\n"));
@@ -424,18 +408,11 @@ while :; do sleep 0.01; done)");
     // Stopped after the dump: the rest of its output is in the text.
     CHECK(sent.text == "loading\ninterrupted while enabling");
     auto frames = ktstr::test::read_frames(sb.host(), 1000, 500ms);
-    auto t = tags(frames);
-    REQUIRE(t.size() >= 3);
-    CHECK(t.back() == "SCDX");
-    CHECK(decode_i32(frames.back().payload) == -1);
-    auto life = decode_lifecycle(frames[t.size() - 2].payload);
-    REQUIRE(life);
-    CHECK(life->phase == LifecyclePhase::SchedulerNotAttached);
-    auto parsed = parse_fate(life->reason);
-    REQUIRE(parsed);
-    CHECK(parsed->timeout_ms == 100);
-    CHECK(parsed->state == "enabling");
-    CHECK(parsed->text == "loading\ninterrupted while enabling");
+    REQUIRE(tags(frames).size() >= 3);
+    auto parsed = reported_fate(frames, LifecyclePhase::SchedulerNotAttached, -1);
+    CHECK(parsed.timeout_ms == 100);
+    CHECK(parsed.state == "enabling");
+    CHECK(parsed.text == "loading\ninterrupted while enabling");
     CHECK(concat(frames, MsgType::SchedLog) == "loading\ninterrupted while enabling\n");
 }
 
