@@ -31,15 +31,6 @@ std::optional<Pipe> make_pipe() {
     return Pipe{UniqueFd(p[0]), UniqueFd(p[1])};
 }
 
-std::vector<char*> c_strings(const std::vector<std::string>& v) {
-    std::vector<char*> out;
-    out.reserve(v.size() + 1);
-    for (const auto& s : v)
-        out.push_back(const_cast<char*>(s.c_str()));
-    out.push_back(nullptr);
-    return out;
-}
-
 // In the child between fork and exec: async-signal-safe calls only.
 [[noreturn]] void exec_child(const char* path, char* const* argv, char* const* envp, int out_fd, int err_fd,
                              int bulk_fd, int report_fd) {
@@ -90,8 +81,8 @@ RunResult run_command(const RecordedCommand& cmd, const RunOptions& o) {
         res.failure = std::string("cannot create pipes: ") + std::strerror(errno);
         return res;
     }
-    auto argv = c_strings(cmd.argv);
-    auto envp = c_strings(env);
+    auto argv = guest::exec_strings(cmd.argv);
+    auto envp = guest::exec_strings(env);
 
     const pid_t pid = ::fork();
     if (pid < 0) {

@@ -26,4 +26,13 @@ void setup_exec_child(int out_fd, int err_fd) noexcept {
     ::dup2(err_fd, STDERR_FILENO);
 }
 
+std::vector<char*> exec_strings(const std::vector<std::string>& v) {
+    std::vector<char*> out;
+    out.reserve(v.size() + 1);
+    for (const auto& s : v)
+        out.push_back(const_cast<char*>(s.c_str()));
+    out.push_back(nullptr);
+    return out;
+}
+
 }  // namespace ktstr::guest

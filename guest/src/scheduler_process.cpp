@@ -36,15 +36,6 @@ bool pidfd_send_signal(int pidfd, int sig) noexcept {
     return ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0;
 }
 
-std::vector<char*> c_strings(const std::vector<std::string>& v) {
-    std::vector<char*> out;
-    out.reserve(v.size() + 1);
-    for (const auto& s : v)
-        out.push_back(const_cast<char*>(s.c_str()));
-    out.push_back(nullptr);
-    return out;
-}
-
 std::string basename_of(const std::string& path) {
     const auto slash = path.rfind('/');
     return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -160,8 +151,8 @@ SchedulerProcess::SchedulerProcess(Options o) {
         throw std::invalid_argument("scheduler: empty argv");
     const std::string path = o.executable.empty() ? o.argv[0] : o.executable;
     const std::string fail_prefix = basename_of(o.argv[0]) + ": cannot execute " + path + ": ";
-    auto argv = c_strings(o.argv);
-    auto envp = c_strings(o.env);
+    auto argv = exec_strings(o.argv);
+    auto envp = exec_strings(o.env);
 
     int out[2], st[2], ack[2];
     if (::pipe2(out, O_CLOEXEC) != 0)

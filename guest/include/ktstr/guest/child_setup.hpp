@@ -2,7 +2,14 @@
 // expects to start in, whatever the parent had.
 #pragma once
 
+#include <string>
+#include <vector>
+
 namespace ktstr::guest {
+
+// argv/envp for execve: pointers into `v` (which must outlive the result),
+// then the terminating null. Made in the parent, before fork.
+std::vector<char*> exec_strings(const std::vector<std::string>& v);
 
 // Runs in a forked child only, between fork and execve; async-signal-safe
 // (the parent may have threads), so it allocates nothing and never throws.
