@@ -229,8 +229,9 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
     }
     // Armed by the command's start (loop thread); its thread asks the host
     // loop for the dump and stops the machine, so it must end before
-    // either goes: the guard below, declared after both, ends it first on
-    // every path.
+    // either goes: the guard below, declared after both, stops it (joins
+    // its thread) first on every path. The object itself outlives the
+    // host loop, whose thread may still call arm() and note_output().
     std::optional<TimeoutDump> dump;
     host::LineStartTracker stdout_line;
     host::HostLoop host(host_config(options, machine, start, command_started, stdout_line, files, dump));
@@ -239,7 +240,10 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
                                          [&machine] { machine.limit_deadline(clock::now()); }});
     struct EndDump {
         std::optional<TimeoutDump>& d;
-        ~EndDump() { d.reset(); }
+        ~EndDump() {
+            if (d)
+                d->stop();
+        }
     } end_dump{dump};
     const auto built = clock::now();
     if (verbose) {
@@ -266,13 +270,11 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
 
     host.start();
     const Stop stop = machine.run(start + options.boot_timeout, std::move(outputs));
-    // Final once cancelled (timeout_dump.hpp); then joined, before the
-    // host loop's final pass.
+    // Joined before the host loop's final pass; requested() is final then.
     bool dump_requested = false;
     if (dump) {
-        dump->cancel();
+        dump->stop();
         dump_requested = dump->requested();
-        dump.reset();
     }
     // Every vCPU has stopped and the console's queues were drained: the
     // final pass over both channels, then the result.

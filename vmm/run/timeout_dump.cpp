@@ -4,15 +4,19 @@ namespace ktstr::vmm::run {
 
 TimeoutDump::TimeoutDump(Config config) : config_(std::move(config)) {}
 
-TimeoutDump::~TimeoutDump() {
+TimeoutDump::~TimeoutDump() { stop(); }
+
+void TimeoutDump::stop() {
     cancel();
+    // No arm() touches thread_ once cancelled_ is set (it checks that
+    // first, under the lock), so joining here races with nothing.
     if (thread_.joinable())
         thread_.join();
 }
 
 void TimeoutDump::arm(clock::time_point at) {
     std::lock_guard lock(mutex_);
-    if (thread_.joinable() || cancelled_)
+    if (cancelled_ || thread_.joinable())
         return;
     thread_ = std::thread([this, at] { run(at); });
 }

@@ -30,7 +30,7 @@ public:
     };
 
     explicit TimeoutDump(Config config);
-    ~TimeoutDump();  // cancel() and join
+    ~TimeoutDump();  // stop()
     TimeoutDump(const TimeoutDump&) = delete;
     TimeoutDump& operator=(const TimeoutDump&) = delete;
 
@@ -39,11 +39,14 @@ public:
     void arm(clock::time_point at);
     // Dmesg bytes arrived (any thread).
     void note_output();
-    // The run is over: nothing more happens.
+    // The run is over: nothing more happens (any thread, never blocks).
     void cancel();
+    // cancel(), then wait for the thread: once it returns no callback runs
+    // any more. From the thread that owns the object; idempotent. arm()
+    // and note_output() stay safe to call afterwards (they do nothing).
+    void stop();
 
-    // After the thread ended (cancel() or the destructor): whether the
-    // dump was asked for.
+    // After cancel(): whether the dump was asked for (final from then on).
     bool requested() const;
 
 private:

@@ -65,3 +65,16 @@ TEST_CASE("timeout dump: cancelled before the deadline, nothing happens; a secon
     CHECK(requests.load() == 0);
     CHECK(stops.load() == 0);
 }
+
+TEST_CASE("timeout dump: after stop() no callback runs, and arm() or note_output() do nothing") {
+    std::atomic<int> requests{0}, stops{0};
+    TimeoutDump d({[&] { return ++requests, true; }, [&] { ++stops; }, 1ms, 1ms});
+    d.stop();
+    d.stop();  // idempotent
+    d.arm(TimeoutDump::clock::now());
+    d.note_output();
+    d.stop();
+    CHECK_FALSE(d.requested());
+    CHECK(requests.load() == 0);
+    CHECK(stops.load() == 0);
+}
