@@ -277,7 +277,9 @@ public:
 
     [[noreturn]] void fail(const std::string& summary) {
         log_.close();
-        throw BuildFailed(summary, excerpt(log_path_), keep_log());
+        auto lines = excerpt(log_path_);  // before keep_log() moves the log away
+        auto kept = keep_log();
+        throw BuildFailed(summary, std::move(lines), std::move(kept));
     }
 
 private:
