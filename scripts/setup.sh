@@ -22,7 +22,7 @@ packages=(
   # kernel build (`ktstr-vmm kernel build`): the kernel (flex, bison, bc,
   # libelf for objtool, pahole for BTF, xz to unpack the source, zstd to
   # compress the image) and its sched_ext schedulers (clang-19 and
-  # llvm-strip-19 for BPF: bookworm's default clang 14 is too old)
+  # llvm-strip-19 for BPF: sched_ext wants clang >= 16, bookworm's default is 14)
   flex bison bc libelf-dev dwarves xz-utils zstd clang-19 llvm-19
 )
 

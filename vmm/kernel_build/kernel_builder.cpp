@@ -42,8 +42,9 @@ namespace {
 
 constexpr unsigned max_jobs = 1024;
 constexpr std::size_t failed_logs_kept = 10;
-// The BPF compiler of the schedulers: Debian 12's clang 14 is too old for
-// the sched_ext headers of 6.12; bookworm ships clang-19 beside it.
+// The BPF compiler of the schedulers: tools/sched_ext/README.md asks for
+// clang >= 16 (64-bit enums in BTF), Debian 12's default is 14; bookworm
+// ships clang-19 beside it.
 constexpr const char* bpf_clang = "clang-19";
 constexpr const char* bpf_strip = "llvm-strip-19";
 
@@ -277,7 +278,9 @@ public:
 
     [[noreturn]] void fail(const std::string& summary) {
         log_.close();
-        throw BuildFailed(summary, excerpt(log_path_), keep_log());
+        auto lines = excerpt(log_path_);  // before keep_log() moves the log away
+        auto kept = keep_log();
+        throw BuildFailed(summary, std::move(lines), std::move(kept));
     }
 
 private:
