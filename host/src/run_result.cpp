@@ -1,6 +1,7 @@
 #include "ktstr/host/run_result.hpp"
 
 #include "ktstr/common/json_line.hpp"
+#include "optional_json.hpp"
 
 namespace ktstr::host {
 namespace {
@@ -8,11 +9,6 @@ namespace {
 using ojson = nlohmann::ordered_json;
 
 double ms(std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e6; }
-
-template <typename T>
-ojson optional_json(const std::optional<T>& v) {
-    return v ? ojson(*v) : ojson(nullptr);
-}
 
 ojson bulk_json(const BulkChannelStats& b) {
     return ojson{

@@ -6,6 +6,7 @@
 
 #include "ktstr/common/scx_exit_kind.hpp"
 #include "ktstr/host/terminal_text.hpp"
+#include "optional_json.hpp"
 
 namespace ktstr::host {
 namespace {
@@ -14,11 +15,6 @@ using ojson = nlohmann::ordered_json;
 
 // How much of the guest's free text goes into the one line.
 constexpr std::size_t max_text_in_line = 512;
-
-template <class T>
-ojson or_null(const std::optional<T>& v) {
-    return v ? ojson(*v) : ojson(nullptr);
-}
 
 std::string seconds(std::uint64_t ms) {
     char b[48];
@@ -123,26 +119,25 @@ std::string SchedulerReport::describe() const {
 }
 
 ojson SchedulerReport::to_json() const {
+    // Absent records read as empty ones: every value they would give is null.
+    const SchedulerFate a = attached.value_or(SchedulerFate{});
+    const SchedulerFate e = end.value_or(SchedulerFate{});
+    const std::string& ops = !e.ops.empty() ? e.ops : a.ops;
+    const bool ejected = outcome == SchedulerOutcome::ejected;
+    const int kind = e.kind.value_or(scx::exit_error);
     ojson j;
     j["name"] = request.name;
     j["args"] = request.args;
-    const SchedulerFate* any = end ? &*end : attached ? &*attached : nullptr;
-    j["ops"] = any && !any->ops.empty() ? ojson(any->ops) : ojson(nullptr);
-    j["attached_after_ms"] = attached ? or_null(attached->attached_ms) : ojson(nullptr);
+    j["ops"] = ops.empty() ? ojson(nullptr) : ojson(ops);
+    j["attached_after_ms"] = optional_json(a.attached_ms);
     j["fate"] = outcome_name(outcome);
-    j["status"] = end ? or_null(end->status) : ojson(nullptr);
-    j["signal"] = end ? or_null(end->signal) : ojson(nullptr);
-    if (end && end->fate == SchedulerFate::Kind::ejected) {
-        const int kind = end->kind.value_or(scx::exit_error);
-        j["kind"] = kind;
-        j["kind_name"] = scx::kind_name(kind);
-    } else {
-        j["kind"] = nullptr;
-        j["kind_name"] = nullptr;
-    }
-    j["reason"] = end && !end->text.empty() ? ojson(end->text) : ojson(nullptr);
-    j["after_ms"] = end ? or_null(end->after_ms) : ojson(nullptr);
-    j["timeout_ms"] = end ? or_null(end->timeout_ms) : ojson(nullptr);
+    j["status"] = optional_json(e.status);
+    j["signal"] = optional_json(e.signal);
+    j["kind"] = ejected ? ojson(kind) : ojson(nullptr);
+    j["kind_name"] = ejected ? ojson(scx::kind_name(kind)) : ojson(nullptr);
+    j["reason"] = e.text.empty() ? ojson(nullptr) : ojson(e.text);
+    j["after_ms"] = optional_json(e.after_ms);
+    j["timeout_ms"] = optional_json(e.timeout_ms);
     j["log"] = log.empty() ? ojson(nullptr) : ojson(log.string());
     j["dump"] = dump.empty() ? ojson(nullptr) : ojson(dump.string());
     return j;
