@@ -17,6 +17,7 @@
 #include <fmt/core.h>
 
 #include "kernel/host_command.hpp"
+#include "ktstr/common/unique_fd.hpp"
 #include "kernel_build/interruption.hpp"
 
 extern char** environ;
@@ -24,34 +25,12 @@ extern char** environ;
 namespace ktstr::vmm::kernel_build {
 namespace {
 
-class Fd {
-public:
-    Fd() = default;
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() { reset(); }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-    void reset() {
-        if (fd_ >= 0)
-            ::close(fd_);
-        fd_ = -1;
-    }
-    void take(int fd) {
-        reset();
-        fd_ = fd;
-    }
-
-private:
-    int fd_ = -1;
-};
-
-void make_pipe(Fd& read_end, Fd& write_end) {
+void make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
     int fd[2];
     if (::pipe2(fd, O_CLOEXEC) != 0)
         throw std::runtime_error(fmt::format("pipe: {}", std::strerror(errno)));
-    read_end.take(fd[0]);
-    write_end.take(fd[1]);
+    read_end.reset(fd[0]);
+    write_end.reset(fd[1]);
 }
 
 // SIGPIPE blocked in this thread while it writes to a child's stdin, so a
@@ -94,13 +73,13 @@ int wait_for(pid_t pid) {
 int run_streamed(const StreamedCommand& c) {
     if (c.argv.empty() || !kernel::on_path(c.argv[0]))
         throw std::runtime_error(fmt::format("{}: not found (is it installed?)", c.argv.empty() ? "" : c.argv[0]));
-    Fd input_file;
+    UniqueFd input_file;
     if (!c.input.empty()) {
-        input_file.take(::open(c.input.c_str(), O_RDONLY | O_CLOEXEC));
+        input_file.reset(::open(c.input.c_str(), O_RDONLY | O_CLOEXEC));
         if (input_file.get() < 0)
             throw std::runtime_error(fmt::format("{}: {}", c.input.string(), std::strerror(errno)));
     }
-    Fd out_read, out_write, in_read, in_write;
+    UniqueFd out_read, out_write, in_read, in_write;
     make_pipe(out_read, out_write);
     if (!c.input.empty())
         make_pipe(in_read, in_write);
