@@ -1,5 +1,6 @@
 #include "ktstr/guest/scheduler_process.hpp"
 
+#include "ktstr/common/fd_write.hpp"
 #include "ktstr/guest/child_setup.hpp"
 
 #include <fcntl.h>
@@ -43,16 +44,9 @@ std::string basename_of(const std::string& path) {
 
 // Between fork and exec, async-signal-safe calls only (the parent has
 // threads): the rest of this file's child code follows the same rule.
+// common's write_all is a plain write() loop, so it may be called there.
 void write_all(int fd, const char* p, std::size_t n) noexcept {
-    while (n > 0) {
-        const ssize_t r = ::write(fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return;
-        p += r;
-        n -= static_cast<std::size_t>(r);
-    }
+    (void)ktstr::write_all(fd, byte_view(reinterpret_cast<const std::uint8_t*>(p), n));
 }
 
 void write_decimal(int fd, int v) noexcept {
