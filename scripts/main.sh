@@ -16,6 +16,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh build
-scripts/kernel.sh >/dev/null
+build/vmm/ktstr-vmm kernel build >/dev/null   # setup and the build above already ran (scripts/kernel.sh runs both)
 echo "== ktstr-vmm run --kernel sched-ext --scheduler scx_simple --summary -- ktstr-selftest --all"
 exec build/vmm/ktstr-vmm run --kernel sched-ext --scheduler scx_simple --summary -- ktstr-selftest --all
