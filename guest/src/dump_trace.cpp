@@ -44,7 +44,7 @@ DumpTrace DumpTrace::open() {
     return t;
 }
 
-std::size_t DumpTrace::read_available(std::string& out, std::size_t max_bytes) {
+std::size_t DumpTrace::read_available(std::string& out, std::size_t max_bytes, std::string_view prefix) {
     if (pipe_.empty())
         return 0;
     UniqueFd fd;
@@ -78,6 +78,7 @@ std::size_t DumpTrace::read_available(std::string& out, std::size_t max_bytes) {
                 break;
             chunk.remove_prefix(nl + 1);
             if (auto text = dump_line_of(partial)) {
+                out.append(prefix);
                 out.append(*text);
                 out.push_back('\n');
                 ++lines;

@@ -60,17 +60,8 @@ std::string collect_kernel_log(KernelLog& log, const KernelLogLimits& limits) {
 }
 
 std::string collect_dump_trace(DumpTrace& trace, std::size_t max_bytes) {
-    std::string lines;
-    trace.read_available(lines, max_bytes);
     std::string text;
-    for (std::size_t at = 0; at < lines.size();) {
-        const auto nl = lines.find('\n', at);
-        const auto end = nl == std::string::npos ? lines.size() : nl;
-        text += "sched_ext_dump: ";
-        text.append(lines, at, end - at);
-        text.push_back('\n');
-        at = end + 1;
-    }
+    trace.read_available(text, max_bytes, "sched_ext_dump: ");
     return text;
 }
 

@@ -40,12 +40,13 @@ public:
     bool is_open() const noexcept { return !pipe_.empty(); }
     const std::string& error() const noexcept { return error_; }
 
-    // Appends the dump lines the pipe holds now ("CPU states\n", ...) to
-    // `out`, reading at most about `max_bytes` of the pipe; returns how
+    // Appends the dump lines the pipe holds now, each behind `prefix`
+    // ("CPU states\n", ...) to `out`, reading at most about `max_bytes` of
+    // the pipe; returns how
     // many lines were appended. A line longer than max_line is cut; a
     // last line without its end is dropped. Busy for 20 tries 50 ms apart
     // (another reader): nothing, and error() says so.
-    std::size_t read_available(std::string& out, std::size_t max_bytes = 1 << 20);
+    std::size_t read_available(std::string& out, std::size_t max_bytes = 1 << 20, std::string_view prefix = {});
 
     static constexpr std::size_t max_line = 4096;
 
