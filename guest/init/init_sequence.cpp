@@ -98,14 +98,6 @@ unsigned online_cpus() {
     return n > 0 ? static_cast<unsigned>(n) : 1u;
 }
 
-// The recorded scheduler, if the initramfs has one. Throws like
-// read_recorded_command.
-std::optional<RecordedCommand> read_recorded_scheduler(const std::string& argv_path, const std::string& env_path) {
-    if (::access(argv_path.c_str(), F_OK) != 0 && errno == ENOENT)
-        return std::nullopt;
-    return read_recorded_command(argv_path, env_path);
-}
-
 }  // namespace
 
 int run_init(const InitSetup& setup) {
@@ -212,7 +204,8 @@ int run_init(const InitSetup& setup) {
     }
     std::optional<RecordedCommand> sched_cmd;
     try {
-        sched_cmd = read_recorded_scheduler(opt.scheduler_file, opt.env_file);
+        // The command's environment, read once above.
+        sched_cmd = read_recorded_command_if_present(opt.scheduler_file, cmd.env);
     } catch (const std::exception& e) {
         return fail(exit_code::bad_command, std::string("recorded scheduler: ") + e.what());
     }

@@ -56,6 +56,26 @@ RecordedCommand parse_recorded_command(std::string_view argv_bytes, std::string_
     return c;
 }
 
+std::optional<RecordedCommand> read_recorded_command_if_present(const std::string& argv_path,
+                                                               const std::vector<std::string>& env) {
+    auto argv = guest::read_bounded_file(argv_path, max_recorded_file);
+    if (!argv) {
+        if (errno == ENOENT)
+            return std::nullopt;
+        fail(argv_path, std::strerror(errno));
+    }
+    if (argv->truncated)
+        fail(argv_path, "larger than " + std::to_string(max_recorded_file) + " bytes");
+    RecordedCommand c;
+    try {
+        c = parse_recorded_command(argv->bytes, {});
+    } catch (const std::runtime_error& e) {
+        throw std::runtime_error(argv_path + ": " + e.what());
+    }
+    c.env = env;
+    return c;
+}
+
 RecordedCommand read_recorded_command(const std::string& argv_path, const std::string& env_path) {
     auto argv = guest::read_bounded_file(argv_path, max_recorded_file);
     if (!argv)

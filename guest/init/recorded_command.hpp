@@ -35,6 +35,12 @@ RecordedCommand parse_recorded_command(std::string_view argv_bytes, std::string_
 // empty environment. Throws std::runtime_error naming the file.
 RecordedCommand read_recorded_command(const std::string& argv_path, const std::string& env_path);
 
+// The argv file at `argv_path` with the environment `env` already read
+// (the command's), or nullopt when the file does not exist (the
+// scheduler's file is optional). Throws like read_recorded_command.
+std::optional<RecordedCommand> read_recorded_command_if_present(const std::string& argv_path,
+                                                               const std::vector<std::string>& env);
+
 // PATH entries ktstr-init guarantees.
 inline constexpr std::string_view default_path = "/bin:/sbin:/usr/bin:/usr/sbin";
 
