@@ -11,6 +11,7 @@
 
 #include "ktstr/common/bytes.hpp"
 #include "ktstr/common/scx_exit_kind.hpp"
+#include "ktstr/common/utf8.hpp"
 #include "ktstr/guest/sched_ext_state.hpp"
 #include "ktstr/guest/senders.hpp"
 
@@ -120,7 +121,8 @@ void Scheduler::wait_for_events(clock::duration timeout, bool include_process) {
 std::string Scheduler::last_output_lines() const {
     std::string tail = process_.output_tail();
     if (tail.size() > options_.text_output) {
-        tail.erase(0, tail.size() - options_.text_output);
+        // At a character boundary: a long line without a newline is cut here.
+        tail.erase(0, utf8_suffix_start(tail, options_.text_output));
         // Start at a line: the first one is cut unless it happens to start here.
         if (const auto nl = tail.find('\n'); nl != std::string::npos && nl + 1 < tail.size())
             tail.erase(0, nl + 1);
