@@ -23,16 +23,17 @@ void ProgressLine::show(bool phase_started) {
     if (!out_ || !started_)
         return;
     const auto now = Clock::now();
+    // A terminal gets at most ~5 rewrites a second, a log a line per
+    // interval: make prints far more lines, so the throttle comes before
+    // the text is made.
+    const auto interval = tty_ ? Clock::duration(std::chrono::milliseconds(200)) : Clock::duration(log_interval);
+    if (!phase_started && now - last_shown_ < interval)
+        return;
     const auto text = progress_text(phase_, detail_, std::chrono::duration<double>(now - start_).count());
     if (tty_) {
-        // A terminal gets at most ~5 rewrites a second: make prints far more.
-        if (!phase_started && now - last_shown_ < std::chrono::milliseconds(200))
-            return;
         fmt::print(out_, "\r{}\033[K", text);
         line_open_ = true;
     } else {
-        if (!phase_started && now - last_shown_ < log_interval)
-            return;
         fmt::print(out_, "{}\n", text);
     }
     std::fflush(out_);
