@@ -23,11 +23,6 @@ void CommandGroup::kill() noexcept {
     signal_locked();
 }
 
-bool CommandGroup::kill_requested() const noexcept {
-    std::lock_guard lk(mutex_);
-    return kill_requested_;
-}
-
 void CommandGroup::signal_locked() const noexcept {
     if (pid_ <= 0 || finished_)
         return;

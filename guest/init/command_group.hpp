@@ -20,7 +20,6 @@ public:
     void finished() noexcept;
     // SIGKILL to the command and its process group, now or when it starts.
     void kill() noexcept;
-    bool kill_requested() const noexcept;
 
 private:
     void signal_locked() const noexcept;

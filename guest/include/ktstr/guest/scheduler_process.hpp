@@ -92,7 +92,6 @@ public:
 
     // The latest Options::keep_output bytes of its output.
     std::string output_tail() const { return forwarder_->tail(); }
-    OutputForwarder::Stats output_stats() const { return forwarder_->stats(); }
 
 private:
     void reap_supervisor() noexcept;

@@ -21,7 +21,6 @@ public:
     std::string str() const;
     std::uint64_t total() const noexcept { return total_; }  // bytes ever appended
     std::uint64_t dropped() const noexcept { return total_ - std::min<std::uint64_t>(total_, capacity_); }
-    std::size_t capacity() const noexcept { return capacity_; }
     void clear() noexcept;
 
 private:
