@@ -10,6 +10,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "ktstr/vmm/vm.hpp"
+
 namespace ktstr::cli {
 
 struct Command {
@@ -18,10 +20,9 @@ struct Command {
 };
 
 // Thrown for bad input the user can fix (unreadable file, bad value):
-// main prints "ktstr-vmm: <what>" and exits 2.
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
+// main prints "ktstr-vmm: <what>" and exits 2. The same type as the
+// library's SpecError, so run_vm()'s refusals are usage errors too.
+using UsageError = ktstr::vmm::SpecError;
 
 inline constexpr int exit_usage = 2;
 

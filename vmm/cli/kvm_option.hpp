@@ -14,9 +14,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include "ktstr/vmm/vm_spec.hpp"
+
 namespace ktstr::cli {
 
-enum class KvmMode { automatic, host, emulated };
+using KvmMode = ktstr::vmm::KvmMode;
 
 // Registers --kvm on `app`, writing the choice to `mode`.
 CLI::Option* add_kvm_option(CLI::App& app, KvmMode& mode);

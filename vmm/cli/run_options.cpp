@@ -31,7 +31,7 @@ const RunOptionSpec table[] = {
     {"--boot-timeout", "Stop the guest if the command has not started after this many seconds (exit status 240)",
      &RunOptions::boot_timeout_s, Inner::same,
      [](CLI::Option& o) { o.check(CLI::Range(1u, 86400u))->capture_default_str(); }},
-    {"--kvm", "", &RunOptions::mode, Inner::resolved},
+    {"--kvm", "", &RunOptions::kvm, Inner::resolved},
     {"--include",
      "Copy a host file into the guest: HOST[:GUEST]; without GUEST it goes to /include/<name>, which is on the "
      "command's PATH",
@@ -70,6 +70,12 @@ const RunOptionSpec table[] = {
      "After the run, a short table on stderr: frames per channel and type, CRC errors, losses, snapshots, the "
      "exit status",
      &RunOptions::summary, Inner::same},
+    // The outer run reads the result and writes the report: the inner run
+    // need not.
+    {"--report",
+     "On a verdict other than pass, print the failure report on stderr: the summary line, failed checks, the "
+     "scheduler's fate, workload metrics, the sched_ext dump and the kernel log's tail (docs/writing-tests.md)",
+     &RunOptions::report, Inner::outer_only},
     {"-v,--verbose", "The kernel console on stderr (not quiet), and what the VMM does", &RunOptions::verbose,
      Inner::same},
     {"--append", "More kernel command-line parameters", &RunOptions::append, Inner::same},

@@ -16,33 +16,12 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/kvm_option.hpp"
+#include "ktstr/vmm/vm_spec.hpp"
 
 namespace ktstr::cli {
 
-struct RunOptions {
-    std::string kernel = "default";
-    std::string modules;
-    std::uint32_t cpus = 2;
-    std::uint64_t memory_mib = 256;
-    std::string shm_size = "1M";
-    unsigned timeout_s = 60;
-    unsigned boot_timeout_s = 300;
-    KvmMode mode = KvmMode::automatic;
-    std::vector<std::string> includes;
-    std::string scheduler;                    // --scheduler NAME_OR_PATH
-    std::vector<std::string> scheduler_args;  // --scheduler-arg ARG, in order
-    std::string console_log;
-    std::string messages;    // --messages FILE
-    std::string output_dir;  // --output-dir DIR; empty: default_output_dir()
-    bool json = false;
-    bool summary = false;
-    std::string json_file;   // --json-file FILE
-    bool verbose = false;
-    std::string append;
-    std::vector<std::string> command;
-    // Hidden: a ready initramfs (the emulated host's inner run gets one).
-    std::string initramfs;
-};
+// The spec run_vm() takes is what the options fill (ktstr/vmm/vm_spec.hpp).
+using RunOptions = ktstr::vmm::VmSpec;
 
 // What the emulated host's inner run gets of an option.
 enum class Inner {

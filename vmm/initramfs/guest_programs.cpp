@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <fmt/core.h>
@@ -13,14 +14,40 @@
 namespace ktstr::vmm::initramfs {
 namespace fs = std::filesystem;
 
+fs::path ktstr_code_dir() {
+    // dladdr names the object that holds this function: the program itself
+    // when it is linked in statically, the shared library otherwise.
+    Dl_info info{};
+    if (::dladdr(reinterpret_cast<void*>(&ktstr_code_dir), &info) != 0 && info.dli_fname != nullptr) {
+        std::error_code ec;
+        const fs::path object = fs::canonical(info.dli_fname, ec);
+        if (!ec && object.filename().string().find(".so") != std::string::npos)
+            return object.parent_path();
+    }
+    std::error_code ec;
+    const auto self = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::path() : self.parent_path();
+}
+
+fs::path ktstr_vmm_program() {
+    std::error_code ec;
+    const auto self = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec && self.filename() == "ktstr-vmm")
+        return self;
+    const auto dir = ktstr_code_dir();
+    std::vector<fs::path> candidates{dir / "ktstr-vmm", (dir / ".." / "bin" / "ktstr-vmm").lexically_normal()};
+    for (const auto& c : candidates)
+        if (fs::is_regular_file(c, ec) && ::access(c.c_str(), X_OK) == 0)
+            return c;
+    throw std::runtime_error(fmt::format("ktstr-vmm not found (looked at {} and {}); build or install it",
+                                         candidates[0].string(), candidates[1].string()));
+}
+
 std::vector<fs::path> guest_program_candidates(const std::string& name) {
     std::vector<fs::path> out;
     if (const char* dir = std::getenv(guest_bin_dir_variable); dir && *dir)
         out.push_back(fs::path(dir) / name);
-    std::error_code ec;
-    const auto self = fs::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
-        const auto bin = self.parent_path();
+    if (const auto bin = ktstr_code_dir(); !bin.empty()) {
         const std::string sub = name == "ktstr-init" ? "init" : name == "ktstr-selftest" ? "selftest" : name;
         out.push_back((bin / ".." / "guest" / sub / name).lexically_normal());
         out.push_back((bin / ".." / "libexec" / "ktstr" / name).lexically_normal());

@@ -4,7 +4,8 @@
 //
 // The guest programs are looked up, first found wins:
 //   1. $KTSTR_GUEST_BIN_DIR/<name>
-//   2. relative to the running ktstr-vmm (/proc/self/exe):
+//   2. relative to the running ktstr code (ktstr_code_dir(): the ktstr-vmm
+//      program, or the libktstr_vmm library a test program loaded):
 //      ../guest/init/ktstr-init, ../guest/selftest/ktstr-selftest (the
 //      build tree), ../libexec/ktstr/<name> (an installed layout)
 #pragma once
@@ -17,6 +18,17 @@
 namespace ktstr::vmm::initramfs {
 
 inline constexpr const char* guest_bin_dir_variable = "KTSTR_GUEST_BIN_DIR";
+
+// The directory of the file this code runs from: the ktstr-vmm program,
+// or libktstr_vmm.so inside another program (the build puts both in
+// vmm/; an install, in bin/ and lib/, one level below the prefix each).
+std::filesystem::path ktstr_code_dir();
+
+// The ktstr-vmm program that goes with this code (the emulated host runs
+// it inside): the running program when it is ktstr-vmm, else ktstr-vmm in
+// ktstr_code_dir() or ../bin. Throws std::runtime_error naming where it
+// looked.
+std::filesystem::path ktstr_vmm_program();
 
 // Where guest program `name` ("ktstr-init", "ktstr-selftest") would be,
 // in search order (for messages).

@@ -335,6 +335,10 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
         auto j = result.to_json();
         if (sched)
             j["scheduler"] = sched->to_json();
+        // What `run` exits with, and the VMM's reason when the status is
+        // its own (run_verdict.hpp).
+        j["exit_status"] = v.status;
+        j["status_reason"] = v.reason;
         const std::string text = json_line(j) + "\n";
         if (options.json) {
             // After every Stdout frame (the loop wrote them, and has

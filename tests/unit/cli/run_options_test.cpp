@@ -115,7 +115,7 @@ TEST_CASE("run options: the inner command line parses back to the same run") {
     const auto back = parse_run(inner);
     CHECK(back.kernel == "/k/bzImage");
     CHECK(back.initramfs == "/i/image.cpio");
-    CHECK(back.mode == KvmMode::host);
+    CHECK(back.kvm == KvmMode::host);
     CHECK(back.modules.empty());
     CHECK(back.includes.empty());
     CHECK(back.cpus == outer.cpus);

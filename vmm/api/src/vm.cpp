@@ -1,0 +1,358 @@
+// run_vm(): one VM run from a spec (ktstr/vmm/vm.hpp). The kernel and the
+// initramfs are prepared here; the VM then runs on this machine's KVM
+// (run/guest_run.hpp) or, without a usable /dev/kvm, inside the emulated
+// KVM host, which runs `ktstr-vmm run` with the ready image (the inner
+// run). Either way the host writes the run result to a file, and the
+// VmResult is read from that file: one path for both.
+#include "ktstr/vmm/vm.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+#include "arch/x86_64/bzimage.hpp"
+#include "arch/x86_64/layout.hpp"
+#include "cli/kvm_option.hpp"
+#include "cli/output_dir.hpp"
+#include "cli/run_cmdline.hpp"
+#include "cli/run_image.hpp"
+#include "cli/run_options.hpp"
+#include "cli/run_scheduler.hpp"
+#include "emulated_host/emulated_host.hpp"
+#include "initramfs/guest_programs.hpp"
+#include "initramfs/initramfs_builder.hpp"
+#include "kernel/kernel_supply.hpp"
+#include "kvm/kvm_error.hpp"
+#include "run/guest_run.hpp"
+#include "run/run_verdict.hpp"
+
+namespace ktstr::vmm {
+namespace {
+
+using cli::KvmPlacement;
+using cli::RunOptions;
+using cli::add_scheduler;
+using cli::choose_scheduler;
+using cli::inner_run_arguments;
+using cli::inner_run_outputs;
+using cli::run_cmdline_extra;
+using cli::run_image_spec;
+namespace x86 = vmm::x86_64;
+namespace ir = vmm::initramfs;
+namespace fs = std::filesystem;
+
+// The emulated host's own boot and the inner VMM's start, on top of the
+// inner --boot-timeout and --timeout.
+constexpr unsigned emulated_host_margin_s = 120;
+
+// "4096", "0x1000", "64K", "1M", "2G" -> bytes.
+std::uint64_t parse_size(const std::string& text) {
+    std::string_view s = text;
+    int base = 10;
+    if (s.starts_with("0x") || s.starts_with("0X")) {
+        s.remove_prefix(2);
+        base = 16;
+    }
+    std::uint64_t v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+    if (ec != std::errc() || end == s.data())
+        throw SpecError(fmt::format("run: --shm-size '{}' is not a size (BYTES, or with a K, M or G suffix)", text));
+    std::string_view suffix(end, static_cast<std::size_t>(s.data() + s.size() - end));
+    unsigned shift = 0;
+    if (suffix == "K" || suffix == "k" || suffix == "KiB")
+        shift = 10;
+    else if (suffix == "M" || suffix == "m" || suffix == "MiB")
+        shift = 20;
+    else if (suffix == "G" || suffix == "g" || suffix == "GiB")
+        shift = 30;
+    else if (!suffix.empty())
+        throw SpecError(fmt::format("run: --shm-size '{}' is not a size (BYTES, or with a K, M or G suffix)", text));
+    if (v > (UINT64_MAX >> shift))
+        throw SpecError(fmt::format("run: --shm-size '{}' is too large", text));
+    return v << shift;
+}
+
+// The kernel to boot (kernel supply: "default" is the cache's default
+// link, fetched once if missing).
+vmm::kernel::KernelImage resolve_kernel(const RunOptions& o) {
+    std::optional<fs::path> modules;
+    if (!o.modules.empty())
+        modules = o.modules;
+    try {
+        return vmm::kernel::resolve(o.kernel, modules);
+    } catch (const std::exception& e) {
+        throw SpecError(fmt::format("run: kernel: {}", e.what()));
+    }
+}
+
+byte_buffer read_file(const std::string& path, std::uint64_t limit) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f)
+        throw SpecError(fmt::format("run: {}: cannot open: {}", path, std::strerror(errno)));
+    f.seekg(0, std::ios::end);
+    const auto size = static_cast<std::uint64_t>(f.tellg());
+    if (size > limit)
+        throw SpecError(fmt::format("run: {}: larger than {} MiB", path, limit >> 20));
+    f.seekg(0);
+    byte_buffer b(static_cast<std::size_t>(size));
+    if (!f.read(reinterpret_cast<char*>(b.data()), static_cast<std::streamsize>(size)))
+        throw SpecError(fmt::format("run: {}: read failed", path));
+    return b;
+}
+
+// The guest image (through the initramfs cache: a repeated run does not
+// rebuild it).
+fs::path build_initramfs(const RunOptions& o, const vmm::kernel::KernelImage& k) {
+    ir::InitramfsSpec spec;
+    try {
+        spec = run_image_spec(k, o.includes, o.command);
+        if (!o.scheduler.empty())
+            add_scheduler(spec, choose_scheduler(o.scheduler, k), o.scheduler_args);
+    } catch (const std::invalid_argument& e) {
+        throw SpecError(fmt::format("run: {}", e.what()));
+    } catch (const std::runtime_error& e) {
+        throw SpecError(fmt::format("run: {}", e.what()));
+    }
+    try {
+        return ir::build_initramfs(spec).path;
+    } catch (const std::invalid_argument& e) {
+        throw SpecError(fmt::format("run: initramfs: {}", e.what()));
+    } catch (const std::runtime_error& e) {
+        throw SpecError(fmt::format("run: initramfs: {}", e.what()));
+    }
+}
+
+// Sizes and counts the layout would refuse, as usage errors before
+// anything is built.
+void check_layout(const RunOptions& o, std::uint64_t shm_bytes) {
+    if (o.memory_mib > (x86::max_memory >> 20))
+        throw SpecError(fmt::format("run: --memory {} MiB is above the maximum of {} MiB", o.memory_mib,
+                                     x86::max_memory >> 20));
+    x86::LayoutRequest req;
+    req.cpus = o.cpus;
+    req.memory_bytes = o.memory_mib << 20;
+    req.shm_bytes = shm_bytes;
+    req.cmdline_extra = o.append;
+    try {
+        (void)x86::layout_x86_64(req);
+    } catch (const x86::LayoutError& e) {
+        throw SpecError(fmt::format("run: {}", e.what()));
+    }
+}
+
+// An output file's directory must exist (as for --console-log): a typo is
+// a usage error before anything boots, not a failure after the run.
+void check_output_file(const char* option, const std::string& path) {
+    if (path.empty())
+        return;
+    const auto parent = fs::absolute(path).parent_path();
+    if (!fs::is_directory(parent))
+        throw SpecError(fmt::format("run: {} {}: no directory {}", option, path, parent.string()));
+}
+
+// An output file named by the user, opened (created or truncated) before
+// anything boots, so a file that cannot be written is a usage error.
+UniqueFd open_output_file(const char* option, const std::string& path) {
+    if (path.empty())
+        return {};
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd)
+        throw SpecError(fmt::format("run: {} {}: cannot write: {}", option, path, std::strerror(errno)));
+    return fd;
+}
+
+int run_here(const RunOptions& o, const vmm::kernel::KernelImage& k, const byte_buffer& initrd,
+             std::uint64_t shm_bytes) {
+    x86::BzImage kernel = [&] {
+        try {
+            return x86::BzImage::read(k.bzimage);
+        } catch (const x86::BzImageError& e) {
+            throw SpecError(fmt::format("run: {}", e.what()));
+        }
+    }();
+    vmm::run::GuestRunOptions g;
+    g.machine.cpus = o.cpus;
+    g.machine.memory_bytes = o.memory_mib << 20;
+    g.machine.shm_bytes = shm_bytes;
+    g.machine.cmdline_extra = run_cmdline_extra(o.verbose, o.append);
+    g.timeout = std::chrono::seconds(o.timeout_s);
+    g.boot_timeout = std::chrono::seconds(o.boot_timeout_s);
+    g.console_log = open_output_file("--console-log", o.console_log);
+    g.json_file = open_output_file("--json-file", o.json_file);
+    g.verbose = o.verbose;
+    g.messages_path = o.messages;
+    g.output_dir = o.output_dir;
+    g.json = o.json;
+    g.summary = o.summary;
+    if (k.system_map)
+        g.system_map = *k.system_map;
+    if (!o.scheduler.empty())
+        g.scheduler = vmm::run::SchedulerRun{fs::path(o.scheduler).filename().string(), o.scheduler_args};
+    try {
+        return vmm::run::run_guest(std::move(g), kernel, initrd);
+    } catch (const std::invalid_argument& e) {
+        // The layout or the boot plan refused the pieces (an initrd too
+        // large for the memory, a command line too long for the kernel).
+        throw SpecError(fmt::format("run: {}", e.what()));
+    } catch (const vmm::kvm::KvmError& e) {
+        fmt::print(stderr, "ktstr-vmm: VMM failure: KVM: {} (exit status {})\n", e.what(),
+                   vmm::run::exit_vmm_failure);
+        return vmm::run::exit_vmm_failure;
+    }
+}
+
+int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const fs::path& image) {
+    // The inner run, from the parsed options (run_options.hpp): the kernel
+    // as a path and the ready initramfs (both travel into the outer guest
+    // as files named by the arguments); --include is already inside.
+    // Output paths are absolute: the inner run writes them at the same
+    // place inside the emulated host, and they come back from there.
+    vmm::emulated_host::Request req;
+    req.arguments = inner_run_arguments(
+        o, {{"--kernel", k.bzimage.string()}, {"--initramfs", image.string()}, {"--kvm", "host"}});
+    // Emptied now, as a direct run does: a run that never reports leaves
+    // no earlier result there.
+    open_output_file("--json-file", o.json_file);
+    auto outputs = inner_run_outputs(o);
+    req.outputs = std::move(outputs.files);
+    // A directory comes back only if a capture made it.
+    req.output_dirs = std::move(outputs.directories);
+    // Beside the kernel, so the inner run finds it (system_map_for) to
+    // name where a hung boot's vCPUs were.
+    if (k.system_map)
+        req.inputs.push_back(*k.system_map);
+    // The VMM that runs inside: this library's own ktstr-vmm, wherever the
+    // calling program is.
+    req.ktstr_vmm = ir::ktstr_vmm_program();
+    req.program = req.ktstr_vmm;
+    req.inner_memory_mib = o.memory_mib;
+    req.timeout = std::chrono::seconds(o.boot_timeout_s + o.timeout_s + emulated_host_margin_s);
+    req.verbose = o.verbose;
+    req.explain_silent_exit = [](int status) { return status == 2 || status >= vmm::run::exit_timeout; };
+    return vmm::emulated_host::run_in_emulated_host(req);
+}
+
+// The run result the host wrote, or null when there is none or it is not
+// JSON (a run that ended before reporting, a broken emulated host).
+nlohmann::ordered_json read_result_file(const fs::path& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f)
+        return nullptr;
+    // The host bounds what it keeps of the guest (RunLimits): a few MiB.
+    constexpr std::uint64_t max_result_bytes = 64ull << 20;
+    std::string text;
+    char buf[65536];
+    while (f.read(buf, sizeof buf) || f.gcount() > 0) {
+        text.append(buf, static_cast<std::size_t>(f.gcount()));
+        if (text.size() > max_result_bytes)
+            return nullptr;
+    }
+    auto j = nlohmann::ordered_json::parse(text, nullptr, false);
+    return j.is_discarded() || !j.is_object() ? nlohmann::ordered_json(nullptr) : j;
+}
+
+int run_status(RunOptions& o, std::optional<cli::RunOutputDir>& own_dir) {
+    if (o.command.empty())
+        throw SpecError("run: no command given (ktstr-vmm run [OPTIONS] -- CMD ARGS...)");
+    if (o.cpus == 0)
+        throw SpecError("run: --cpus must be at least 1");
+    if (o.scheduler.empty() && !o.scheduler_args.empty())
+        throw SpecError("run: --scheduler-arg without --scheduler");
+    const std::uint64_t shm_bytes = parse_size(o.shm_size);
+    check_layout(o, shm_bytes);
+    check_output_file("--console-log", o.console_log);
+    check_output_file("--messages", o.messages);
+    check_output_file("--json-file", o.json_file);
+    if (!o.output_dir.empty()) {
+        std::error_code ec;
+        fs::create_directories(o.output_dir, ec);
+        if (!fs::is_directory(o.output_dir, ec))
+            throw SpecError(fmt::format("run: --output-dir {}: cannot create it", o.output_dir));
+    }
+
+    // Without --output-dir, captures go to a private directory of this run
+    // (output_dir.hpp), made before the guest boots and removed at the end
+    // if none went there. The run result goes there too, unless asked for
+    // elsewhere.
+    auto ensure_output_dir = [&] {
+        if (o.output_dir.empty()) {
+            try {
+                own_dir.emplace(cli::default_output_base());
+            } catch (const std::runtime_error& e) {
+                throw SpecError(fmt::format("run: {}", e.what()));
+            }
+            o.output_dir = own_dir->path().string();
+        }
+        o.output_dir = fs::absolute(o.output_dir).string();
+        if (o.json_file.empty())
+            o.json_file = (fs::path(o.output_dir) / "result.json").string();
+    };
+
+    const auto k = resolve_kernel(o);
+    if (!o.initramfs.empty()) {
+        const auto initrd = read_file(o.initramfs, 1ull << 30);
+        if (cli::place_kvm(o.kvm, "run") != KvmPlacement::host)
+            throw SpecError("run: --initramfs is for the emulated host's inner run, with --kvm host");
+        ensure_output_dir();
+        return run_here(o, k, initrd, shm_bytes);
+    }
+    // The image first: a bad --include is a usage error, reported alone,
+    // before --kvm auto probes KVM and announces where the run goes.
+    const auto image = build_initramfs(o, k);
+    const auto placement = cli::place_kvm(o.kvm, "run");
+    ensure_output_dir();
+    if (placement == KvmPlacement::host)
+        return run_here(o, k, read_file(image.string(), 1ull << 30), shm_bytes);
+    return run_emulated(o, k, image);
+}
+
+}  // namespace
+
+VmResult run_vm(VmSpec spec) {
+    std::optional<cli::RunOutputDir> own_dir;
+    const bool result_asked = !spec.json_file.empty();
+    const bool inner_run = !spec.initramfs.empty();
+    VmResult r;
+    r.exit_status = run_status(spec, own_dir);
+    r.output_dir = spec.output_dir;
+    if (!spec.console_log.empty())
+        r.console_log = fs::absolute(spec.console_log);
+    const fs::path result_file = spec.json_file;
+    read_run_result(r, read_result_file(result_file));
+    if (!r.run_result.is_null())
+        r.result_file = fs::absolute(result_file);
+    decide_verdict(r);
+    if (own_dir && !result_asked) {
+        // The private directory keeps only what the run made besides its
+        // result: it goes at the end when nothing else did.
+        std::error_code ec;
+        fs::remove(result_file, ec);
+        r.result_file.clear();
+    }
+    if (r.verdict != Verdict::pass && !inner_run) {
+        if (!own_dir) {
+            std::ofstream f(fs::path(spec.output_dir) / "report.json", std::ios::trunc);
+            f << failure_report_json(r).dump(2) << "\n";
+        }
+        if (spec.report) {
+            const std::string text = failure_report(r);
+            std::fwrite(text.data(), 1, text.size(), stderr);
+            std::fflush(stderr);
+        }
+    }
+    return r;
+}
+
+}  // namespace ktstr::vmm
