@@ -1,7 +1,7 @@
 #include "emulated_host/outer_initramfs.hpp"
 
 #include "emulated_host/guest_side.hpp"
-#include "emulated_host/stripped_binary.hpp"
+#include "initramfs/stripped_binary.hpp"
 #include "initramfs/guest_programs.hpp"
 #include "initramfs/initramfs_builder.hpp"
 
@@ -18,10 +18,10 @@ std::vector<std::string> outer_module_names() {
 
 OuterInitramfs build_outer_initramfs(const OuterInitramfsSpec& spec) {
     initramfs::InitramfsSpec s;
-    s.init = stripped_binary(initramfs::guest_program("ktstr-init"));
-    s.files.push_back({stripped_binary(spec.ktstr_vmm), staged_path(spec.ktstr_vmm)});
+    s.init = initramfs::stripped_binary(initramfs::guest_program("ktstr-init"));
+    s.files.push_back({initramfs::stripped_binary(spec.ktstr_vmm), staged_path(spec.ktstr_vmm)});
     for (const auto& p : spec.programs)
-        s.files.push_back({stripped_binary(p), staged_path(p)});
+        s.files.push_back({initramfs::stripped_binary(p), staged_path(p)});
     for (const auto& f : spec.inputs)
         s.files.push_back({f, staged_path(f)});
     s.modules_dir = spec.modules_dir;

@@ -1,6 +1,7 @@
 #include "initramfs/initramfs_plan.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <stdexcept>
 
@@ -14,11 +15,19 @@
 #include "initramfs/library_closure.hpp"
 #include "initramfs/module_info.hpp"
 #include "initramfs/module_tree.hpp"
+#include "initramfs/stripped_binary.hpp"
 #include "kernel/kernel_config.hpp"
 
 namespace ktstr::vmm::initramfs {
 namespace fs = std::filesystem;
 namespace {
+
+// An ELF file (a static program has no runtime files but is stripped too).
+bool is_elf(const fs::path& path) {
+    char magic[4] = {};
+    std::ifstream f(path, std::ios::binary);
+    return f.read(magic, 4) && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
+}
 
 // ktstr-init's bounds on the recorded files (docs/guest.md): refuse here
 // what it would refuse at boot.
@@ -127,10 +136,14 @@ public:
     bool taken(std::string_view guest) const { return index_.contains(CpioWriter::normalize(guest)); }
 
     // A file, with its loader and libraries when it is a dynamic ELF program.
+    // A file, with its loader and libraries when it is a dynamic program;
+    // programs and libraries without their debug sections.
     void program(const fs::path& host, const fs::path& guest) {
-        host_file(guest.string(), host);
-        for (const auto& f : runtime_files(host, guest, search_))
-            host_file(f.guest.string(), f.host);
+        const auto files = runtime_files(host, guest, search_);
+        const bool elf = !files.empty() || is_elf(host);
+        host_file(guest.string(), elf ? stripped_binary(host) : host);
+        for (const auto& f : files)
+            host_file(f.guest.string(), stripped_binary(f.host));
     }
 
     // A host directory tree: directories, regular files and symlinks (kept

@@ -1,4 +1,4 @@
-#include "emulated_host/stripped_binary.hpp"
+#include "initramfs/stripped_binary.hpp"
 
 #include <cerrno>
 #include <stdexcept>
@@ -11,14 +11,14 @@
 
 extern char** environ;
 
-namespace ktstr::vmm::emulated_host {
+namespace ktstr::vmm::initramfs {
 namespace fs = std::filesystem;
 
 fs::path stripped_binary(const fs::path& binary) {
     try {
-        const auto key = initramfs::ContentKey().add("stripped-v1").add_file_identity(binary).hex();
+        const auto key = ContentKey().add("stripped-v1").add_file_identity(binary).hex();
         const auto name = "stripped-" + binary.filename().string() + "-" + key;
-        return initramfs::cached_file(name, [&](const fs::path& temp) {
+        return cached_file(name, [&](const fs::path& temp) {
                    const std::string in = binary.string(), out = temp.string();
                    const char* argv[] = {"objcopy", "--strip-debug", in.c_str(), out.c_str(), nullptr};
                    pid_t pid = 0;
@@ -36,4 +36,4 @@ fs::path stripped_binary(const fs::path& binary) {
     }
 }
 
-}  // namespace ktstr::vmm::emulated_host
+}  // namespace ktstr::vmm::initramfs
