@@ -24,6 +24,13 @@ constexpr std::size_t max_line_bytes = 512;
 // written by the guest and may be as large as its cap.
 constexpr std::uintmax_t max_read_bytes = 1u << 20;
 
+// The console's lines end in "\r\n".
+std::string without_cr(std::string line) {
+    if (!line.empty() && line.back() == '\r')
+        line.pop_back();
+    return line;
+}
+
 std::vector<std::string> first_lines(const fs::path& path, std::size_t n) {
     std::vector<std::string> out;
     std::ifstream f(path, std::ios::binary);
@@ -31,7 +38,7 @@ std::vector<std::string> first_lines(const fs::path& path, std::size_t n) {
     std::uintmax_t read = 0;
     while (out.size() < n && read < max_read_bytes && std::getline(f, line)) {
         read += line.size() + 1;
-        out.push_back(line.substr(0, max_line_bytes));
+        out.push_back(without_cr(line.substr(0, max_line_bytes)));
     }
     return out;
 }
@@ -52,7 +59,7 @@ std::vector<std::string> last_lines(const fs::path& path, std::size_t n) {
             first = false;
             continue;
         }
-        lines.push_back(line.substr(0, max_line_bytes));
+        lines.push_back(without_cr(line.substr(0, max_line_bytes)));
         if (lines.size() > n)
             lines.pop_front();
     }
