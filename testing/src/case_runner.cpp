@@ -135,6 +135,9 @@ void run_host_half(const char* name, vmm::VmSpec spec) {
         break;
     case vmm::Verdict::skip:
         ++skip_count;
+        // On stderr as well: Catch2 v2's reporters (JUnit) may not show a
+        // warning, and the reason is what a reader of the log needs.
+        std::fprintf(stderr, "ktstr: %s\n", r.summary.c_str());
         WARN(r.summary);
         break;
     case vmm::Verdict::fail:
