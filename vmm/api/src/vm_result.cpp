@@ -118,8 +118,10 @@ void decide_verdict(VmResult& r) {
     if (r.run_result.is_null()) {
         r.verdict = Verdict::inconclusive;
         r.summary = fmt::format("inconclusive: no run result came back (exit status {})", st);
-        if (st == emulated_host::exit_host_failure || st == emulated_host::exit_timeout)
+        if (st == emulated_host::exit_host_failure || st == emulated_host::exit_timeout) {
+            r.emulated_host_failed = true;
             r.summary = fmt::format("inconclusive: the emulated KVM host failed (exit status {})", st);
+        }
         return;
     }
     if (st == exit_boot_failure || st == exit_vmm_failure) {

@@ -53,6 +53,9 @@ struct VmResult {
     int exit_status = 0;       // as `ktstr-vmm run` exits (docs/run.md)
     std::string summary;       // one line: the verdict and why ("fail: ...")
     std::string status_reason; // the VMM's own reason for a status of its own; empty for the command's
+    // The emulated KVM host itself failed (its outer guest or QEMU died):
+    // nothing about the test is known; running it again is the remedy.
+    bool emulated_host_failed = false;
     std::optional<std::int32_t> command_exit;  // the guest command's exit code, when it reported one
     std::optional<SchedulerResult> scheduler;
     std::vector<TestResult> checks;            // the guest's TEST records, in arrival order
