@@ -119,7 +119,8 @@ PayloadMetrics WorkloadResult::to_payload_metrics(std::string payload_name, std:
     for (std::size_t i = 0; i < per_worker; ++i) {
         const auto& w = workers[i];
         const std::string pre = "worker." + w.group + "." + std::to_string(w.index) + ".";
-        m.add(pre + "progress", static_cast<double>(w.progress), "count");
+        auto g = std::find_if(groups.begin(), groups.end(), [&](const GroupResult& x) { return x.name == w.group; });
+        m.add(pre + "progress", static_cast<double>(w.progress), g == groups.end() ? "count" : g->progress_unit);
         if (w.measures_wakes && w.wake_latency.count() > 0)
             m.add(pre + "wake_latency_p99_us", us(w.wake_latency.percentile(0.99)), "us");
         m.add(pre + "migrations", static_cast<double>(w.migrations), "count");

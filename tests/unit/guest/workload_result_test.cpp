@@ -101,6 +101,7 @@ TEST_CASE("workload result: metric names and values", "[guest][workload]") {
     CHECK(value("group.pp.longest_stall_ms") == 1200.0);
     CHECK(value("group.hog.stuck_workers") == 1);
     CHECK(value("worker.pp.1.progress") == 101);
+    CHECK(find(p, "worker.pp.1.progress")->unit == "round_trips");
     CHECK(value("worker.pp.1.starved") == 1);
     CHECK(value("worker.hog.0.stuck") == 1);
     CHECK(value("worker.pp.0.run_delay_ms") == 3.0);
