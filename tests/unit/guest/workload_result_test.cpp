@@ -8,6 +8,7 @@
 #include "ktstr/common/frame.hpp"
 #include "ktstr/common/msg_type.hpp"
 #include "ktstr/common/structured.hpp"
+#include "ktstr/guest/workload.hpp"
 #include "ktstr/guest/workload_result.hpp"
 
 using namespace ktstr;
@@ -146,4 +147,28 @@ TEST_CASE("workload result: send writes that PMET on the bulk port", "[guest][wo
     const auto decoded = decode_payload_metrics(frames[0].payload);
     REQUIRE(decoded.has_value());
     CHECK(*decoded == r.to_payload_metrics("sent", 9));
+}
+
+TEST_CASE("workload result: the largest workload's PMET fits the host's 1024 metrics per payload",
+          "[guest][workload]") {
+    WorkloadResult r;
+    r.duration = 1s;
+    r.starvation_window = 500ms;
+    const std::size_t per_group = Workload::max_workers / Workload::max_groups;
+    for (std::size_t g = 0; g < Workload::max_groups; ++g) {
+        const auto name = "group" + std::to_string(g);
+        const auto first = r.workers.size();
+        for (std::size_t i = 0; i < per_group; ++i) {
+            auto w = worker(name, i, 1);
+            w.measures_wakes = true;  // every optional metric present
+            w.wake_latency.record(1us);
+            w.stats = {1ms, 1, 1};
+            r.workers.push_back(std::move(w));
+        }
+        r.groups.push_back(
+            aggregate_group(name, "pipe_pingpong", "round_trips", std::span(r.workers).subspan(first, per_group)));
+    }
+    const auto p = r.to_payload_metrics("largest");
+    CHECK(p.metrics.size() <= 1024);
+    CHECK(find(p, "workload.worker_metrics_omitted")->value == Workload::max_workers - 64);
 }
