@@ -139,3 +139,14 @@ TEST_CASE("workload: a worker that cannot be pinned fails the run with its name"
     CHECK_THROWS_WITH(run_workload(one_group({.name = "far", .kind = Spin{}, .count = 1, .cpus = {1000}})),
                       Catch::Matchers::StartsWith("workload: group 'far' worker 0: cannot set its affinity to CPUs 1000"));
 }
+
+TEST_CASE("workload: a first unit that outlasts the deadline is finished, not cut", "[guest][workload]") {
+    // The only sleep ends at or after the deadline: the stop request comes
+    // while every worker is inside its first unit.
+    const auto r = run_workload(one_group({.name = "late", .kind = SleepWake{.sleep = 50ms}, .count = 2}, 50ms));
+    for (const auto& w : r.workers) {
+        CHECK(w.progress >= 1);
+        CHECK_FALSE(w.stuck);
+        CHECK(w.wake_latency.count() == w.progress);
+    }
+}
