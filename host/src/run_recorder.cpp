@@ -14,16 +14,18 @@ static_assert(sizeof(LifecycleStage) <= kept_record_cost);
 static_assert(sizeof(std::string) <= kept_record_cost);
 static_assert(sizeof(TestResult) <= kept_record_cost);
 static_assert(sizeof(TestDetail) <= kept_record_cost);
+static_assert(sizeof(PayloadMetrics) <= kept_metric_record_cost);
+static_assert(sizeof(Metric) <= kept_metric_record_cost);
 
 std::size_t RunRecorder::budget_left() const noexcept {
     const auto kept = result_.kept.kept_bytes;
     return kept < limits_.max_kept_bytes ? limits_.max_kept_bytes - static_cast<std::size_t>(kept) : 0;
 }
 
-bool RunRecorder::charge_record() noexcept {
-    if (budget_left() < kept_record_cost)
+bool RunRecorder::charge_record(std::size_t cost) noexcept {
+    if (budget_left() < cost)
         return false;
-    result_.kept.kept_bytes += kept_record_cost;
+    result_.kept.kept_bytes += cost;
     return true;
 }
 
@@ -134,6 +136,9 @@ void RunRecorder::record_payload(Channel channel, const Frame& frame, Clock::tim
     case MsgType::TestResult:
         record_test(p);
         break;
+    case MsgType::PayloadMetrics:
+        record_payload_metrics(p);
+        break;
     default:
         break;  // counted above; the message log has the bytes
     }
@@ -187,6 +192,50 @@ void RunRecorder::record_test(byte_view p) {
     if (kept.details.size() < kept.details.capacity())
         kept.details.shrink_to_fit();
     result_.tests.push_back(std::move(kept));
+}
+
+void RunRecorder::record_payload_metrics(byte_view p) {
+    // Bounded before decoding, for the reason TEST payloads are.
+    if (p.size() > limits_.max_payload_metrics_bytes) {
+        ++result_.kept.oversize_payload_metrics;
+        result_.kept.dropped_bytes += p.size();
+        ++result_.records_truncated;
+        return;
+    }
+    auto m = decode_payload_metrics(p);  // refuses JSON nested too deep before parsing
+    if (!m) {
+        ++result_.invalid_payloads;
+        return;
+    }
+    auto text_of = [](const Metric& x) { return x.name.size() + x.unit.size(); };
+    auto all_text = [&] {
+        std::size_t n = m->payload.size();
+        for (const auto& x : m->metrics)
+            n += text_of(x);
+        return n;
+    };
+    if (result_.payload_metrics.size() >= limits_.max_payload_metrics) {
+        dropped(result_.kept.dropped_payload_metrics, all_text(), false);
+        return;
+    }
+    if (!charge_record(kept_metric_record_cost)) {
+        dropped(result_.kept.dropped_payload_metrics, all_text(), true);
+        return;
+    }
+    PayloadMetrics kept{m->payload_index, keep_text(m->payload, limits_.max_text_bytes), m->exit_code, {}};
+    kept.metrics.reserve(std::min(m->metrics.size(), limits_.max_metrics_per_payload));
+    for (const auto& x : m->metrics) {
+        if (kept.metrics.size() >= limits_.max_metrics_per_payload)
+            dropped(result_.kept.dropped_metrics, text_of(x), false);
+        else if (!charge_record(kept_metric_record_cost))
+            dropped(result_.kept.dropped_metrics, text_of(x), true);
+        else
+            kept.metrics.push_back(
+                {keep_text(x.name, limits_.max_text_bytes), x.value, keep_text(x.unit, limits_.max_text_bytes)});
+    }
+    if (kept.metrics.size() < kept.metrics.capacity())
+        kept.metrics.shrink_to_fit();
+    result_.payload_metrics.push_back(std::move(kept));
 }
 
 void RunRecorder::note_scheduler(LifecyclePhase phase, std::string_view reason, std::chrono::nanoseconds at) {

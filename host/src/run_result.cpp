@@ -1,5 +1,7 @@
 #include "ktstr/host/run_result.hpp"
 
+#include <cmath>
+
 #include "ktstr/common/json_line.hpp"
 #include "optional_json.hpp"
 
@@ -53,8 +55,11 @@ ojson kept_json(const KeptStats& k) {
         {"dropped", {{"lifecycle", k.dropped_lifecycle},
                      {"crashes", k.dropped_crashes},
                      {"tests", k.dropped_tests},
-                     {"test_details", k.dropped_test_details}}},
+                     {"test_details", k.dropped_test_details},
+                     {"payload_metrics", k.dropped_payload_metrics},
+                     {"metrics", k.dropped_metrics}}},
         {"oversize_tests", k.oversize_tests},
+        {"oversize_payload_metrics", k.oversize_payload_metrics},
     };
 }
 
@@ -63,6 +68,19 @@ ojson test_json(const TestResult& t) {
     for (const auto& d : t.details)
         details.push_back({{"kind", d.kind}, {"message", d.message}});
     return {{"passed", t.passed}, {"details", std::move(details)}};
+}
+
+// A value JSON cannot hold (NaN, infinity) is null, never a number it is not.
+ojson payload_metrics_json(const PayloadMetrics& p) {
+    ojson metrics = ojson::array();
+    for (const auto& m : p.metrics)
+        metrics.push_back({{"name", m.name},
+                           {"value", std::isfinite(m.value) ? ojson(m.value) : ojson(nullptr)},
+                           {"unit", m.unit}});
+    return {{"payload_index", p.payload_index},
+            {"payload", p.payload},
+            {"exit_code", p.exit_code},
+            {"metrics", std::move(metrics)}};
 }
 
 }  // namespace
@@ -117,6 +135,10 @@ nlohmann::ordered_json RunResult::to_json() const {
     j["tests"] = std::move(tj);
     j["tests_passed"] = tests_passed;
     j["tests_failed"] = tests_failed;
+    ojson pm = ojson::array();
+    for (const auto& p : payload_metrics)
+        pm.push_back(payload_metrics_json(p));
+    j["payload_metrics"] = std::move(pm);
     j["kept"] = kept_json(kept);
     j["snapshots"] = {{"requests", snapshots.requests},
                       {"captured", snapshots.captured},

@@ -131,7 +131,8 @@ TEST_CASE("run result JSON carries the documented fields") {
     for (const char* key : {"exit_code", "guest_exit", "exec_exit", "sched_exit", "stopped_by_sched_exit",
                             "boot_time_ms", "run_time_ms", "last_frame_ms", "frames", "crc_errors", "invalid_payloads",
                             "message_counts", "shm_message_counts", "bulk", "shm", "drops", "lost_bulk_bytes", "lifecycle",
-                            "kern_addrs", "crashes", "tests", "tests_passed", "tests_failed", "snapshots", "host"})
+                            "kern_addrs", "crashes", "tests", "tests_passed", "tests_failed", "payload_metrics", "kept",
+                            "snapshots", "host"})
         CHECK(j.contains(key));
     for (const char* key : {"frames", "crc_errors", "received_bytes", "handover_dropped_bytes",
                             "handover_dropped_chunks", "oversize_frames", "overflow_resets",

@@ -1,6 +1,6 @@
 // Turns dispatched frames into a RunResult: counts every frame by type,
 // decodes the ones the result keeps (EXIT, EXCX, SCDX, SRDY, LIFE, KADR,
-// CRSH, TEST) and counts a payload its type's layout refuses as invalid.
+// CRSH, TEST, PMET) and counts a payload its type's layout refuses as invalid.
 // What it keeps of the guest's texts stays within the RunLimits (per item
 // and max_kept_bytes in total); kept texts own exactly their kept bytes,
 // never the capacity of a longer original.
@@ -42,12 +42,13 @@ public:
 private:
     void record_payload(Channel channel, const Frame& frame, Clock::time_point now);
     void record_test(byte_view payload);
+    void record_payload_metrics(byte_view payload);
     // A Lifecycle reason that is a fate record of the right phase fills
     // result_.scheduler's first free slot (RunResult's SchedulerRecords).
     void note_scheduler(LifecyclePhase phase, std::string_view reason, std::chrono::nanoseconds at);
     // Charges a record's fixed cost against the budget; false (nothing
     // charged) when it does not fit.
-    bool charge_record() noexcept;
+    bool charge_record(std::size_t cost = kept_record_cost) noexcept;
     // The first min(limit, what the budget has left) bytes of `text`, as a
     // string of exactly that size, charged; a cut is counted.
     std::string keep_text(std::string_view text, std::size_t limit);

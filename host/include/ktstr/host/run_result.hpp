@@ -1,6 +1,6 @@
 // What a run produced, as the host saw it: the guest's exit code, what
 // arrived on each channel and what was lost, times, the init stages, the
-// kernel's addresses, crash reports and test verdicts. `ktstr-vmm run
+// kernel's addresses, crash reports, test verdicts and payload metrics. `ktstr-vmm run
 // --json` prints to_json_text() as one object on stdout; docs/host.md lists
 // every field.
 //
@@ -9,8 +9,8 @@
 // total byte budget over all of it (max_kept_bytes), so a guest cannot
 // grow the result, or its JSON, beyond a few MiB whatever it sends. What
 // was cut or dropped, and why, is counted in `kept` (and, as one number,
-// in records_truncated). TEST payloads above max_test_payload_bytes are
-// not decoded at all: counted, never parsed.
+// in records_truncated). TEST and PMET payloads above their
+// max_*_payload_bytes are not decoded at all: counted, never parsed.
 #pragma once
 
 #include <chrono>
@@ -49,11 +49,20 @@ struct RunLimits {
     // limits above can apply. It is counted in kept.oversize_tests; its
     // verdict is unknown and counts as neither passed nor failed.
     std::size_t max_test_payload_bytes = std::size_t{1} << 20;
+    // PMET: payloads kept, metrics kept per payload, and the payload size
+    // above which it is not decoded (as for TEST). A payload's name and a
+    // metric's name and unit are texts of max_text_bytes.
+    std::size_t max_payload_metrics = 256;
+    std::size_t max_metrics_per_payload = 1024;
+    std::size_t max_payload_metrics_bytes = std::size_t{1} << 20;
 };
 
 // What each kept record is charged on top of its text: the size of the
 // object that holds it in RunResult.
 inline constexpr std::size_t kept_record_cost = 64;
+// The same for a kept PayloadMetrics or Metric: their objects hold two
+// strings and a number, more than kept_record_cost.
+inline constexpr std::size_t kept_metric_record_cost = 2 * kept_record_cost;
 
 // What the result kept from the guest and what it did not.
 struct KeptStats {
@@ -68,6 +77,9 @@ struct KeptStats {
     std::uint64_t dropped_tests = 0;         // verdicts still counted in tests_passed/failed
     std::uint64_t dropped_test_details = 0;  // details of kept tests
     std::uint64_t oversize_tests = 0;        // TEST payloads above max_test_payload_bytes, not decoded
+    std::uint64_t dropped_payload_metrics = 0;  // PMET payloads (with all their metrics)
+    std::uint64_t dropped_metrics = 0;          // metrics of kept PMET payloads
+    std::uint64_t oversize_payload_metrics = 0; // PMET payloads above max_payload_metrics_bytes, not decoded
 };
 
 struct LifecycleStage {
@@ -130,6 +142,7 @@ struct RunResult {
     std::vector<TestResult> tests;        // TEST verdicts in arrival order
     std::uint64_t tests_passed = 0;       // counted over every decoded verdict, kept or not
     std::uint64_t tests_failed = 0;
+    std::vector<PayloadMetrics> payload_metrics;  // PMET payloads in arrival order (the kept ones)
     KeptStats kept;
     SnapshotStats snapshots;
 
