@@ -12,6 +12,7 @@
 
 #include "ktstr/catch2.hpp"
 #include "ktstr/guest/senders.hpp"
+#include "ktstr/guest/workload_run.hpp"
 #include "testing_state.hpp"
 
 namespace ktstr::test {
@@ -80,9 +81,9 @@ void run_guest_half(void (*body)()) {
     } catch (const RequireFailed&) {
         // The failed check is recorded already.
     } catch (const std::exception& e) {
-        record_check(false, "the body threw", "", 0, e.what());
+        record_check(false, "the body threw", "", 0, std::string("the body threw: ") + e.what());
     } catch (...) {
-        record_check(false, "the body threw", "", 0, "an exception that is not a std::exception");
+        record_check(false, "the body threw", "", 0, "the body threw an exception that is not a std::exception");
     }
     {
         std::lock_guard lock(failures_mutex);
@@ -164,9 +165,10 @@ bool in_guest() noexcept { return guest_mode; }
 bool record_check(bool ok, const char* expression, const char* file, int line, const std::string& message) {
     if (ok)
         return true;
+    // A check of ktstr's own (no file) is its message alone.
     std::string text = *file ? fmt::format("{}:{}: KTSTR_CHECK({}) failed", file, line, expression)
-                             : fmt::format("{} failed", expression);
-    if (!message.empty())
+                             : (message.empty() ? fmt::format("{} failed", expression) : message);
+    if (*file && !message.empty())
         text += ": " + message;
     std::lock_guard lock(failures_mutex);
     if (!body_running) {
@@ -183,6 +185,25 @@ bool record_check(bool ok, const char* expression, const char* file, int line, c
 }
 
 void skip(std::string reason) { throw Skipped{std::move(reason)}; }
+
+guest::WorkloadResult run_workload(const guest::Workload& workload, const std::string& name) {
+    static std::atomic<std::uint64_t> payload_index{0};
+    auto result = guest::run_workload(workload);
+    if (in_guest() && !result.send(name, payload_index++))
+        std::fprintf(stderr, "ktstr: could not send workload %s's metrics to the host\n", name.c_str());
+    for (const auto& w : result.workers) {
+        const std::string who = fmt::format("workload {}: group {} worker {}", name, w.group, w.index);
+        if (w.stuck)
+            record_check(false, "the worker stopped when asked", "", 0, who + " did not stop when asked (stuck)");
+        else if (w.starvation.starved)
+            record_check(false, "the worker made progress", "", 0,
+                         fmt::format("{} starved: no progress for {:.0f} ms (window {:.0f} ms), {} in all", who,
+                                     std::chrono::duration<double, std::milli>(w.starvation.longest_stall).count(),
+                                     std::chrono::duration<double, std::milli>(result.starvation_window).count(),
+                                     w.progress));
+    }
+    return result;
+}
 
 void run_case(const char* name, vmm::VmSpec spec, void (*body)()) {
     ++run_count;

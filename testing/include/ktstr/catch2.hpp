@@ -33,6 +33,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "ktstr/guest/workload.hpp"
+#include "ktstr/guest/workload_result.hpp"
 #include "ktstr/vmm/vm.hpp"
 
 namespace ktstr::test {
@@ -56,6 +58,15 @@ struct Skipped {
     std::string reason;
 };
 [[noreturn]] void skip(std::string reason);
+
+// Runs `workload` (ktstr/guest/workload.hpp) in a guest body, sends its
+// result to the host as PayloadMetrics named `name` (the run result's
+// payload_metrics, the failure report's metrics table), and makes the
+// default checks: a failed check for each starved worker (its progress
+// stood still for the starvation window) and each stuck one (it did not
+// stop when asked), naming the group and the worker. Throws what
+// run_workload throws for a bad spec (a failed check of the body).
+guest::WorkloadResult run_workload(const guest::Workload& workload, const std::string& name);
 
 // The case: the guest half runs `body`; the host half boots the VM.
 void run_case(const char* name, vmm::VmSpec spec, void (*body)());
