@@ -125,6 +125,17 @@ fs::path build_initramfs(const RunOptions& o, const vmm::kernel::KernelImage& k)
     }
 }
 
+// --topology parsed; empty without it. run() has settled cpus to match.
+std::optional<x86::CpuTopology> run_topology(const RunOptions& o) {
+    if (o.topology.empty())
+        return std::nullopt;
+    try {
+        return x86::parse_topology(o.topology);
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(fmt::format("run: --topology: {}", e.what()));
+    }
+}
+
 // Sizes and counts the layout would refuse, as usage errors before
 // anything is built.
 void check_layout(const RunOptions& o, std::uint64_t shm_bytes) {
@@ -133,6 +144,7 @@ void check_layout(const RunOptions& o, std::uint64_t shm_bytes) {
                                      x86::max_memory >> 20));
     x86::LayoutRequest req;
     req.cpus = o.cpus;
+    req.topology = run_topology(o);
     req.memory_bytes = o.memory_mib << 20;
     req.shm_bytes = shm_bytes;
     req.cmdline_extra = o.append;
@@ -175,6 +187,7 @@ int run_here(const RunOptions& o, const vmm::kernel::KernelImage& k, const byte_
     }();
     vmm::run::GuestRunOptions g;
     g.machine.cpus = o.cpus;
+    g.machine.topology = run_topology(o);
     g.machine.memory_bytes = o.memory_mib << 20;
     g.machine.shm_bytes = shm_bytes;
     g.machine.cmdline_extra = run_cmdline_extra(o.verbose, o.append);
@@ -236,6 +249,14 @@ int run(RunOptions o) {
         throw UsageError("run: no command given (ktstr-vmm run [OPTIONS] -- CMD ARGS...)");
     if (o.cpus == 0)
         throw UsageError("run: --cpus must be at least 1");
+    // The topology decides the vCPU count; an explicit --cpus must agree.
+    // The inner run of the emulated host then gets both, agreeing.
+    if (const auto topology = run_topology(o)) {
+        if (o.cpus_given && o.cpus != topology->cpus())
+            throw UsageError(fmt::format("run: --cpus {} conflicts with --topology {} ({} vCPUs); give one of them",
+                                         o.cpus, o.topology, topology->cpus()));
+        o.cpus = static_cast<std::uint32_t>(topology->cpus());
+    }
     if (o.scheduler.empty() && !o.scheduler_args.empty())
         throw UsageError("run: --scheduler-arg without --scheduler");
     const std::uint64_t shm_bytes = parse_size(o.shm_size);
@@ -287,7 +308,10 @@ Command add_run_command(CLI::App& root) {
     app->footer("Exit status: the command's; 240 timeout, 241 kernel panic, 242 boot failure, 243 VMM failure, "
                 "244 the scheduler was ejected (or the guest sent SchedExit), 245 the scheduler exited while the command "
                 "ran, 246 the scheduler never attached, 2 bad arguments (docs/run.md, docs/sched-ext.md).");
-    return {app, [opts] { return run(*opts); }};
+    return {app, [opts, app] {
+                opts->cpus_given = app->count("--cpus") > 0;
+                return run(*opts);
+            }};
 }
 
 }  // namespace ktstr::cli

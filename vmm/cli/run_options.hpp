@@ -23,6 +23,8 @@ struct RunOptions {
     std::string kernel = "default";
     std::string modules;
     std::uint32_t cpus = 2;
+    bool cpus_given = false;  // --cpus was on the command line (not in the table)
+    std::string topology;     // --topology NODES,LLCS,CORES,THREADS
     std::uint64_t memory_mib = 256;
     std::string shm_size = "1M";
     unsigned timeout_s = 60;
