@@ -241,12 +241,14 @@ void check_topology_seen(const Table& supported, const CpuTopology& topo, bool a
         cores.insert({d[i].package, d[i].core});
         CHECK(d[i].package == p.node);
         CHECK(d[i].threads_per_core == topo.threads_per_core);
-        CHECK(d[i].has_die == (topo.llcs_per_node > 1 && cpuid(vcpu_cpuid(supported, topo, i), 0).eax >= 0x1f));
+        // Intel: a DIE level for more than one LLC per node; AMD: never (the
+        // LLC is 0x8000001E's node).
+        CHECK(d[i].has_die == (!amd && topo.llcs_per_node > 1));
         if (d[i].has_die)
             CHECK(d[i].die == (p.node << topo.llc_bits()) + p.llc);
         if (amd) {
             CHECK(d[i].amd_threads == topo.threads_per_core);
-            CHECK(d[i].amd_node == p.node);
+            CHECK(d[i].amd_node == topo.llc_index(i));
             CHECK(d[i].amd_nodes == 1);
             CHECK(d[i].amd_core == d[i].core);
             CHECK(d[i].amd_package_cpus == topo.llcs_per_node * topo.cores_per_llc * topo.threads_per_core);
@@ -263,6 +265,9 @@ void check_topology_seen(const Table& supported, const CpuTopology& topo, bool a
             };
             CHECK(in(d[i].l2_first, d[i].l2_span) == same_core);
             CHECK(in(d[i].llc_first, d[i].llc_span) == same_llc);
+            // AMD before family 0x17: Linux's LLC id is 0x8000001E's node.
+            if (amd)
+                CHECK((d[i].amd_node == d[j].amd_node) == same_llc);
         }
     }
     CHECK(apic_ids.size() == n);
@@ -331,8 +336,8 @@ TEST_CASE("flat topologies keep the old leaf 0xB: one thread per core, all vCPUs
     CHECK(find_all(c, 0).at(0).eax == 0x10);
 }
 
-TEST_CASE("more than one LLC per node raises the maximum basic leaf to 0x1F for its DIE level") {
-    const auto c = vcpu_cpuid(amd_like(), CpuTopology{1, 2, 3, 2}, 7);  // node 0, LLC 1, core 0, thread 1
+TEST_CASE("Intel: more than one LLC per node raises the maximum basic leaf to 0x1F for its DIE level") {
+    const auto c = vcpu_cpuid(intel_like(0xd), CpuTopology{1, 2, 3, 2}, 7);  // node 0, LLC 1, core 0, thread 1
     CHECK(find_all(c, 0).at(0).eax == 0x1f);
     const auto f = find_all(c, 0x1f);
     REQUIRE(f.size() == 4);
@@ -344,6 +349,15 @@ TEST_CASE("more than one LLC per node raises the maximum basic leaf to 0x1F for 
     CHECK(f[2].ebx == 12);
     CHECK(f[3].ecx == 3);
     CHECK(f[0].edx == 0b1001);
+}
+
+TEST_CASE("AMD: no DIE level; the LLC is 0x8000001E's node") {
+    const auto c = vcpu_cpuid(amd_like(), CpuTopology{1, 2, 3, 2}, 7);  // node 0, LLC 1, core 0, thread 1
+    CHECK(find_all(c, 0).at(0).eax == 0x10);
+    CHECK(find_all(c, 0x1f).empty());
+    CHECK(find_all(c, 0x8000001e).at(0).ecx == 1);
+    const auto d = vcpu_cpuid(amd_like(), CpuTopology{2, 2, 2, 1}, 6);  // node 1, LLC 1
+    CHECK(find_all(d, 0x8000001e).at(0).ecx == 3);
 }
 
 TEST_CASE("AMD leaves: core count and APIC id size, extended APIC id, node") {

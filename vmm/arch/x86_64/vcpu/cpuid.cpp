@@ -109,10 +109,11 @@ std::vector<kvm_cpuid_entry2> vcpu_cpuid(std::span<const kvm_cpuid_entry2> suppo
     if (vcpu >= t.cpus())
         throw std::invalid_argument("vcpu_cpuid: vCPU index must be below the topology's vCPU count");
     const std::uint32_t apic_id = t.apic_id(vcpu);
-    const CpuPlace place = t.place(vcpu);
     const kvm_cpuid_entry2* leaf0 = find(supported, leaf_vendor);
     const bool amd = amd_style(leaf0);
-    const bool die_level = t.llcs_per_node > 1;
+    // AMD gets its LLCs from 0x8000001E's node id instead: a DIE level
+    // would make Linux 6.1 number LLCs inside their package (see the header).
+    const bool die_level = !amd && t.llcs_per_node > 1;
     std::uint32_t max_basic = leaf0 ? leaf0->eax : 0;
     if (die_level && leaf0)
         max_basic = std::max(max_basic, leaf_topology_v2);
@@ -209,7 +210,10 @@ std::vector<kvm_cpuid_entry2> vcpu_cpuid(std::span<const kvm_cpuid_entry2> suppo
         e.eax = apic_id;
         e.ebx = ((apic_id >> t.thread_bits()) & ((1u << (t.node_shift() - t.thread_bits())) - 1) & 0xff) |
                 ((t.threads_per_core - 1) << 8);
-        e.ecx = place.node & 0xff;  // nodes per processor - 1 = 0: a node is a package
+        // The LLC as AMD's "node" (the internal die that owns an L3),
+        // numbered across the machine; one per processor as far as the
+        // count says, so Linux applies no multi-node core id fixup.
+        e.ecx = t.llc_index(vcpu) & 0xff;
         out.push_back(e);
     }
     return out;

@@ -14,12 +14,12 @@
 //   0xB         SMT level (thread bits, threads per core), core level
 //               (shift to the package = node, its logical CPUs), EDX the
 //               x2APIC id; where the maximum basic leaf reaches it
-//   0x1F        the same plus a DIE level = the LLC (type 5) when a node
-//               has more than one LLC; the maximum basic leaf is raised to
-//               0x1F for that (leaves in between read as zeros). Linux 6.1
-//               and 6.12 then report die_id = the LLC (6.1: inside its
-//               package; 6.12: numbered across the machine). With one LLC
-//               per node only where the host has 0x1F, as 0xB.
+//   0x1F        where the maximum basic leaf reaches it, as 0xB; on Intel
+//               with more than one LLC per node also a DIE level = the LLC
+//               (type 5), the maximum basic leaf raised to 0x1F for it
+//               (leaves in between read as zeros): Linux then reports
+//               die_id = the LLC (6.1: numbered inside its package; 6.12:
+//               across the machine)
 // Intel (and any vendor not AMD or Hygon):
 //   0x4         each cache subleaf: EAX[25:14] threads of a core for L1
 //               and L2, the LLC's span for L3; EAX[31:26] the package's core
@@ -33,8 +33,16 @@
 //               fixed set (L1d and L1i 32 KiB, L2 512 KiB, L3 8 MiB per
 //               LLC); EAX[25:14] as for leaf 4
 //   0x8000001E  EAX extended APIC id; EBX core id (inside the package),
-//               threads per core - 1; ECX node id = the NUMA node (its
-//               package), one node per package
+//               threads per core - 1; ECX node id = the LLC, numbered
+//               across the machine, nodes per processor - 1 = 0. AMD's
+//               "node" is the internal die that owns an L3: Linux takes the
+//               LLC id from it on families before 0x17 (the emulated host's
+//               QEMU CPU is family 0xF), and 6.1 its die_id. No DIE level in
+//               0x1F for AMD: 6.1 would then take die_id, and with it the
+//               LLC id, from 0x1F, numbered inside the package, and LLCs of
+//               different nodes would share an id (a topology_sane warning).
+//               "Nodes per processor" stays 1: more would make 6.12 reduce
+//               core ids modulo the cores per node on those families.
 //   0x80000026  dropped (6.12 would read it before 0xB)
 // Everything else, the KVM paravirtual leaves (kvmclock) included, is
 // KVM's. Linux needs kvmclock here: the hardware-reduced ACPI machine has
