@@ -77,8 +77,8 @@ ParsedSrat parse_srat(byte_view srat) {
         } else if (type == srat_memory_affinity) {
             REQUIRE(len == 40);
             CHECK(at<std::uint32_t>(srat, off + 28) == 1);  // enabled, not hot-pluggable
-            p.memory.push_back(
-                {at<std::uint32_t>(srat, off + 2), {at<std::uint64_t>(srat, off + 8), at<std::uint64_t>(srat, off + 16)}});
+            const GuestRange range{at<std::uint64_t>(srat, off + 8), at<std::uint64_t>(srat, off + 16)};
+            p.memory.push_back({at<std::uint32_t>(srat, off + 2), range});
         } else {
             FAIL("unexpected SRAT entry type " << int(type));
         }

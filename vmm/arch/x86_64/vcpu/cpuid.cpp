@@ -119,7 +119,9 @@ std::vector<kvm_cpuid_entry2> vcpu_cpuid(std::span<const kvm_cpuid_entry2> suppo
         max_basic = std::max(max_basic, leaf_topology_v2);
     const std::uint32_t package_span = 1u << t.node_shift();
     const std::uint32_t package_cpus = t.llcs_per_node * t.cores_per_llc * t.threads_per_core;
-    const bool host_amd_caches = amd && find(supported, leaf_amd_cache) && (find(supported, leaf_amd_cache)->eax & 0x1f);
+    // The host describes its caches in 0x8000001D (subleaf 0 is a cache).
+    const kvm_cpuid_entry2* host_cache = find(supported, leaf_amd_cache);
+    const bool host_amd_caches = amd && host_cache && (host_cache->eax & 0x1f) != 0;
 
     std::vector<kvm_cpuid_entry2> out;
     out.reserve(supported.size() + 12);
