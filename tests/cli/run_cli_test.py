@@ -33,6 +33,14 @@ with tempfile.TemporaryDirectory() as d:
     missing = os.path.join(d, "no-such-dir", "bzImage")
     refused(["--kernel", missing, "--", "true"], f"kernel {missing}: no such file")
     refused(["--cpus", "0", "--", "true"], "--cpus")
+    refused(["--topology", "2,1,2", "--", "true"], "--topology: topology '2,1,2': expected 4 numbers")
+    refused(["--topology", "2,x,2,2", "--", "true"], "'x' is not a decimal number")
+    refused(["--topology", "2,0,2,2", "--", "true"], "every count must be at least 1")
+    refused(["--topology", "1,1,255,1", "--", "true"], "255 vCPUs; at most 254")
+    refused(["--topology", "2,1,3,33", "--", "true"], "needs APIC id 416; at most 254")
+    refused(["--topology", "2,1,2,2", "--cpus", "4", "--", "true"],
+            "--cpus 4 conflicts with --topology 2,1,2,2 (8 vCPUs)")
+    refused(["--topology", "7,1,1,1", "--memory", "128", "--", "true"], "NUMA nodes less than 32 MiB")
     refused(["--memory", "256", "--shm-size", "512M", "--", "true"],
             "SHM size (512 MiB) must be smaller than guest memory (256 MiB)")
     refused(["--memory", "256", "--shm-size", "256M", "--", "true"],

@@ -3,6 +3,11 @@
 // (ktstr/vmm/vm.hpp): the options fill its spec (run_options.hpp), and the
 // run's exit status is the process's.
 #include <memory>
+#include <stdexcept>
+
+#include <fmt/core.h>
+
+#include "arch/x86_64/topology.hpp"
 
 #include "cli/command.hpp"
 #include "cli/run_options.hpp"
@@ -19,7 +24,23 @@ Command add_run_command(CLI::App& root) {
                 "244 the scheduler was ejected (or the guest sent SchedExit), 245 the scheduler exited while the command "
                 "ran, 246 the scheduler never attached, 2 bad arguments (docs/run.md, docs/sched-ext.md). The verdict "
                 "(pass, fail, skip, inconclusive) is in the run result and in --report (docs/writing-tests.md).");
-    return {app, [opts] { return ktstr::vmm::run_vm(*opts).exit_status; }};
+    return {app, [opts, app] {
+                // A --cpus given beside --topology must agree with it (a
+                // spec's cpus is only a default, which a topology replaces).
+                if (app->count("--cpus") > 0 && !opts->topology.empty()) {
+                    std::uint64_t cpus = 0;
+                    try {
+                        cpus = vmm::x86_64::parse_topology(opts->topology).cpus();
+                    } catch (const std::invalid_argument& e) {
+                        throw UsageError(fmt::format("run: --topology: {}", e.what()));
+                    }
+                    if (cpus != opts->cpus)
+                        throw UsageError(fmt::format(
+                            "run: --cpus {} conflicts with --topology {} ({} vCPUs); give one of them", opts->cpus,
+                            opts->topology, cpus));
+                }
+                return ktstr::vmm::run_vm(*opts).exit_status;
+            }};
 }
 
 }  // namespace ktstr::cli

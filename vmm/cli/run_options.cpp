@@ -21,6 +21,10 @@ const RunOptionSpec table[] = {
      Inner::outer_only},
     {"--cpus", "vCPUs", &RunOptions::cpus, Inner::same,
      [](CLI::Option& o) { o.check(CLI::Range(1u, x86::max_cpus))->capture_default_str(); }},
+    {"--topology",
+     "CPU topology NODES,LLCS,CORES,THREADS: NUMA nodes, LLCs per node, cores per LLC, threads per core; the "
+     "vCPU count is their product (docs/run.md)",
+     &RunOptions::topology, Inner::same, [](CLI::Option& o) { o.type_name("N,L,C,T"); }},
     {"--memory", "Guest memory in MiB, the SHM region included", &RunOptions::memory_mib, Inner::same,
      [](CLI::Option& o) { o.check(CLI::Range(std::uint64_t{1}, x86::max_memory >> 20))->capture_default_str(); }},
     {"--shm-size", "SHM ring region: BYTES, or with a K, M or G suffix", &RunOptions::shm_size, Inner::same,

@@ -22,6 +22,7 @@ using clock = std::chrono::steady_clock;
 MemoryMap plan_layout(const MachineConfig& config, const x86::BzImage& kernel, byte_view initrd) {
     x86::LayoutRequest req;
     req.cpus = config.cpus;
+    req.topology = config.topology;
     req.memory_bytes = config.memory_bytes;
     req.shm_bytes = config.shm_bytes;
     req.virtio_devices = 1;
@@ -59,7 +60,8 @@ Machine::Machine(const MachineConfig& config, const x86::BzImage& kernel, byte_v
     vm_.create_pit2();
 
     ram_ = std::make_unique<GuestRam>(vm_, map_);
-    const x86::BootPlan plan = x86::plan_boot(kernel, map_, initrd);
+    const x86::CpuTopology topology = config.topology.value_or(x86::CpuTopology::flat(map_.cpus));
+    const x86::BootPlan plan = x86::plan_boot(kernel, map_, initrd, topology);
     for (const auto& w : plan.writes())
         ram_->write(w.address, w.bytes);
 
@@ -112,8 +114,10 @@ Machine::Machine(const MachineConfig& config, const x86::BzImage& kernel, byte_v
 
     const auto supported = system_.supported_cpuid();
     for (std::uint32_t i = 0; i < map_.cpus; ++i) {
-        vcpus_.push_back(vm_.create_vcpu(i));
-        x86::configure_vcpu(vcpus_.back(), x86::vcpu_cpuid(supported, i, map_.cpus));
+        // KVM's vCPU id is the initial (x2)APIC id the guest reads, so
+        // it must be the one the MADT and CPUID give vCPU i.
+        vcpus_.push_back(vm_.create_vcpu(topology.apic_id(i)));
+        x86::configure_vcpu(vcpus_.back(), x86::vcpu_cpuid(supported, topology, i));
     }
     x86::load_boot_state(vcpus_.front(), plan.cpu());
 

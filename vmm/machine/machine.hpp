@@ -27,6 +27,7 @@
 #include <ktstr/common/bytes.hpp>
 
 #include "arch/x86_64/bzimage.hpp"
+#include "arch/x86_64/topology.hpp"
 #include "devices/serial_16550.hpp"
 #include "devices/virtio_console.hpp"
 #include "devices/virtio_mmio.hpp"
@@ -45,6 +46,8 @@ namespace ktstr::vmm::machine {
 
 struct MachineConfig {
     std::uint32_t cpus = 2;
+    // Empty: CpuTopology::flat(cpus); else its vCPU count must be cpus.
+    std::optional<x86_64::CpuTopology> topology;
     std::uint64_t memory_bytes = 256ull << 20;  // SHM region included
     std::uint64_t shm_bytes = 1ull << 20;
     std::string cmdline_extra;                  // after the base line and KTSTR_*

@@ -24,6 +24,7 @@
 
 #include "arch/x86_64/bzimage.hpp"
 #include "arch/x86_64/layout.hpp"
+#include "arch/x86_64/topology.hpp"
 #include "cli/kvm_option.hpp"
 #include "cli/output_dir.hpp"
 #include "cli/run_cmdline.hpp"
@@ -134,6 +135,18 @@ fs::path build_initramfs(const RunOptions& o, const vmm::kernel::KernelImage& k)
     }
 }
 
+// The spec's topology parsed; none without one. run_status() has settled
+// cpus to match.
+std::optional<x86::CpuTopology> run_topology(const RunOptions& o) {
+    if (o.topology.empty())
+        return std::nullopt;
+    try {
+        return x86::parse_topology(o.topology);
+    } catch (const std::invalid_argument& e) {
+        throw SpecError(fmt::format("run: --topology: {}", e.what()));
+    }
+}
+
 // Sizes and counts the layout would refuse, as usage errors before
 // anything is built.
 void check_layout(const RunOptions& o, std::uint64_t shm_bytes) {
@@ -142,6 +155,7 @@ void check_layout(const RunOptions& o, std::uint64_t shm_bytes) {
                                      x86::max_memory >> 20));
     x86::LayoutRequest req;
     req.cpus = o.cpus;
+    req.topology = run_topology(o);
     req.memory_bytes = o.memory_mib << 20;
     req.shm_bytes = shm_bytes;
     req.cmdline_extra = o.append;
@@ -184,6 +198,7 @@ int run_here(const RunOptions& o, const vmm::kernel::KernelImage& k, const byte_
     }();
     vmm::run::GuestRunOptions g;
     g.machine.cpus = o.cpus;
+    g.machine.topology = run_topology(o);
     g.machine.memory_bytes = o.memory_mib << 20;
     g.machine.shm_bytes = shm_bytes;
     g.machine.cmdline_extra = run_cmdline_extra(o.verbose, o.append);
@@ -268,6 +283,10 @@ int run_status(RunOptions& o, std::optional<cli::RunOutputDir>& own_dir) {
         throw SpecError("run: no command given (ktstr-vmm run [OPTIONS] -- CMD ARGS...)");
     if (o.cpus == 0)
         throw SpecError("run: --cpus must be at least 1");
+    // The topology decides the vCPU count (the CLI refuses a --cpus that
+    // disagrees); the emulated host's inner run then gets both, agreeing.
+    if (const auto topology = run_topology(o))
+        o.cpus = static_cast<std::uint32_t>(topology->cpus());
     if (o.scheduler.empty() && !o.scheduler_args.empty())
         throw SpecError("run: --scheduler-arg without --scheduler");
     const std::uint64_t shm_bytes = parse_size(o.shm_size);

@@ -63,6 +63,10 @@ void check_disjoint(std::vector<GuestWrite> writes, const MemoryMap& map) {
 }  // namespace
 
 BootPlan plan_boot(const BzImage& kernel, const MemoryMap& map, byte_view initrd) {
+    return plan_boot(kernel, map, initrd, CpuTopology::flat(map.cpus));
+}
+
+BootPlan plan_boot(const BzImage& kernel, const MemoryMap& map, byte_view initrd, const CpuTopology& topology) {
     check_kernel_fits(kernel, map);
     check_initrd(kernel, map, initrd);
     if (map.cmdline.size() >= cmdline_window)
@@ -71,7 +75,7 @@ BootPlan plan_boot(const BzImage& kernel, const MemoryMap& map, byte_view initrd
 
     BootPlan plan;
     plan.e820_ = build_e820(map);
-    plan.acpi_ = acpi::build_acpi_tables(map);
+    plan.acpi_ = acpi::build_acpi_tables(map, topology);
     plan.gdt_ = build_boot_gdt();
     plan.page_tables_ = build_identity_page_tables();
     plan.reset_vector_ = build_reset_vector();

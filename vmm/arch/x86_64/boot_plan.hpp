@@ -68,7 +68,7 @@ public:
 
 private:
     BootPlan() = default;
-    friend BootPlan plan_boot(const BzImage&, const MemoryMap&, byte_view);
+    friend BootPlan plan_boot(const BzImage&, const MemoryMap&, byte_view, const CpuTopology&);
 
     std::vector<GuestWrite> writes_;
     BootCpuState cpu_;
@@ -82,6 +82,8 @@ private:
 // decompression range not inside RAM or overlapping the initrd, the initrd
 // size differing from the map's, above the kernel's initrd_addr_max or
 // outside RAM, the command line too long for this kernel.
+BootPlan plan_boot(const BzImage& kernel, const MemoryMap& map, byte_view initrd, const CpuTopology& topology);
+// The same for CpuTopology::flat(map.cpus).
 BootPlan plan_boot(const BzImage& kernel, const MemoryMap& map, byte_view initrd);
 
 }  // namespace ktstr::vmm::x86_64

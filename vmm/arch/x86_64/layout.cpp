@@ -27,6 +27,16 @@ void check_request(const LayoutRequest& req) {
     if (req.cpus > max_cpus)
         throw LayoutError(fmt::format("{} cpus requested; at most {} (local APIC ids 0..{} in the MADT)", req.cpus,
                                       max_cpus, max_cpus - 1));
+    if (req.topology) {
+        try {
+            check_topology(*req.topology);
+        } catch (const std::invalid_argument& e) {
+            throw LayoutError(e.what());
+        }
+        if (req.topology->cpus() != req.cpus)
+            throw LayoutError(fmt::format("{} cpus requested but the topology makes {}", req.cpus,
+                                          req.topology->cpus()));
+    }
     if (req.memory_bytes % page_size != 0)
         throw LayoutError(fmt::format("guest memory ({} bytes) must be a multiple of 4096", req.memory_bytes));
     if (req.memory_bytes < min_memory)
@@ -49,6 +59,11 @@ void check_request(const LayoutRequest& req) {
         throw LayoutError(fmt::format("SHM size ({}) leaves {} of RAM; at least {} must remain",
                                       size_text(req.shm_bytes), size_text(req.memory_bytes - req.shm_bytes),
                                       size_text(shm_alignment)));
+    if (const std::uint32_t nodes = req.topology ? req.topology->nodes : 1;
+        (req.memory_bytes - req.shm_bytes) / nodes < min_node_memory)
+        throw LayoutError(fmt::format("{} of RAM gives {} NUMA nodes less than {} each",
+                                      size_text(req.memory_bytes - req.shm_bytes), nodes,
+                                      size_text(min_node_memory)));
     if (req.virtio_devices > virtio_max_devices)
         throw LayoutError(fmt::format("{} virtio devices requested; at most {} (IOAPIC pins {}..{})",
                                       req.virtio_devices, virtio_max_devices, virtio_first_gsi, ioapic_pins - 1));

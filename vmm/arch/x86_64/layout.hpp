@@ -44,6 +44,7 @@
 #include <string>
 #include <string_view>
 
+#include "arch/x86_64/topology.hpp"
 #include "memory/memory_map.hpp"
 
 namespace ktstr::vmm::x86_64 {
@@ -110,10 +111,14 @@ inline constexpr std::uint32_t com2_irq = 3;
 
 // --- limits of a request
 // Local APIC ids 0..254 fit the MADT's xAPIC entries (255 is the xAPIC
-// broadcast id); vCPU i has APIC id i.
+// broadcast id); with a topology the ids are sparse, and topology.hpp
+// keeps the highest at most 254 too.
 inline constexpr std::uint32_t max_cpus = 254;
 inline constexpr std::uint64_t min_memory = 128 * mib;
 inline constexpr std::uint64_t max_memory = 256 * gib;
+// Each NUMA node's share of RAM (the SHM region left out): Linux ignores a
+// node below 4 MiB, and a node should hold more than page tables.
+inline constexpr std::uint64_t min_node_memory = 32 * mib;
 
 inline constexpr std::uint64_t virtio_mmio_address(std::uint32_t i) noexcept {
     return virtio_mmio_base + std::uint64_t{i} * virtio_mmio_size;
@@ -126,6 +131,9 @@ struct LayoutError : std::invalid_argument {
 
 struct LayoutRequest {
     std::uint32_t cpus = 2;
+    // Empty: CpuTopology::flat(cpus). Else its vCPU count must be `cpus`;
+    // its nodes split the RAM (acpi/srat.hpp).
+    std::optional<CpuTopology> topology;
     // All guest memory, the SHM region included (the region is carved out
     // of it, as on aarch64). A multiple of 4 KiB.
     std::uint64_t memory_bytes = 256 * mib;
@@ -171,7 +179,9 @@ inline constexpr const char* base_cmdline = "console=ttyS0 panic=-1 pci=off rebo
 std::string guest_cmdline(std::string_view extra, const std::optional<GuestRange>& shm);
 
 // Places everything; throws LayoutError with a one-line reason when the
-// request cannot be laid out: 0 or more than max_cpus CPUs, memory below
+// request cannot be laid out: 0 or more than max_cpus CPUs, a topology
+// check_topology refuses or whose vCPU count is not cpus, less than
+// min_node_memory of RAM per NUMA node, memory below
 // min_memory or above max_memory or not page-sized, SHM not a non-zero page
 // multiple, not smaller than memory or too big for the RAM below 3 GiB,
 // too many virtio devices, an initrd that does not fit, a command line

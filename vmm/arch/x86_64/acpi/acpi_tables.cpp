@@ -7,6 +7,8 @@
 #include "arch/x86_64/acpi/fadt.hpp"
 #include "arch/x86_64/acpi/madt.hpp"
 #include "arch/x86_64/acpi/sdt.hpp"
+#include "arch/x86_64/acpi/slit.hpp"
+#include "arch/x86_64/acpi/srat.hpp"
 #include "arch/x86_64/layout.hpp"
 
 namespace ktstr::vmm::x86_64::acpi {
@@ -70,6 +72,13 @@ private:
 }  // namespace
 
 AcpiTables build_acpi_tables(const MemoryMap& map) {
+    return build_acpi_tables(map, CpuTopology::flat(map.cpus));
+}
+
+AcpiTables build_acpi_tables(const MemoryMap& map, const CpuTopology& topology) {
+    if (topology.cpus() != map.cpus)
+        throw LayoutError(fmt::format("ACPI: the topology has {} vCPUs, the memory map {}", topology.cpus(),
+                                      map.cpus));
     AcpiTables out;
     out.address = acpi_tables_address;
     out.rsdp_address = acpi_tables_address;
@@ -83,9 +92,17 @@ AcpiTables build_acpi_tables(const MemoryMap& map) {
     const std::uint64_t fadt = placer.next_address();
     placer.place("FACP", build_fadt(dsdt));
     const std::uint64_t madt = placer.next_address();
-    placer.place("APIC", build_madt(map.cpus));
+    placer.place("APIC", build_madt(topology));
+    std::vector<std::uint64_t> xsdt_entries{fadt, madt};
+    // One node: no NUMA tables, the same bytes as before topologies.
+    if (topology.nodes > 1) {
+        xsdt_entries.push_back(placer.next_address());
+        placer.place("SRAT", build_srat(map, topology));
+        xsdt_entries.push_back(placer.next_address());
+        placer.place("SLIT", build_slit(topology.nodes));
+    }
     const std::uint64_t xsdt = placer.next_address();
-    placer.place("XSDT", build_xsdt({fadt, madt}));
+    placer.place("XSDT", build_xsdt(xsdt_entries));
 
     const byte_buffer rsdp = build_rsdp(xsdt);
     std::copy(rsdp.begin(), rsdp.end(), out.bytes.begin());

@@ -53,14 +53,18 @@ void local_apic_nmi(byte_buffer& t) {
 
 }  // namespace
 
-byte_buffer build_madt(std::uint32_t cpus) {
-    if (cpus == 0 || cpus > max_cpus)
-        throw LayoutError(fmt::format("MADT: {} cpus; 1..{} fit", cpus, max_cpus));
+byte_buffer build_madt(const CpuTopology& topology) {
+    try {
+        check_topology(topology);
+    } catch (const std::invalid_argument& e) {
+        throw LayoutError(fmt::format("MADT: {}", e.what()));
+    }
+    const auto cpus = static_cast<std::uint32_t>(topology.cpus());
     byte_buffer t = begin_sdt("APIC", madt_revision);
     append_le(t, static_cast<std::uint32_t>(lapic_address));
     append_le(t, pcat_compat);
     for (std::uint32_t i = 0; i < cpus; ++i)
-        local_apic(t, static_cast<std::uint8_t>(i), static_cast<std::uint8_t>(i));
+        local_apic(t, static_cast<std::uint8_t>(i), static_cast<std::uint8_t>(topology.apic_id(i)));
     io_apic(t);
     interrupt_override(t, 0, 2, inti_bus_default);
     interrupt_override(t, 9, 9, inti_active_high_level);

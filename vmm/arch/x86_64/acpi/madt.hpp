@@ -2,8 +2,10 @@
 //
 // Debian's kernel has no MP-table parser (X86_MPPARSE off), so this table
 // is the only CPU enumeration. Entries (ACPI 6.3 §5.2.12):
-//   one Processor Local APIC per vCPU: ACPI processor UID i, APIC id i
-//     (KVM gives vCPU i the initial APIC id i), enabled
+//   one Processor Local APIC per vCPU, in vCPU order: ACPI processor UID
+//     i, the topology's APIC id for vCPU i (the id KVM gives it, see
+//     Machine), enabled. The ids stay at most 254 (topology.hpp), so xAPIC
+//     entries describe every topology; no x2APIC entries.
 //   the IOAPIC: id 0, at ioapic_address, GSIs from 0
 //   Interrupt Source Overrides: ISA IRQ 0 -> GSI 2 (the PIT's line on the
 //     IOAPIC) and IRQ 9 -> GSI 9 level, active high (the SCI), as on PCs
@@ -15,6 +17,8 @@
 
 #include <ktstr/common/bytes.hpp>
 
+#include "arch/x86_64/topology.hpp"
+
 namespace ktstr::vmm::x86_64::acpi {
 
 inline constexpr std::uint8_t madt_revision = 5;  // ACPI 6.3
@@ -24,7 +28,7 @@ inline constexpr std::uint8_t madt_interrupt_override = 2;
 inline constexpr std::uint8_t madt_local_apic_nmi = 4;
 inline constexpr std::size_t madt_entries_offset = 44;  // after the header, LAPIC address and flags
 
-// Throws LayoutError for 0 or more than max_cpus CPUs.
-byte_buffer build_madt(std::uint32_t cpus);
+// Throws LayoutError for a topology check_topology refuses.
+byte_buffer build_madt(const CpuTopology& topology);
 
 }  // namespace ktstr::vmm::x86_64::acpi

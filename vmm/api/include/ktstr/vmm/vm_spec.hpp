@@ -26,8 +26,8 @@ struct VmSpec {
     // cache or a bzImage path.
     std::string kernel = "default";
     // "NODES,LLCS,CORES,THREADS": NUMA nodes, LLCs per node, cores per LLC,
-    // threads per core; the vCPU count is their product. Empty: `cpus`
-    // cores in one package.
+    // threads per core; the vCPU count is their product (and `cpus` is
+    // ignored). Empty: `cpus` cores in one package.
     std::string topology;
     std::uint32_t cpus = 2;
     std::uint64_t memory_mib = 256;
