@@ -6,6 +6,7 @@
 #include "initramfs/cpio_writer.hpp"
 #include "initramfs/image_cache.hpp"
 #include "initramfs/module_info.hpp"
+#include "initramfs/stripped_binary.hpp"
 
 namespace ktstr::vmm::initramfs {
 namespace fs = std::filesystem;
@@ -32,6 +33,8 @@ void write_initramfs(const InitramfsPlan& plan, const fs::path& out) {
         case PlanEntry::Kind::host_file:
             if (e.decompress)
                 cpio.file(e.path, read_module_file(e.host), e.mode);
+            else if (e.strip_debug)
+                cpio.host_file(e.path, stripped_binary(e.host), e.mode);
             else
                 cpio.host_file(e.path, e.host, e.mode);
             break;

@@ -15,7 +15,6 @@
 #include "initramfs/library_closure.hpp"
 #include "initramfs/module_info.hpp"
 #include "initramfs/module_tree.hpp"
-#include "initramfs/stripped_binary.hpp"
 #include "kernel/kernel_config.hpp"
 
 namespace ktstr::vmm::initramfs {
@@ -92,7 +91,7 @@ public:
     }
 
     void host_file(std::string_view guest, const fs::path& host, bool decompress = false,
-                   std::optional<std::uint32_t> mode = {}) {
+                   std::optional<std::uint32_t> mode = {}, bool strip_debug = false) {
         struct stat st {};
         if (::stat(host.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
             throw std::runtime_error(fmt::format("{}: not a readable regular file", host.string()));
@@ -101,6 +100,7 @@ public:
         e.path = CpioWriter::normalize(guest);
         e.host = host;
         e.decompress = decompress;
+        e.strip_debug = strip_debug;
         e.mode = mode ? *mode : st.st_mode & 07777;
         add(std::move(e));
     }
@@ -140,10 +140,9 @@ public:
     // programs and libraries without their debug sections.
     void program(const fs::path& host, const fs::path& guest) {
         const auto files = runtime_files(host, guest, search_);
-        const bool elf = !files.empty() || is_elf(host);
-        host_file(guest.string(), elf ? stripped_binary(host) : host);
+        host_file(guest.string(), host, false, {}, !files.empty() || is_elf(host));
         for (const auto& f : files)
-            host_file(f.guest.string(), stripped_binary(f.host));
+            host_file(f.guest.string(), f.host, false, {}, true);
     }
 
     // A host directory tree: directories, regular files and symlinks (kept
@@ -351,7 +350,7 @@ std::string plan_key(const InitramfsPlan& plan) {
     k.add("ktstr-initramfs-v1").add(compression_name(plan.compression));
     for (const auto& e : plan.entries) {
         k.add(static_cast<std::uint64_t>(e.kind)).add(e.path).add(e.mode).add(e.data);
-        k.add(e.major).add(e.minor).add(e.decompress ? 1u : 0u);
+        k.add(e.major).add(e.minor).add(e.decompress ? 1u : 0u).add(e.strip_debug ? 1u : 0u);
         if (e.kind == PlanEntry::Kind::host_file)
             k.add(e.host.string()).add_file_identity(e.host);
     }

@@ -22,6 +22,10 @@ struct PlanEntry {
     std::uint32_t mode = 0;  // permission bits
     std::filesystem::path host;  // host_file
     bool decompress = false;     // host_file: a compressed module stored decompressed
+    // host_file: an ELF program or library stored without its debug
+    // sections (stripped_binary.hpp) when the image is written; the plan
+    // and its key stay with the file itself.
+    bool strip_debug = false;
     std::string data;            // data: contents; symlink: target
     std::uint32_t major = 0, minor = 0;  // char_device
 };
