@@ -120,8 +120,14 @@ private:
         for (const auto& e : entries) {
             auto host = expand_origin(e, host_origin);
             auto guest = expand_origin(e, guest_obj.parent_path());
-            if (host && guest && fs::path(*host).is_absolute())
-                out.push_back({fs::path(*host).lexically_normal(), fs::path(*guest).lexically_normal()});
+            if (!host || !guest || !fs::path(*host).is_absolute())
+                continue;
+            // An absolute run path (a build tree, an install prefix) may
+            // lie where the guest mounts over it (/tmp, /run): its
+            // libraries go to /usr/lib, where the loader looks by default.
+            const bool relative_to_origin = e.find("ORIGIN") != std::string::npos;
+            out.push_back({fs::path(*host).lexically_normal(),
+                           relative_to_origin ? fs::path(*guest).lexically_normal() : fs::path("/usr/lib")});
         }
         return out;
     }

@@ -6,8 +6,9 @@
 // In the image each file goes where the guest's loader will look without
 // an ld.so.cache: the interpreter at its PT_INTERP path, libraries from
 // system directories at their host path, libraries from other ld.so.conf
-// directories in /usr/lib, libraries from $ORIGIN-relative run paths
-// beside the program's guest path.
+// directories and from absolute run paths (a build tree, an install
+// prefix under /tmp, which the guest mounts over) in /usr/lib, libraries
+// from $ORIGIN-relative run paths beside the program's guest path.
 #pragma once
 
 #include <filesystem>

@@ -65,6 +65,19 @@ TEST_CASE("/bin/true brings its loader and libc", "[closure]") {
         CHECK(fs::is_regular_file(f.host));
 }
 
+TEST_CASE("a library in an absolute run path goes to /usr/lib, which no guest mount hides", "[closure]") {
+    const auto info = read_elf_dynamic(KTSTR_RUNPATH_PROGRAM);
+    REQUIRE(info);
+    REQUIRE(info->runpath.size() == 1);
+    CHECK(fs::path(info->runpath[0]).is_absolute());
+    const auto files = runtime_files(KTSTR_RUNPATH_PROGRAM, "/ktstr/tests/program", LibrarySearch::host());
+    const fs::path lib = fs::path(KTSTR_RUNPATH_LIB).filename();
+    const auto it = std::find_if(files.begin(), files.end(), [&](const RuntimeFile& f) { return f.guest.filename() == lib; });
+    REQUIRE(it != files.end());
+    CHECK(it->guest == fs::path("/usr/lib") / lib);
+    CHECK(fs::equivalent(it->host, KTSTR_RUNPATH_LIB));
+}
+
 TEST_CASE("libraries of libraries are followed (ls: libselinux needs libpcre2)", "[closure]") {
     const auto files = runtime_files("/bin/ls", "/usr/local/bin/ls", LibrarySearch::host());
     const auto g = guests(files);
