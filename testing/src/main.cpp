@@ -2,6 +2,10 @@
 // is Catch2's own main. The VM's init starts the program as
 // `PROGRAM --ktstr-guest TESTSPEC` for one case's guest half.
 #define CATCH_CONFIG_RUNNER
+// Failure reports carry long lines (a scheduler's reason, a kernel log
+// line); Catch2's default wraps them at 80 columns, which splits what a
+// reader or a ctest PASS_REGULAR_EXPRESSION looks for.
+#define CATCH_CONFIG_CONSOLE_WIDTH 300
 #include <cstring>
 #include <vector>
 
