@@ -11,11 +11,20 @@
 # dead during the run fails it (docs/sched-ext.md). Without
 # a usable /dev/kvm this runs inside the emulated KVM host (QEMU TCG with
 # nested KVM; docs/kvm-anywhere.md): slower, but real.
-# Exits with the guest command's status.
+# Then the scheduler tests as code: examples/scheduler-tests built against
+# an install of this build and run by ctest, one VM per test case
+# (docs/writing-tests.md).
+# Exits with the guest command's status, or the tests' when that was 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh build
 build/vmm/ktstr-vmm kernel build >/dev/null   # setup and the build above already ran (scripts/kernel.sh runs both)
 echo "== ktstr-vmm run --kernel sched-ext --scheduler scx_simple --summary -- ktstr-selftest --all"
-exec build/vmm/ktstr-vmm run --kernel sched-ext --scheduler scx_simple --summary -- ktstr-selftest --all
+status=0
+build/vmm/ktstr-vmm run --kernel sched-ext --scheduler scx_simple --summary -- ktstr-selftest --all || status=$?
+echo "== scheduler tests as code: examples/scheduler-tests against an install, one VM per test case"
+tests_status=0
+sh tests/examples/scheduler_tests_example.sh build . || tests_status=$?
+[ "$status" -ne 0 ] || status=$tests_status
+exit "$status"

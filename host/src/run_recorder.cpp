@@ -22,6 +22,15 @@ std::size_t RunRecorder::budget_left() const noexcept {
     return kept < limits_.max_kept_bytes ? limits_.max_kept_bytes - static_cast<std::size_t>(kept) : 0;
 }
 
+bool RunRecorder::refuse_oversize(byte_view payload, std::size_t limit, std::uint64_t& oversize_counter) noexcept {
+    if (payload.size() <= limit)
+        return false;
+    ++oversize_counter;
+    result_.kept.dropped_bytes += payload.size();
+    ++result_.records_truncated;
+    return true;
+}
+
 bool RunRecorder::charge_record(std::size_t cost) noexcept {
     if (budget_left() < cost)
         return false;
@@ -149,12 +158,8 @@ void RunRecorder::record_test(byte_view p) {
     // payload takes some 40 times the payload's size (a 15 MiB one peaked
     // at 621 MiB and took 1.8 s on the loop thread), all of it before the
     // per-test limits below could cut anything.
-    if (p.size() > limits_.max_test_payload_bytes) {
-        ++result_.kept.oversize_tests;
-        result_.kept.dropped_bytes += p.size();
-        ++result_.records_truncated;
+    if (refuse_oversize(p, limits_.max_test_payload_bytes, result_.kept.oversize_tests))
         return;
-    }
     auto t = decode_test_result(p);  // refuses JSON nested too deep before parsing
     if (!t) {
         ++result_.invalid_payloads;
@@ -196,12 +201,8 @@ void RunRecorder::record_test(byte_view p) {
 
 void RunRecorder::record_payload_metrics(byte_view p) {
     // Bounded before decoding, for the reason TEST payloads are.
-    if (p.size() > limits_.max_payload_metrics_bytes) {
-        ++result_.kept.oversize_payload_metrics;
-        result_.kept.dropped_bytes += p.size();
-        ++result_.records_truncated;
+    if (refuse_oversize(p, limits_.max_payload_metrics_bytes, result_.kept.oversize_payload_metrics))
         return;
-    }
     auto m = decode_payload_metrics(p);  // refuses JSON nested too deep before parsing
     if (!m) {
         ++result_.invalid_payloads;

@@ -52,6 +52,10 @@ private:
     // The first min(limit, what the budget has left) bytes of `text`, as a
     // string of exactly that size, charged; a cut is counted.
     std::string keep_text(std::string_view text, std::size_t limit);
+    // A structured payload above `limit` is refused before it is decoded
+    // (nlohmann-json's tree takes some 40 times its size): counted in
+    // `oversize_counter`, its bytes as dropped. True when refused.
+    bool refuse_oversize(byte_view payload, std::size_t limit, std::uint64_t& oversize_counter) noexcept;
     // A record not kept: counted, with the guest text it had.
     void dropped(std::uint64_t& kind_counter, std::size_t text_bytes, bool over_budget) noexcept;
     std::size_t budget_left() const noexcept;
