@@ -90,10 +90,24 @@ void validate(const Workload& w) {
             refuse("pipe_pingpong group '" + g.name + "' needs an even count, got " + std::to_string(g.count));
         if (auto* s = std::get_if<Spin>(&g.kind); s && s->batch == 0)
             refuse("spin group '" + g.name + "' has a batch of 0");
-        if (auto* s = std::get_if<SleepWake>(&g.kind);
-            s && (s->sleep.count() <= 0 || s->sleep > std::chrono::microseconds(w.duration)))
-            refuse("sleep_wake group '" + g.name + "' sleeps " + std::to_string(s->sleep.count()) +
-                   " us, not within 1 us and the duration");
+        if (auto* s = std::get_if<SleepWake>(&g.kind)) {
+            if (s->sleep.count() <= 0 || s->sleep > std::chrono::microseconds(w.duration))
+                refuse("sleep_wake group '" + g.name + "' sleeps " + std::to_string(s->sleep.count()) +
+                       " us, not within 1 us and the duration");
+            // A sleep is not cut by the stop: one as long as the starvation
+            // window would make every worker look starved, one beyond half
+            // the stop grace would make it look stuck.
+            if (s->sleep >= w.effective_starvation_window())
+                refuse("sleep_wake group '" + g.name + "' sleeps " + std::to_string(s->sleep.count()) +
+                       " us, not less than the starvation window (" +
+                       std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          w.effective_starvation_window())
+                                          .count()) +
+                       " us): every worker would look starved; shorten the sleep or widen starvation_window");
+            if (s->sleep > w.stop_grace / 2)
+                refuse("sleep_wake group '" + g.name + "' sleeps " + std::to_string(s->sleep.count()) +
+                       " us, more than half the stop grace: a worker could not stop in time");
+        }
         for (int cpu : g.cpus)
             if (cpu < 0 || cpu >= CPU_SETSIZE)
                 refuse("group '" + g.name + "' names CPU " + std::to_string(cpu) + ", outside 0.." +

@@ -22,12 +22,18 @@ namespace fs = std::filesystem;
 
 // Where the test program is inside the guest.
 constexpr const char* guest_dir = "/ktstr/tests";
-// Beyond this many failed checks per case, only their number is kept.
+// Beyond this many failed checks per case, only their number is kept; a
+// check's text is cut at max_detail_bytes. Together they keep the TEST
+// record well below the host's 1 MiB decode limit, so no failure is lost.
 constexpr std::size_t max_recorded_failures = 64;
+constexpr std::size_t max_detail_bytes = 4096;
 
 std::atomic<bool> guest_mode{false};
+// The one case the guest half runs (exactly this name).
+std::string guest_case;
 std::atomic<int> run_count{0};
 std::atomic<int> skip_count{0};
+std::atomic<int> started_count{0};  // every Catch2 case, ktstr's or not
 
 // The failed checks of the guest body that is running.
 std::mutex failures_mutex;
@@ -35,27 +41,41 @@ std::vector<TestDetail> failures;
 std::size_t failures_left_out = 0;
 bool body_running = false;
 
-// A test name as an exact Catch2 test spec: the characters its parser
-// gives a meaning (alternatives, tags, wildcards, negation, quotes) are
-// escaped.
-std::string exact_test_spec(const std::string& name) {
-    std::string out;
-    for (char c : name) {
-        if (c == '\\' || c == ',' || c == '[' || c == ']' || c == '*' || c == '~' || c == '"')
-            out += '\\';
-        out += c;
-    }
-    return out;
-}
-
-// A test name as one directory name.
+// A test name as one directory name: its readable part, then a hash of
+// the whole name, so two names that read alike (or alike in their first
+// 100 bytes) never share a directory (and under ctest -j, never delete
+// each other's files).
 std::string directory_name(const std::string& name) {
     std::string out;
     for (unsigned char c : name)
         out += (std::isalnum(c) || c == '-' || c == '_' || c == '.') ? static_cast<char>(c) : '_';
     if (out.empty() || out[0] == '.')
         out.insert(0, "case");
-    return out.substr(0, 200);
+    std::uint32_t h = 2166136261u;  // FNV-1a
+    for (unsigned char c : name)
+        h = (h ^ c) * 16777619u;
+    return fmt::format("{}-{:08x}", out.substr(0, 100), h);
+}
+
+// A fresh directory for one attempt: what an earlier run (or attempt) left
+// is removed first.
+void fresh_directory(const fs::path& dir) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    if (ec)
+        FAIL("ktstr: cannot empty " << dir.string() << ": " << ec.message());
+    fs::create_directories(dir, ec);
+    if (ec)
+        FAIL("ktstr: cannot create " << dir.string() << ": " << ec.message());
+}
+
+std::string cut(std::string text) {
+    if (text.size() > max_detail_bytes) {
+        const auto more = text.size() - max_detail_bytes;
+        text.resize(max_detail_bytes);
+        text += fmt::format(" ... ({} bytes more)", more);
+    }
+    return text;
 }
 
 fs::path output_root() {
@@ -77,9 +97,13 @@ void run_guest_half(void (*body)()) {
         body();
     } catch (const Skipped& s) {
         skipped = true;
-        result.details.push_back({"skip", s.reason});
+        result.details.push_back({"skip", cut(s.reason)});
     } catch (const RequireFailed&) {
         // The failed check is recorded already.
+    } catch (const Catch::TestFailureException&) {
+        // A Catch2 REQUIRE failed: Catch2 reported it and fails the guest
+        // program; the TEST record says so too.
+        record_check(false, "a Catch2 REQUIRE", "", 0, "a Catch2 REQUIRE failed (the guest's output has it)");
     } catch (const std::exception& e) {
         record_check(false, "the body threw", "", 0, std::string("the body threw: ") + e.what());
     } catch (...) {
@@ -111,16 +135,11 @@ void run_host_half(const char* name, vmm::VmSpec spec) {
         FAIL("ktstr: cannot find this test program (/proc/self/exe): " << ec.message());
     const std::string guest_self = (fs::path(guest_dir) / self.filename()).string();
     spec.includes.push_back(self.string() + ":" + guest_self);
-    spec.command = {guest_self, "--ktstr-guest", exact_test_spec(name)};
-    if (spec.output_dir.empty()) {
-        const fs::path dir = output_root() / directory_name(name);
-        // A case's directory holds this run's files only.
-        fs::remove_all(dir, ec);
-        fs::create_directories(dir, ec);
-        if (ec)
-            FAIL("ktstr: cannot create " << dir.string() << ": " << ec.message());
-        spec.output_dir = dir.string();
-    }
+    // The exact name, as one argument: main() selects the case by it.
+    spec.command = {guest_self, "--ktstr-guest", name};
+    const bool own_dir = spec.output_dir.empty();
+    if (own_dir)
+        spec.output_dir = (output_root() / directory_name(name)).string();
     if (spec.console_log.empty())
         spec.console_log = (fs::path(spec.output_dir) / "console.log").string();
 
@@ -129,14 +148,28 @@ void run_host_half(const char* name, vmm::VmSpec spec) {
     // traffic (docs/kvm-anywhere.md): that run says nothing about the
     // test, so it runs once more, and says so.
     for (int attempt = 1; attempt <= 2; ++attempt) {
+        if (own_dir)
+            fresh_directory(spec.output_dir);
         try {
             r = vmm::run_vm(spec);
         } catch (const vmm::SpecError& e) {
             FAIL("ktstr: the case's VM cannot run: " << e.what());
+        } catch (const std::exception& e) {
+            FAIL("ktstr: the case's VM failed: " << e.what());
         }
         if (!r.emulated_host_failed)
             break;
         std::fprintf(stderr, "ktstr: %s%s\n", r.summary.c_str(), attempt == 1 ? "; running the case once more" : "");
+    }
+    // The guest half reports exactly one TEST record, whatever the body
+    // did. None (the body called exit(), the program never reached the
+    // case, the record was lost) or several (more than one case ran)
+    // leave the verdict unknown: not a pass.
+    if ((r.verdict == vmm::Verdict::pass || r.verdict == vmm::Verdict::skip) && r.checks.size() != 1) {
+        r.verdict = vmm::Verdict::fail;
+        r.summary = fmt::format("fail: the guest half sent {} TEST records, not the one a case sends "
+                                "(did the body exit early?)",
+                                r.checks.size());
     }
     switch (r.verdict) {
     case vmm::Verdict::pass:
@@ -158,7 +191,23 @@ void run_host_half(const char* name, vmm::VmSpec spec) {
 
 }  // namespace
 
-void set_guest_mode(bool on) noexcept { guest_mode = on; }
+void set_guest_case(std::string name) {
+    guest_case = std::move(name);
+    guest_mode = true;
+}
+
+std::string exact_test_spec(const std::string& name) {
+    // Only ktstr cases ([ktstr], which the macro adds), and a name pattern
+    // that matches this name (and, Catch2's matching being loose, maybe
+    // others: run_case runs the exact one only).
+    std::string out = "[ktstr]";
+    for (char c : name) {
+        if (c == '\\' || c == ',' || c == '[' || c == ']' || c == '*' || c == '~' || c == '"')
+            out += '\\';
+        out += c;
+    }
+    return out;
+}
 
 bool in_guest() noexcept { return guest_mode; }
 
@@ -170,6 +219,7 @@ bool record_check(bool ok, const char* expression, const char* file, int line, c
                              : (message.empty() ? fmt::format("{} failed", expression) : message);
     if (*file && !message.empty())
         text += ": " + message;
+    text = cut(std::move(text));
     std::lock_guard lock(failures_mutex);
     if (!body_running) {
         // Not in a guest body: an ordinary Catch2 check.
@@ -206,13 +256,20 @@ guest::WorkloadResult run_workload(const guest::Workload& workload, const std::s
 }
 
 void run_case(const char* name, vmm::VmSpec spec, void (*body)()) {
-    ++run_count;
-    if (in_guest())
+    if (in_guest()) {
+        // Catch2 may have matched more than the one case asked for.
+        if (guest_case != name)
+            return;
+        ++run_count;
         run_guest_half(body);
-    else
+    } else {
+        ++run_count;
         run_host_half(name, std::move(spec));
+    }
 }
 
+void note_case_started() noexcept { ++started_count; }
+int cases_started() noexcept { return started_count; }
 int cases_run() noexcept { return run_count; }
 int cases_skipped() noexcept { return skip_count; }
 

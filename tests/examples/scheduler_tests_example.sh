@@ -22,8 +22,16 @@ echo "== ctest (each case boots a VM)"
 status=0
 KTSTR_TEST_OUTPUT_DIR="$tmp/out" ctest --test-dir "$tmp/example" --output-on-failure --timeout 900 \
   --output-junit "$tmp/junit.xml" || status=$?
-test -s "$tmp/junit.xml" && echo "ctest's JUnit report: $(grep -c '<testcase' "$tmp/junit.xml") cases"
-# The expected failure left its report, with the scheduler's fate.
+cases=$(grep -c '<testcase' "$tmp/junit.xml" 2>/dev/null || true)
+echo "ctest's JUnit report: ${cases:-no} cases"
+if [ "${cases:-0}" -ne 3 ]; then echo "FAIL: ctest's JUnit report should have 3 cases"; status=1; fi
+# The expected failure failed for its reason: its report.json records the
+# scheduler's fate (the regex ctest checked could in principle be guest text).
 qmap=$(ls -d "$tmp"/out/an_scx_qmap_error_is_caught* 2>/dev/null | head -n1)
-test -n "$qmap" && grep -q '"fate": "ejected"' "$qmap/report.json" && echo "qmap case: report.json says ejected"
+if [ -n "$qmap" ] && grep -q '"fate": "ejected"' "$qmap/report.json"; then
+  echo "qmap case: report.json says the scheduler was ejected"
+else
+  echo "FAIL: the qmap case left no report.json saying the scheduler was ejected"
+  status=1
+fi
 exit $status

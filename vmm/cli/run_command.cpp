@@ -22,8 +22,8 @@ Command add_run_command(CLI::App& root) {
     add_run_options(*app, *opts);
     app->footer("Exit status: the command's; 240 timeout, 241 kernel panic, 242 boot failure, 243 VMM failure, "
                 "244 the scheduler was ejected (or the guest sent SchedExit), 245 the scheduler exited while the command "
-                "ran, 246 the scheduler never attached, 2 bad arguments (docs/run.md, docs/sched-ext.md). The verdict "
-                "(pass, fail, skip, inconclusive) is in the run result and in --report (docs/writing-tests.md).");
+                "ran, 246 the scheduler never attached, 2 bad arguments (docs/run.md, docs/sched-ext.md). With --report, "
+                "a verdict other than pass (fail, skip, inconclusive) prints the failure report (docs/writing-tests.md).");
     return {app, [opts, app] {
                 // A --cpus given beside --topology must agree with it (a
                 // spec's cpus is only a default, which a topology replaces).

@@ -125,7 +125,8 @@ private:
             // An absolute run path (a build tree, an install prefix) may
             // lie where the guest mounts over it (/tmp, /run): its
             // libraries go to /usr/lib, where the loader looks by default.
-            const bool relative_to_origin = e.find("ORIGIN") != std::string::npos;
+            const bool relative_to_origin =
+                e.find("$ORIGIN") != std::string::npos || e.find("${ORIGIN}") != std::string::npos;
             out.push_back({fs::path(*host).lexically_normal(),
                            relative_to_origin ? fs::path(*guest).lexically_normal() : fs::path("/usr/lib")});
         }

@@ -21,12 +21,12 @@
 // Link ktstr::catch2, which brings main() (do not define
 // CATCH_CONFIG_MAIN). With catch_discover_tests each case is one ctest
 // test, and one VM; see docs/writing-tests.md. Each case's files go to
-// $KTSTR_TEST_OUTPUT_DIR/<case> (default: ./ktstr-test-output/<case>),
-// emptied when the case starts.
+// $KTSTR_TEST_OUTPUT_DIR/<case>-<hash> (default:
+// ./ktstr-test-output/<case>-<hash>), emptied when the case starts.
 //
 // Skipped cases (KTSTR_SKIP) make the program exit with
-// ktstr::test::skip_exit_status when every ktstr case it ran was skipped:
-// give catch_discover_tests PROPERTIES SKIP_RETURN_CODE 4.
+// ktstr::test::skip_exit_status when every case it ran was a skipped
+// ktstr case: give catch_discover_tests PROPERTIES SKIP_RETURN_CODE 4.
 #pragma once
 
 #include <string>
@@ -94,7 +94,7 @@ int cases_skipped() noexcept;
 // (their defaults are the point): not for the spec.
 #define KTSTR_INTERNAL_TEST_CASE(body, name, tags, ...)                             \
     static void body();                                                            \
-    TEST_CASE(name, tags) {                                                        \
+    TEST_CASE(name, tags "[ktstr]") {                                              \
         _Pragma("GCC diagnostic push")                                             \
         _Pragma("GCC diagnostic ignored \"-Wmissing-field-initializers\"")         \
         ::ktstr::test::run_case(name, ::ktstr::vmm::VmSpec __VA_ARGS__, &body);    \
@@ -102,5 +102,7 @@ int cases_skipped() noexcept;
     }                                                                              \
     static void body()
 // KTSTR_TEST_CASE("name", "[tags]", {spec}) { body, run in the guest }
+// `name` and `tags` are string literals; the case also gets the tag
+// [ktstr], by which the guest half finds it.
 #define KTSTR_TEST_CASE(name, tags, ...) \
     KTSTR_INTERNAL_TEST_CASE(KTSTR_INTERNAL_CAT(ktstr_test_body_, __LINE__), name, tags, __VA_ARGS__)

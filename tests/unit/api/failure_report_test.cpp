@@ -66,7 +66,7 @@ TEST_CASE("the failure report has one summary line, then its sections", "[api]")
     CHECK(text.find('\x1b') == std::string::npos);
     CHECK(text.find("  | [check] t.cpp:9: KTSTR_CHECK(ok) failed") != std::string::npos);
     CHECK(text.find("  | qmap: error") != std::string::npos);
-    CHECK(text.find("group.pp.progress_total") != std::string::npos);
+    CHECK(text.find("  |   group.pp.progress_total") != std::string::npos);  // guest names behind "| "
     // The kernel log's last lines only, without the console's '\r'.
     CHECK(text.find("[ 99] kernel line\n") != std::string::npos);
     CHECK(text.find("[ 10] kernel line") == std::string::npos);
@@ -106,4 +106,30 @@ TEST_CASE("a passing run's report is its summary and where the files are", "[api
     CHECK(text.starts_with("pass: the command exited 0\n"));
     CHECK(text.find("== failed checks ==") == std::string::npos);
     CHECK(text.find("== scheduler ==") == std::string::npos);
+}
+
+TEST_CASE("guest bytes that are not UTF-8 do not break the JSON report", "[api]") {
+    TempDir d;
+    auto r = failed_run(d.path);
+    {
+        std::ofstream log(r.console_log, std::ios::binary);
+        log << std::string(511, 'a') << "\xc3\xa9 cut inside a character\n" << "\xff\xfe raw bytes\n";
+    }
+    const auto j = ktstr::vmm::failure_report_json(r);
+    std::string text;
+    REQUIRE_NOTHROW(text = j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+    CHECK(text.find("raw bytes") != std::string::npos);
+}
+
+TEST_CASE("a dump that is one huge line is read 1 MiB far, cut per line", "[api]") {
+    TempDir d;
+    auto r = failed_run(d.path);
+    {
+        std::ofstream dump(r.scheduler->dump, std::ios::binary);
+        dump << std::string(8u << 20, 'd');
+    }
+    const auto j = ktstr::vmm::failure_report_json(r);
+    REQUIRE(j["dump_head"].size() >= 1);
+    for (const auto& line : j["dump_head"])
+        CHECK(line.get<std::string>().size() <= 512);
 }

@@ -71,8 +71,10 @@ TEST_CASE("a skip detail with nothing failed is a skip", "[api]") {
 TEST_CASE("no run result, a boot failure or a VMM failure is inconclusive", "[api]") {
     CHECK(decided(0, nullptr).verdict == Verdict::inconclusive);
     CHECK(decided(125, nullptr).summary.find("emulated KVM host") != std::string::npos);
-    CHECK(decided(242, {{"exit_code", nullptr}}).verdict == Verdict::inconclusive);
-    CHECK(decided(243, {{"exit_code", nullptr}}).verdict == Verdict::inconclusive);
+    CHECK(decided(242, {{"exit_code", nullptr}, {"status_reason", "boot failure: no exit status"}}).verdict ==
+          Verdict::inconclusive);
+    CHECK(decided(243, {{"exit_code", nullptr}, {"status_reason", "VMM failure: KVM"}}).verdict ==
+          Verdict::inconclusive);
     // A timeout is the test's: it did not finish.
     CHECK(decided(240, {{"exit_code", nullptr}}).verdict == Verdict::fail);
 }
@@ -106,4 +108,17 @@ TEST_CASE("payload metrics are read in the wire's shape", "[api]") {
     CHECK(r.metrics[0].payload == "pingpong");
     REQUIRE(r.metrics[0].metrics.size() == 1);
     CHECK(r.metrics[0].metrics[0].value == 1234.0);
+}
+
+TEST_CASE("a command that exits 242 or 243 itself is a fail, not the VMM's inconclusive", "[api]") {
+    // No status_reason: the status is the command's own.
+    CHECK(decided(242, {{"exit_code", 242}, {"status_reason", ""}}).verdict == Verdict::fail);
+    CHECK(decided(243, {{"exit_code", 243}}).verdict == Verdict::fail);
+}
+
+TEST_CASE("the VMM's reason is escaped: it came back through the guest's hands", "[api]") {
+    const auto r = decided(242, {{"status_reason", "boot failure\x1b[2J\nfake: line"}});
+    CHECK(r.verdict == Verdict::inconclusive);
+    CHECK(r.summary.find('\x1b') == std::string::npos);
+    CHECK(r.summary.find('\n') == std::string::npos);
 }

@@ -129,6 +129,12 @@ TEST_CASE("workload: a bad spec is refused before anything runs", "[guest][workl
     CHECK_THROWS_AS(run_workload(bad({.name = "none", .kind = Spin{}, .count = 0})), std::invalid_argument);
     CHECK_THROWS_AS(run_workload(bad({.name = "cpu", .kind = Spin{}, .cpus = {1024}})), std::invalid_argument);
     CHECK_THROWS_AS(run_workload(bad({.name = "long", .kind = SleepWake{.sleep = 1s}})), std::invalid_argument);
+    // As long as the starvation window: every worker would look starved.
+    Workload starving = one_group({.name = "slow", .kind = SleepWake{.sleep = 1000ms}}, 10s);
+    CHECK_THROWS_WITH(run_workload(starving), Catch::Matchers::Contains("not less than the starvation window"));
+    starving.starvation_window = 2s;
+    starving.stop_grace = 1s;  // half of it is below the sleep: it could not stop in time
+    CHECK_THROWS_WITH(run_workload(starving), Catch::Matchers::Contains("more than half the stop grace"));
     Workload twice = one_group({.name = "x"});
     twice.groups.push_back({.name = "x"});
     CHECK_THROWS_WITH(run_workload(twice), "workload: group name 'x' used twice");
@@ -143,7 +149,9 @@ TEST_CASE("workload: a worker that cannot be pinned fails the run with its name"
 TEST_CASE("workload: a first unit that outlasts the deadline is finished, not cut", "[guest][workload]") {
     // The only sleep ends at or after the deadline: the stop request comes
     // while every worker is inside its first unit.
-    const auto r = run_workload(one_group({.name = "late", .kind = SleepWake{.sleep = 50ms}, .count = 2}, 50ms));
+    auto late = one_group({.name = "late", .kind = SleepWake{.sleep = 50ms}, .count = 2}, 50ms);
+    late.starvation_window = 200ms;  // longer than the sleep, which validation requires
+    const auto r = run_workload(late);
     for (const auto& w : r.workers) {
         CHECK(w.progress >= 1);
         CHECK_FALSE(w.stuck);

@@ -32,13 +32,18 @@ std::string without_cr(std::string line) {
 }
 
 std::vector<std::string> first_lines(const fs::path& path, std::size_t n) {
-    std::vector<std::string> out;
+    // One read of at most max_read_bytes, then split: a single line may be
+    // the whole file.
     std::ifstream f(path, std::ios::binary);
-    std::string line;
-    std::uintmax_t read = 0;
-    while (out.size() < n && read < max_read_bytes && std::getline(f, line)) {
-        read += line.size() + 1;
-        out.push_back(without_cr(line.substr(0, max_line_bytes)));
+    std::string head(static_cast<std::size_t>(max_read_bytes), '\0');
+    f.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<std::size_t>(std::max<std::streamsize>(f.gcount(), 0)));
+    std::vector<std::string> out;
+    for (std::size_t pos = 0; pos < head.size() && out.size() < n;) {
+        const auto nl = head.find('\n', pos);
+        const auto end = nl == std::string::npos ? head.size() : nl;
+        out.push_back(without_cr(head.substr(pos, std::min(end - pos, max_line_bytes))));
+        pos = end + 1;
     }
     return out;
 }
@@ -142,13 +147,14 @@ std::string failure_report(const VmResult& r) {
     }
     if (!r.metrics.empty()) {
         out += "\n== workload metrics ==\n";
+        // Names and units are the guest's: behind "| " like its other text.
         for (const auto& pm : r.metrics) {
-            out += fmt::format("  {}:\n", host::terminal_line(pm.payload, 128));
+            out += fmt::format("  | {}:\n", host::terminal_line(pm.payload, 128));
             std::size_t width = 0;
             for (const auto& m : pm.metrics)
                 width = std::max(width, std::min<std::size_t>(m.name.size(), 60));
             for (const auto& m : pm.metrics)
-                out += fmt::format("    {:<{}}  {:>14.3f} {}\n", host::terminal_line(m.name, 60), width, m.value,
+                out += fmt::format("  |   {:<{}}  {:>14.3f} {}\n", host::terminal_line(m.name, 60), width, m.value,
                                    host::terminal_line(m.unit, 16));
         }
     }

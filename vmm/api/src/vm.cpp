@@ -337,6 +337,31 @@ int run_status(RunOptions& o, std::optional<cli::RunOutputDir>& own_dir) {
     return run_emulated(o, k, image);
 }
 
+// report.json, whole or not at all (a temporary name, then a rename). The
+// run is over by now: trouble here is said on stderr, never thrown, so the
+// run's result and exit status are never lost to it.
+void write_report_json(const VmResult& r, const fs::path& path) {
+    const fs::path temp = path.string() + ".tmp";
+    try {
+        // Guest text that is not UTF-8 becomes U+FFFD rather than an
+        // exception.
+        const std::string text =
+            failure_report_json(r).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+        {
+            std::ofstream f(temp, std::ios::binary | std::ios::trunc);
+            f.write(text.data(), static_cast<std::streamsize>(text.size()));
+            f.close();
+            if (!f)
+                throw std::runtime_error("cannot write " + temp.string());
+        }
+        fs::rename(temp, path);
+    } catch (const std::exception& e) {
+        std::error_code ec;
+        fs::remove(temp, ec);
+        fmt::print(stderr, "ktstr-vmm: the failure report was not written to {}: {}\n", path.string(), e.what());
+    }
+}
+
 }  // namespace
 
 VmResult run_vm(VmSpec spec) {
@@ -361,10 +386,8 @@ VmResult run_vm(VmSpec spec) {
         r.result_file.clear();
     }
     if (r.verdict != Verdict::pass && !inner_run) {
-        if (!own_dir) {
-            std::ofstream f(fs::path(spec.output_dir) / "report.json", std::ios::trunc);
-            f << failure_report_json(r).dump(2) << "\n";
-        }
+        if (!own_dir)
+            write_report_json(r, fs::path(spec.output_dir) / "report.json");
         if (spec.report) {
             const std::string text = failure_report(r);
             std::fwrite(text.data(), 1, text.size(), stderr);

@@ -69,7 +69,9 @@ void read_run_result(VmResult& r, const ojson& j) {
     if (!j.is_object())
         return;
     r.command_exit = field<std::int32_t>(j, "exit_code");
-    r.status_reason = field<std::string>(j, "status_reason").value_or("");
+    // Came back through the guest's hands (the emulated host's return
+    // stream): escaped like any guest text before it is printed.
+    r.status_reason = host::terminal_line(field<std::string>(j, "status_reason").value_or(""), 2048);
     r.frames = field<std::uint64_t>(j, "frames").value_or(0);
     if (auto b = field<double>(j, "boot_time_ms"))
         r.boot_ms = *b;
@@ -124,7 +126,9 @@ void decide_verdict(VmResult& r) {
         }
         return;
     }
-    if (st == exit_boot_failure || st == exit_vmm_failure) {
+    // 242 and 243 are the VMM's only when it gave its reason: a guest
+    // command may exit with either number itself.
+    if ((st == exit_boot_failure || st == exit_vmm_failure) && !r.status_reason.empty()) {
         r.verdict = Verdict::inconclusive;
         r.summary = fmt::format("inconclusive: {}", why(fmt::format("the VM failed (exit status {})", st)));
         return;

@@ -30,9 +30,11 @@ struct SpecError : std::runtime_error {
 
 // Runs `spec` to the end. The guest's stdout and stderr go to this
 // process's, and the VMM's own lines ("ktstr-vmm: ...") to stderr, as
-// `ktstr-vmm run` prints them. Throws SpecError before booting; a run
-// that fails after that is a result (verdict fail or inconclusive), not
-// an exception. With a verdict other than pass and an output directory
+// `ktstr-vmm run` prints them. Throws SpecError for a spec that cannot
+// run, before booting, and std::runtime_error when the host cannot start
+// a VM at all (no ktstr-vmm program for the emulated host, QEMU cannot be
+// started); a run that fails once the VM started is a result (verdict
+// fail or inconclusive), not an exception. With a verdict other than pass and an output directory
 // of the caller's, the failure report is also written there as
 // report.json (failure_report.hpp).
 VmResult run_vm(VmSpec spec);
