@@ -224,8 +224,8 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
         std::filesystem::create_directories(options.output_dir, ec);
         if (ec)
             throw std::runtime_error(fmt::format("output directory {}: {}", options.output_dir.string(), ec.message()));
-        files.log = std::make_shared<host::CappedFile>(options.output_dir / "scheduler.log", max_scheduler_log);
-        files.dump = std::make_shared<host::CappedFile>(options.output_dir / "sched_ext-dump.log", max_dump_log);
+        files.log = std::make_shared<host::CappedFile>(options.output_dir / scheduler_log_name, max_scheduler_log);
+        files.dump = std::make_shared<host::CappedFile>(options.output_dir / sched_ext_dump_name, max_dump_log);
     }
     // Armed by the command's start (loop thread); its thread asks the host
     // loop for the dump and stops the machine, so it must end before

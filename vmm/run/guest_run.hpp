@@ -30,6 +30,10 @@
 
 namespace ktstr::vmm::run {
 
+// A scheduler run's files in the output directory.
+inline constexpr const char* scheduler_log_name = "scheduler.log";
+inline constexpr const char* sched_ext_dump_name = "sched_ext-dump.log";
+
 // `run --scheduler`: the sched_ext scheduler ktstr-init starts before the
 // command (it is in the image already); the host names it in the result.
 struct SchedulerRun {

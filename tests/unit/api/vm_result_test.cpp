@@ -1,7 +1,11 @@
 // The verdict of a run from its exit status and run result
 // (ktstr/vmm/vm_result.hpp), and reading a run result that the guest had
 // a hand in.
+#include <filesystem>
+#include <fstream>
+
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
 #include "ktstr/vmm/vm_result.hpp"
 
@@ -121,4 +125,25 @@ TEST_CASE("the VMM's reason is escaped: it came back through the guest's hands",
     CHECK(r.verdict == Verdict::inconclusive);
     CHECK(r.summary.find('\x1b') == std::string::npos);
     CHECK(r.summary.find('\n') == std::string::npos);
+}
+
+TEST_CASE("the scheduler's files are the output directory's, never paths the JSON names", "[api]") {
+    namespace fs = std::filesystem;
+    std::string t = (fs::temp_directory_path() / "ktstr-result-XXXXXX").string();
+    REQUIRE(::mkdtemp(t.data()) != nullptr);
+    const fs::path dir = t;
+    const json sched = {{"name", "scx_qmap"}, {"fate", "ejected"}, {"log", "/etc/passwd"}, {"dump", "/etc/shadow"}};
+    VmResult r;
+    r.exit_status = 244;
+    r.output_dir = dir;
+    ktstr::vmm::read_run_result(r, {{"scheduler", sched}});
+    REQUIRE(r.scheduler);
+    CHECK(r.scheduler->log.empty());  // not there yet
+    CHECK(r.scheduler->dump.empty());
+    std::ofstream(dir / "scheduler.log") << "log\n";
+    std::ofstream(dir / "sched_ext-dump.log") << "dump\n";
+    ktstr::vmm::read_run_result(r, {{"scheduler", sched}});
+    CHECK(r.scheduler->log == dir / "scheduler.log");
+    CHECK(r.scheduler->dump == dir / "sched_ext-dump.log");
+    fs::remove_all(dir);
 }

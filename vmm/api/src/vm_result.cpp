@@ -5,11 +5,13 @@
 
 #include "emulated_host/emulated_host.hpp"
 #include "ktstr/host/terminal_text.hpp"
+#include "run/guest_run.hpp"
 #include "run/run_verdict.hpp"
 
 namespace ktstr::vmm {
 namespace {
 
+namespace fs = std::filesystem;
 using ojson = nlohmann::ordered_json;
 
 // A field of a given type, or nothing: the JSON came through the guest's
@@ -105,8 +107,16 @@ void read_run_result(VmResult& r, const ojson& j) {
         sr.kind = field<std::int64_t>(s, "kind");
         sr.kind_name = field<std::string>(s, "kind_name").value_or("");
         sr.reason = field<std::string>(s, "reason").value_or("");
-        sr.log = field<std::string>(s, "log").value_or("");
-        sr.dump = field<std::string>(s, "dump").value_or("");
+        // Where the files are is the host's own knowledge, never the JSON's
+        // word: a result that came back through the emulated host's outer
+        // guest could name any host file for the report to print.
+        if (!r.output_dir.empty()) {
+            std::error_code ec;
+            if (const auto log = r.output_dir / run::scheduler_log_name; fs::is_regular_file(log, ec))
+                sr.log = log;
+            if (const auto dump = r.output_dir / run::sched_ext_dump_name; fs::is_regular_file(dump, ec))
+                sr.dump = dump;
+        }
         r.scheduler = std::move(sr);
     }
 }

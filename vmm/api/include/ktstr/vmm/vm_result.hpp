@@ -81,7 +81,8 @@ void decide_verdict(VmResult& result);
 
 // Fills `result` from a run result (the JSON docs/host.md describes);
 // unknown or mistyped fields are ignored, never fatal: the guest wrote
-// part of what is in it.
+// part of what is in it. The scheduler's log and dump are looked for in
+// result.output_dir (set it first), never at paths the JSON names.
 void read_run_result(VmResult& result, const nlohmann::ordered_json& run_result);
 
 }  // namespace ktstr::vmm
