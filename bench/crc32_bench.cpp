@@ -61,6 +61,7 @@ const bool registered = [] {
         {"crc32/slicing_by_8", ktstr::crc32_impl::slicing_by_8, true},
         {"crc32/pclmul", ktstr::crc32_impl::pclmul, ktstr::crc32_impl::has_pclmul()},
         {"crc32/vpclmul", ktstr::crc32_impl::vpclmul, ktstr::crc32_impl::has_vpclmul()},
+        {"crc32/vpclmul256", ktstr::crc32_impl::vpclmul256, ktstr::crc32_impl::has_vpclmul256()},
         {"crc32/dispatched", dispatched, true},
         {"crc32/zlib", zlib, true},
     };

@@ -71,6 +71,8 @@ struct Choice {
 Choice choose() noexcept {
     if (has_vpclmul())
         return {vpclmul, "vpclmul"};
+    if (has_vpclmul256())
+        return {vpclmul256, "vpclmul256"};
     if (has_pclmul())
         return {pclmul, "pclmul"};
     return {slicing_by_8, "slicing-by-8"};

@@ -33,6 +33,8 @@ std::vector<Impl> implementations() {
         v.push_back({"pclmul", crc32_impl::pclmul});
     if (crc32_impl::has_vpclmul())
         v.push_back({"vpclmul", crc32_impl::vpclmul});
+    if (crc32_impl::has_vpclmul256())
+        v.push_back({"vpclmul256", crc32_impl::vpclmul256});
     return v;
 }
 
@@ -69,6 +71,7 @@ TEST_CASE("CRC-32 known vectors", "[crc32]") {
     const char* unavailable = "no (not on this CPU or not built for it)";
     WARN("CRC-32 implementations exercised: pclmul " << (crc32_impl::has_pclmul() ? "yes" : unavailable)
                                                     << ", vpclmul " << (crc32_impl::has_vpclmul() ? "yes" : unavailable)
+                                                    << ", vpclmul256 " << (crc32_impl::has_vpclmul256() ? "yes" : unavailable)
                                                     << "; crc32() dispatches to " << crc32_impl::active_name());
     CHECK(crc32(as_bytes("123456789")) == 0xCBF43926u);
     CHECK(crc32({}) == 0u);
@@ -171,11 +174,14 @@ TEST_CASE("crc32_update chains across random split points", "[crc32]") {
 }
 
 TEST_CASE("crc32() dispatches to the fastest implementation the CPU has", "[crc32]") {
-    const std::string_view want = crc32_impl::has_vpclmul()  ? "vpclmul"
-                                  : crc32_impl::has_pclmul() ? "pclmul"
-                                                             : "slicing-by-8";
+    const std::string_view want = crc32_impl::has_vpclmul()      ? "vpclmul"
+                                  : crc32_impl::has_vpclmul256() ? "vpclmul256"
+                                  : crc32_impl::has_pclmul()     ? "pclmul"
+                                                                 : "slicing-by-8";
     CHECK(crc32_impl::active_name() == want);
     // The VPCLMULQDQ check includes everything PCLMULQDQ needs.
     if (crc32_impl::has_vpclmul())
+        CHECK(crc32_impl::has_pclmul());
+    if (crc32_impl::has_vpclmul256())
         CHECK(crc32_impl::has_pclmul());
 }

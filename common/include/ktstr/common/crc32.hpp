@@ -24,15 +24,18 @@ namespace crc32_impl {
 std::uint32_t boost_reference(std::uint32_t crc, byte_view data) noexcept;
 std::uint32_t slicing_by_8(std::uint32_t crc, byte_view data) noexcept;
 // Carry-less multiply folding. Callable only where has_pclmul() (resp.
-// has_vpclmul()) is true.
+// has_vpclmul(), has_vpclmul256()) is true: 128-bit PCLMULQDQ, 512-bit
+// VPCLMULQDQ (AVX-512), 256-bit VPCLMULQDQ (AVX2, no AVX-512 needed).
 std::uint32_t pclmul(std::uint32_t crc, byte_view data) noexcept;
 std::uint32_t vpclmul(std::uint32_t crc, byte_view data) noexcept;
+std::uint32_t vpclmul256(std::uint32_t crc, byte_view data) noexcept;
 
 bool has_pclmul() noexcept;
 bool has_vpclmul() noexcept;
+bool has_vpclmul256() noexcept;
 
-// Name of the implementation crc32() dispatches to ("vpclmul", "pclmul",
-// "slicing-by-8").
+// Name of the implementation crc32() dispatches to ("vpclmul",
+// "vpclmul256", "pclmul", "slicing-by-8").
 std::string_view active_name() noexcept;
 
 }  // namespace crc32_impl
