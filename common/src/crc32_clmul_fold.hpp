@@ -46,6 +46,8 @@
 
 #include <immintrin.h>
 
+#include "ktstr/common/crc32.hpp"
+
 namespace ktstr::crc32_impl {
 namespace {
 
@@ -136,6 +138,28 @@ inline std::uint32_t reduce_128(__m128i r) {
     const __m128i q = _mm_and_si128(_mm_clmulepi64_si128(_mm_and_si128(y, low32), mu_p, 0x00), low32);
     const __m128i qp = _mm_clmulepi64_si128(q, mu_p, 0x10);
     return static_cast<std::uint32_t>(_mm_cvtsi128_si32(_mm_srli_si128(_mm_xor_si128(y, qp), 4)));
+}
+
+// The end every kernel shares: `acc` (the message up to `p`) absorbs the
+// remaining 16-byte blocks and is reduced to the CRC, and the last n < 16
+// bytes go through slicing-by-8. Returns the finalised CRC.
+inline std::uint32_t finish_128(__m128i acc, const std::uint8_t* p, std::size_t n) {
+    const __m128i k128 = fold_pair<128>();
+    while (n >= 16) {
+        acc = fold_128(acc, k128, load_128(p));
+        p += 16;
+        n -= 16;
+    }
+    const std::uint32_t c = ~reduce_128(acc);
+    return n ? slicing_by_8(c, byte_view(p, n)) : c;
+}
+
+// XCR0: which register states the OS saves (the vector kernels' CPU
+// checks need YMM or ZMM state enabled, not only the CPUID bits).
+inline std::uint64_t read_xcr0() noexcept {
+    std::uint32_t lo = 0, hi = 0;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (std::uint64_t{hi} << 32) | lo;
 }
 
 }  // namespace

@@ -59,14 +59,7 @@ std::uint32_t pclmul(std::uint32_t crc, byte_view data) noexcept {
         p += 16;
         n -= 16;
     }
-    const __m128i k128 = fold_pair<128>();
-    while (n >= 16) {
-        acc = fold_128(acc, k128, load_128(p));
-        p += 16;
-        n -= 16;
-    }
-    const std::uint32_t c = ~reduce_128(acc);
-    return n ? slicing_by_8(c, byte_view(p, n)) : c;
+    return finish_128(acc, p, n);
 }
 
 }  // namespace ktstr::crc32_impl

@@ -26,12 +26,6 @@ namespace {
 // upper halves of ZMM0-15, ZMM16-31.
 constexpr std::uint64_t xcr0_zmm_state = (1u << 1) | (1u << 2) | (1u << 5) | (1u << 6) | (1u << 7);
 
-std::uint64_t read_xcr0() noexcept {
-    std::uint32_t lo = 0, hi = 0;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    return (std::uint64_t{hi} << 32) | lo;
-}
-
 bool detect() noexcept {
     unsigned a = 0, b = 0, c = 0, d = 0;
     if (!__get_cpuid(1, &a, &b, &c, &d))
@@ -110,14 +104,7 @@ std::uint32_t vpclmul(std::uint32_t crc, byte_view data) noexcept {
     __m128i acc = _mm_xor_si128(_mm_xor_si128(fold_128(load_128(lanes), fold_pair<384>(), zero128),
                                               fold_128(load_128(lanes + 16), fold_pair<256>(), zero128)),
                                 fold_128(load_128(lanes + 32), fold_pair<128>(), load_128(lanes + 48)));
-    const __m128i k128 = fold_pair<128>();
-    while (n >= 16) {
-        acc = fold_128(acc, k128, load_128(p));
-        p += 16;
-        n -= 16;
-    }
-    const std::uint32_t c = ~reduce_128(acc);
-    return n ? slicing_by_8(c, byte_view(p, n)) : c;
+    return finish_128(acc, p, n);
 }
 
 }  // namespace ktstr::crc32_impl

@@ -25,12 +25,6 @@ namespace {
 // XCR0 bits the OS must have enabled for YMM state: SSE and AVX.
 constexpr std::uint64_t xcr0_ymm_state = (1u << 1) | (1u << 2);
 
-std::uint64_t read_xcr0() noexcept {
-    std::uint32_t lo = 0, hi = 0;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    return (std::uint64_t{hi} << 32) | lo;
-}
-
 bool detect() noexcept {
     unsigned a = 0, b = 0, c = 0, d = 0;
     if (!__get_cpuid(1, &a, &b, &c, &d))
@@ -104,14 +98,7 @@ std::uint32_t vpclmul256(std::uint32_t crc, byte_view data) noexcept {
     alignas(32) std::uint8_t lanes[32];
     _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), y);
     __m128i acc = fold_128(load_128(lanes), fold_pair<128>(), load_128(lanes + 16));
-    const __m128i k128 = fold_pair<128>();
-    while (n >= 16) {
-        acc = fold_128(acc, k128, load_128(p));
-        p += 16;
-        n -= 16;
-    }
-    const std::uint32_t c = ~reduce_128(acc);
-    return n ? slicing_by_8(c, byte_view(p, n)) : c;
+    return finish_128(acc, p, n);
 }
 
 }  // namespace ktstr::crc32_impl
