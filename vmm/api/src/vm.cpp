@@ -135,8 +135,7 @@ fs::path build_initramfs(const RunOptions& o, const vmm::kernel::KernelImage& k)
     }
 }
 
-// The spec's topology parsed; none without one. run_status() has settled
-// cpus to match.
+// The spec's topology parsed; none without one.
 std::optional<x86::CpuTopology> run_topology(const RunOptions& o) {
     if (o.topology.empty())
         return std::nullopt;
@@ -149,13 +148,13 @@ std::optional<x86::CpuTopology> run_topology(const RunOptions& o) {
 
 // Sizes and counts the layout would refuse, as usage errors before
 // anything is built.
-void check_layout(const RunOptions& o, std::uint64_t shm_bytes) {
+void check_layout(const RunOptions& o, const std::optional<x86::CpuTopology>& topology, std::uint64_t shm_bytes) {
     if (o.memory_mib > (x86::max_memory >> 20))
         throw SpecError(fmt::format("run: --memory {} MiB is above the maximum of {} MiB", o.memory_mib,
                                      x86::max_memory >> 20));
     x86::LayoutRequest req;
     req.cpus = o.cpus;
-    req.topology = run_topology(o);
+    req.topology = topology;
     req.memory_bytes = o.memory_mib << 20;
     req.shm_bytes = shm_bytes;
     req.cmdline_extra = o.append;
@@ -187,8 +186,8 @@ UniqueFd open_output_file(const char* option, const std::string& path) {
     return fd;
 }
 
-int run_here(const RunOptions& o, const vmm::kernel::KernelImage& k, const byte_buffer& initrd,
-             std::uint64_t shm_bytes) {
+int run_here(const RunOptions& o, const std::optional<x86::CpuTopology>& topology, const vmm::kernel::KernelImage& k,
+             const byte_buffer& initrd, std::uint64_t shm_bytes) {
     x86::BzImage kernel = [&] {
         try {
             return x86::BzImage::read(k.bzimage);
@@ -198,7 +197,7 @@ int run_here(const RunOptions& o, const vmm::kernel::KernelImage& k, const byte_
     }();
     vmm::run::GuestRunOptions g;
     g.machine.cpus = o.cpus;
-    g.machine.topology = run_topology(o);
+    g.machine.topology = topology;
     g.machine.memory_bytes = o.memory_mib << 20;
     g.machine.shm_bytes = shm_bytes;
     g.machine.cmdline_extra = run_cmdline_extra(o.verbose, o.append);
@@ -262,19 +261,15 @@ int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const f
 // The run result the host wrote, or null when there is none or it is not
 // JSON (a run that ended before reporting, a broken emulated host).
 nlohmann::ordered_json read_result_file(const fs::path& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f)
-        return nullptr;
     // The host bounds what it keeps of the guest (RunLimits): a few MiB.
     constexpr std::uint64_t max_result_bytes = 64ull << 20;
-    std::string text;
-    char buf[65536];
-    while (f.read(buf, sizeof buf) || f.gcount() > 0) {
-        text.append(buf, static_cast<std::size_t>(f.gcount()));
-        if (text.size() > max_result_bytes)
-            return nullptr;
+    byte_buffer text;
+    try {
+        text = read_file(path.string(), max_result_bytes);
+    } catch (const SpecError&) {
+        return nullptr;  // missing, unreadable or too large
     }
-    auto j = nlohmann::ordered_json::parse(text, nullptr, false);
+    auto j = nlohmann::ordered_json::parse(text.begin(), text.end(), nullptr, false);
     return j.is_discarded() || !j.is_object() ? nlohmann::ordered_json(nullptr) : j;
 }
 
@@ -285,12 +280,13 @@ int run_status(RunOptions& o, std::optional<cli::RunOutputDir>& own_dir) {
         throw SpecError("run: --cpus must be at least 1");
     // The topology decides the vCPU count (the CLI refuses a --cpus that
     // disagrees); the emulated host's inner run then gets both, agreeing.
-    if (const auto topology = run_topology(o))
+    const auto topology = run_topology(o);
+    if (topology)
         o.cpus = static_cast<std::uint32_t>(topology->cpus());
     if (o.scheduler.empty() && !o.scheduler_args.empty())
         throw SpecError("run: --scheduler-arg without --scheduler");
     const std::uint64_t shm_bytes = parse_size(o.shm_size);
-    check_layout(o, shm_bytes);
+    check_layout(o, topology, shm_bytes);
     check_output_file("--console-log", o.console_log);
     check_output_file("--messages", o.messages);
     check_output_file("--json-file", o.json_file);
@@ -325,7 +321,7 @@ int run_status(RunOptions& o, std::optional<cli::RunOutputDir>& own_dir) {
         if (cli::place_kvm(o.kvm, "run") != KvmPlacement::host)
             throw SpecError("run: --initramfs is for the emulated host's inner run, with --kvm host");
         ensure_output_dir();
-        return run_here(o, k, initrd, shm_bytes);
+        return run_here(o, topology, k, initrd, shm_bytes);
     }
     // The image first: a bad --include is a usage error, reported alone,
     // before --kvm auto probes KVM and announces where the run goes.
@@ -333,7 +329,7 @@ int run_status(RunOptions& o, std::optional<cli::RunOutputDir>& own_dir) {
     const auto placement = cli::place_kvm(o.kvm, "run");
     ensure_output_dir();
     if (placement == KvmPlacement::host)
-        return run_here(o, k, read_file(image.string(), 1ull << 30), shm_bytes);
+        return run_here(o, topology, k, read_file(image.string(), 1ull << 30), shm_bytes);
     return run_emulated(o, k, image);
 }
 
