@@ -17,6 +17,11 @@ namespace x86 = vmm::x86_64;
 const RunOptionSpec table[] = {
     {"--kernel", "default (Debian's cloud kernel, fetched if needed) or a bzImage path", &RunOptions::kernel,
      Inner::resolved, [](CLI::Option& o) { o.capture_default_str(); }},
+    {"--kernel-entry",
+     "auto: enter the kernel through PVH where it has it (its vmlinux unpacked on the host once, cached; the guest "
+     "skips decompression), else the bzImage's entry; pvh; bzimage",
+     &RunOptions::kernel_entry, Inner::resolved,
+     [](CLI::Option& o) { o.check(CLI::IsMember({"auto", "pvh", "bzimage"}))->capture_default_str(); }},
     {"--modules", "The kernel's lib/modules/<release> directory (default: next to it)", &RunOptions::modules,
      Inner::outer_only},
     {"--cpus", "vCPUs", &RunOptions::cpus, Inner::same,

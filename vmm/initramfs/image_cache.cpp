@@ -18,7 +18,10 @@ namespace fs = std::filesystem;
 fs::path image_cache_dir() { return kernel::ktstr_cache_dir("initramfs"); }
 
 CachedFile cached_file(const std::string& name, const std::function<void(const fs::path&)>& make) {
-    const auto dir = image_cache_dir();
+    return cached_file(image_cache_dir(), name, make);
+}
+
+CachedFile cached_file(const fs::path& dir, const std::string& name, const std::function<void(const fs::path&)>& make) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec)
@@ -46,11 +49,13 @@ CachedFile cached_file(const std::string& name, const std::function<void(const f
     return {path, false};
 }
 
-void prune_image_cache(std::size_t keep) {
+void prune_image_cache(std::size_t keep) { prune_cache(image_cache_dir(), keep); }
+
+void prune_cache(const fs::path& dir, std::size_t keep) {
     std::error_code ec;
     std::vector<std::pair<fs::file_time_type, fs::path>> images;
     const auto now = fs::file_time_type::clock::now();
-    for (const auto& e : fs::directory_iterator(image_cache_dir(), ec)) {
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
         std::error_code e2;
         const auto t = e.last_write_time(e2);
         if (e2 || !e.is_regular_file(e2))

@@ -23,9 +23,14 @@ struct CachedFile {
 // is marked as used (its mtime) for pruning. Throws what `make` throws,
 // or std::runtime_error for cache I/O; a failed make leaves nothing.
 CachedFile cached_file(const std::string& name, const std::function<void(const std::filesystem::path&)>& make);
+// The same in another cache folder (made if missing): the vmlinux cache.
+CachedFile cached_file(const std::filesystem::path& dir, const std::string& name,
+                       const std::function<void(const std::filesystem::path&)>& make);
 
 // Keeps the `keep` most recently used images, removes the rest (and
 // temporary files older than an hour, left by killed builders).
 void prune_image_cache(std::size_t keep);
+// The same in another cache folder.
+void prune_cache(const std::filesystem::path& dir, std::size_t keep);
 
 }  // namespace ktstr::vmm::initramfs

@@ -5,7 +5,7 @@
 
 #include <fmt/core.h>
 
-#include "arch/x86_64/boot_plan.hpp"
+#include "arch/x86_64/boot_kernel.hpp"
 #include "arch/x86_64/kernel_image_map.hpp"
 #include "arch/x86_64/layout.hpp"
 #include "kvm/vcpu_kick.hpp"
@@ -19,7 +19,7 @@ namespace {
 namespace x86 = x86_64;
 using clock = std::chrono::steady_clock;
 
-MemoryMap plan_layout(const MachineConfig& config, const x86::BzImage& kernel, byte_view initrd) {
+MemoryMap plan_layout(const MachineConfig& config, const x86::BootKernel& kernel, byte_view initrd) {
     x86::LayoutRequest req;
     req.cpus = config.cpus;
     req.topology = config.topology;
@@ -28,8 +28,8 @@ MemoryMap plan_layout(const MachineConfig& config, const x86::BzImage& kernel, b
     req.virtio_devices = 1;
     req.cmdline_extra = config.cmdline_extra;
     req.initrd_bytes = initrd.size();
-    req.initrd_addr_max = kernel.initrd_addr_max();
-    req.kernel = kernel.load_range();
+    req.initrd_addr_max = x86::kernel_initrd_addr_max(kernel);
+    req.kernel = x86::kernel_load_range(kernel);
     return x86::layout_x86_64(req);
 }
 
@@ -49,7 +49,7 @@ void add_uart(Bus& io, const char* name, std::uint16_t base, devices::Serial1655
 
 }  // namespace
 
-Machine::Machine(const MachineConfig& config, const x86::BzImage& kernel, byte_view initrd)
+Machine::Machine(const MachineConfig& config, const x86::BootKernel& kernel, byte_view initrd)
     : map_(plan_layout(config, kernel, initrd)),
       system_(kvm::KvmSystem::open(config.kvm_device)),
       vm_(system_.create_vm()) {
@@ -108,6 +108,9 @@ Machine::Machine(const MachineConfig& config, const x86::BzImage& kernel, byte_v
     add_legacy_ports(io_, [this](x86::acpi::PowerRequest r) {
         stop_.request(r == x86::acpi::PowerRequest::power_off ? StopReason::power_off : StopReason::reset);
     });
+    mmio_.add({x86::boot_timer_address, x86::boot_timer_size},
+              BusDevice{"boot-timer", &devices::BootTimer::read,
+                        [t = &boot_timer_](std::uint64_t off, byte_view d) { t->write(off, d); }});
     mmio_.add(window.window, BusDevice{window.name,
                                        [t = transport_.get()](std::uint64_t off, mutable_byte_view d) { t->read(off, d); },
                                        [t = transport_.get()](std::uint64_t off, byte_view d) { t->write(off, d); }});
@@ -151,6 +154,7 @@ Stop Machine::run(clock::time_point deadline, MachineOutputs outputs) {
     Stop stop{StopReason::timeout, {}};
     try {
         device_events_ = std::make_unique<DeviceEvents>(event_sources_);
+        vcpus_started_ = clock::now();
         for (std::uint32_t i = 0; i < vcpus_.size(); ++i)
             vcpu_threads_.push_back(std::make_unique<VcpuThread>(vcpus_[i], i, VcpuContext{io_, mmio_, stop_}));
 

@@ -26,8 +26,9 @@
 
 #include <ktstr/common/bytes.hpp>
 
-#include "arch/x86_64/bzimage.hpp"
+#include "arch/x86_64/boot_kernel.hpp"
 #include "arch/x86_64/topology.hpp"
+#include "devices/boot_timer.hpp"
 #include "devices/serial_16550.hpp"
 #include "devices/virtio_console.hpp"
 #include "devices/virtio_mmio.hpp"
@@ -70,7 +71,7 @@ public:
     // Throws LayoutError / BzImageError / std::invalid_argument for a
     // request that does not fit (bad sizes, initrd too large), KvmError
     // when KVM refuses something.
-    Machine(const MachineConfig& config, const x86_64::BzImage& kernel, byte_view initrd);
+    Machine(const MachineConfig& config, const x86_64::BootKernel& kernel, byte_view initrd);
     Machine(const Machine&) = delete;
     Machine& operator=(const Machine&) = delete;
     ~Machine();
@@ -101,6 +102,10 @@ public:
     // After run(): where each vCPU was when the stop took it out of KVM_RUN
     // (VcpuThread::stopped_at), by index.
     const std::vector<std::optional<VcpuPosition>>& vcpu_stop_positions() const noexcept { return stop_positions_; }
+    // When run() started the vCPUs, and when the guest wrote each boot
+    // mark (devices/boot_timer.hpp); nullopt: not (yet).
+    std::optional<std::chrono::steady_clock::time_point> vcpus_started() const noexcept { return vcpus_started_; }
+    const devices::BootTimer& boot_timer() const noexcept { return boot_timer_; }
     // After run(): the first page of the kernel image map under `at`'s page
     // tables (arch/x86_64/kernel_image_map.hpp), read from guest RAM.
     std::optional<std::uint64_t> kernel_image_page(const VcpuPosition& at) const;
@@ -126,6 +131,8 @@ private:
     std::atomic<std::int64_t> limit_{INT64_MAX};     // steady_clock ticks
     std::uint64_t exits_ = 0;
     std::vector<std::optional<VcpuPosition>> stop_positions_;
+    devices::BootTimer boot_timer_;
+    std::optional<std::chrono::steady_clock::time_point> vcpus_started_;
     // Threads last: they stop before anything they use goes away.
     std::unique_ptr<DeviceEvents> device_events_;
     std::vector<std::unique_ptr<VcpuThread>> vcpu_threads_;

@@ -129,6 +129,31 @@ std::string describe_positions(const Machine& machine, const std::filesystem::pa
     return out.empty() ? "no vCPU ran" : out;
 }
 
+// The process's start, near enough for boot phases in milliseconds: when
+// this code was loaded, before main().
+const clock::time_point loaded_at = clock::now();
+
+// Where a boot's time went, in milliseconds from the process's start:
+// the vCPUs' start (the VMM's setup before it), ktstr-init's boot mark (the
+// kernel's boot before it) and the command's start (init's work before
+// it). Null for a point the run did not reach.
+nlohmann::ordered_json boot_timeline(const Machine& machine, clock::time_point start, const host::RunResult& result) {
+    auto ms = [](std::optional<clock::time_point> t) -> nlohmann::ordered_json {
+        if (!t)
+            return nullptr;
+        return std::chrono::duration<double, std::milli>(*t - loaded_at).count();
+    };
+    std::optional<clock::time_point> command;
+    for (const auto& st : result.lifecycle)
+        if (st.phase == LifecyclePhase::PayloadStarting && !parse_fate(st.reason)) {
+            command = start + std::chrono::duration_cast<clock::duration>(st.at);
+            break;
+        }
+    return {{"vcpus_started_ms", ms(machine.vcpus_started())},
+            {"init_started_ms", ms(machine.boot_timer().first(BootMark::init_started))},
+            {"command_started_ms", ms(command)}};
+}
+
 double seconds_since(clock::time_point t) {
     return std::chrono::duration<double>(clock::now() - t).count();
 }
@@ -187,7 +212,7 @@ host::HostLoopConfig host_config(const GuestRunOptions& o, Machine& machine, clo
 
 }  // namespace
 
-int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view initrd) {
+int run_guest(GuestRunOptions options, const x86_64::BootKernel& kernel, byte_view initrd) {
     const auto start = clock::now();
     const bool verbose = options.verbose;
 
@@ -324,6 +349,8 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
                         seconds_since(start), machine.exits(), result.frames, result.crc_errors,
                         result.bulk.received_bytes, result.shm.drops));
     }
+    if (verbose)
+        say("boot timeline, ms from the VMM's start: " + boot_timeline(machine, start, result).dump());
     if (!result.snapshots.capture_dirs.empty())
         say(fmt::format("{} snapshot capture(s) under {}", result.snapshots.capture_dirs.size(),
                         (options.output_dir / "snapshots").string()));
@@ -339,6 +366,7 @@ int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view 
         // its own (run_verdict.hpp).
         j["exit_status"] = v.status;
         j["status_reason"] = v.reason;
+        j["boot_timeline"] = boot_timeline(machine, start, result);
         const std::string text = json_line(j) + "\n";
         if (options.json) {
             // After every Stdout frame (the loop wrote them, and has

@@ -24,7 +24,7 @@
 
 #include <ktstr/common/bytes.hpp>
 
-#include "arch/x86_64/bzimage.hpp"
+#include "arch/x86_64/boot_kernel.hpp"
 #include "ktstr/common/unique_fd.hpp"
 #include "machine/machine.hpp"
 
@@ -78,6 +78,6 @@ struct GuestRunOptions {
 // throws (bad layout, KVM refusals) and std::runtime_error when the
 // message log or the output directory cannot be created, before anything
 // ran.
-int run_guest(GuestRunOptions options, const x86_64::BzImage& kernel, byte_view initrd);
+int run_guest(GuestRunOptions options, const x86_64::BootKernel& kernel, byte_view initrd);
 
 }  // namespace ktstr::vmm::run

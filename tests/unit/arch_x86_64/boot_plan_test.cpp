@@ -9,8 +9,10 @@
 #include "arch/x86_64/boot_plan.hpp"
 #include "arch/x86_64/layout.hpp"
 #include "arch/x86_64/page_tables.hpp"
+#include "arch/x86_64/pvh_start_info.hpp"
 #include "arch/x86_64/reset_vector.hpp"
 #include "synthetic_bzimage.hpp"
+#include "synthetic_vmlinux.hpp"
 
 using namespace ktstr;
 using namespace ktstr::vmm;
@@ -222,4 +224,69 @@ TEST_CASE("the reset vector writes the ACPI reset value to the reset port, then 
                                0xf4, 0xf4, 0xf4, 0xf4, 0xf4, 0xf4, 0xf4};
     CHECK(build_reset_vector() == expected);
     CHECK(reset_vector_address + build_reset_vector().size() == 0x10'0000);
+}
+
+TEST_CASE("a vmlinux boots through PVH: segments, start info, 32-bit entry state", "[x86_64][boot][pvh]") {
+    const Vmlinux k = Vmlinux::parse(test::synthetic_vmlinux());
+    const byte_buffer initrd(4096, 7);
+    LayoutRequest r;
+    r.memory_bytes = 256 * mib;
+    r.initrd_bytes = initrd.size();
+    r.initrd_addr_max = default_initrd_addr_max;
+    r.kernel = k.load_range();
+    const MemoryMap m = layout_x86_64(r);
+    const BootPlan p = plan_boot(k, m, initrd, CpuTopology::flat(m.cpus));
+
+    // The segments' file bytes at their physical addresses; no zero page,
+    // no page tables (paging is off at the entry).
+    std::vector<std::uint64_t> segment_at;
+    for (const GuestWrite& w : p.writes())
+        if (w.what == "kernel segment")
+            segment_at.push_back(w.address);
+    CHECK(segment_at == std::vector<std::uint64_t>{0x100'0000, 0x100'5000});
+    for (const GuestWrite& w : p.writes()) {
+        CHECK(w.what != "zero page");
+        CHECK(w.what != "page tables");
+    }
+    const byte_view info = write_named(p, "PVH start info").bytes;
+    CHECK(write_named(p, "PVH start info").address == pvh_start_info_address);
+    CHECK(at<std::uint32_t>(info, 0) == hvm_start_magic);
+    CHECK(at<std::uint64_t>(info, 24) == cmdline_address);
+    CHECK(at<std::uint64_t>(info, 32) == p.acpi().rsdp_address);
+    CHECK(at<std::uint32_t>(info, 48) == p.e820().size());
+    CHECK(at<std::uint64_t>(info, 56) == m.initrd->start);  // the initrd is module 0
+    CHECK(write_named(p, "initrd").address == m.initrd->start);
+
+    const BootCpuState& s = p.cpu();
+    CHECK(s.rip == 0x100'0040);
+    CHECK(s.rbx == pvh_start_info_address);
+    CHECK(s.cr0 == 0x11);  // PE and ET, no paging
+    CHECK(s.cr4 == 0);
+    CHECK(s.efer == 0);
+    CHECK(s.cs.l == 0);
+    CHECK(s.cs.db == 1);
+    CHECK(s.cs.limit == 0xffff'ffff);
+    CHECK(s.ds.db == 1);
+
+    SECTION("an initrd over the kernel is refused") {
+        MemoryMap over = m;
+        over.initrd = GuestRange{0x100'2000, initrd.size()};
+        CHECK_THROWS_WITH(plan_boot(k, over, initrd, CpuTopology::flat(m.cpus)), Catch::Contains("overlaps the kernel"));
+    }
+    SECTION("a command line beyond COMMAND_LINE_SIZE is refused") {
+        LayoutRequest longer = r;
+        longer.cmdline_extra = std::string(2100, 'x');
+        CHECK_THROWS_WITH(plan_boot(k, layout_x86_64(longer), initrd, CpuTopology::flat(m.cpus)),
+                          Catch::Contains("at most 2047"));
+    }
+    SECTION("a kernel beyond RAM is refused") {
+        LayoutRequest small = r;
+        small.memory_bytes = 128 * mib;
+        small.kernel = {};
+        test::SyntheticVmlinux spec;
+        spec.segments = {{0x100'0000, 0x1000, 200 * mib}};
+        const Vmlinux big = Vmlinux::parse(test::synthetic_vmlinux(spec));
+        CHECK_THROWS_WITH(plan_boot(big, layout_x86_64(small), initrd, CpuTopology::flat(1)),
+                          Catch::Contains("raise --memory"));
+    }
 }

@@ -26,7 +26,10 @@ RunOptions parse_run(const V& args) {
     return o;
 }
 
-const ResolvedValues resolved{{"--kernel", "/k/bzImage"}, {"--initramfs", "/i/image.cpio"}, {"--kvm", "host"}};
+const ResolvedValues resolved{{"--kernel", "/k/vmlinux"},
+                               {"--kernel-entry", "pvh"},
+                               {"--initramfs", "/i/image.cpio"},
+                               {"--kvm", "host"}};
 
 // The options part of an inner command line (before the "--").
 V options_of(const V& inner) {
@@ -41,6 +44,7 @@ bool has_option(const V& options, const std::string& name) {
 // Every option set, the outputs as absolute paths.
 const V every_option{"run",
                      "--kernel", "/home/me/bzImage",
+                     "--kernel-entry", "auto",
                      "--modules", "/home/me/modules",
                      "--cpus", "3",
                      "--topology", "1,1,3,1",
@@ -82,7 +86,8 @@ TEST_CASE("run options: every option the inner run gets is on its command line, 
 TEST_CASE("run options: each value is one --name=value argument, resolved ones replace the user's") {
     const auto options = options_of(inner_run_arguments(parse_run(every_option), resolved));
     CHECK(options == V{"run",
-                       "--kernel=/k/bzImage",
+                       "--kernel=/k/vmlinux",
+                       "--kernel-entry=pvh",
                        "--cpus=3",
                        "--topology=1,1,3,1",
                        "--memory=512",
@@ -115,7 +120,8 @@ TEST_CASE("run options: the inner command line parses back to the same run") {
     const auto outer = parse_run(every_option);
     const auto inner = inner_run_arguments(outer, resolved);
     const auto back = parse_run(inner);
-    CHECK(back.kernel == "/k/bzImage");
+    CHECK(back.kernel == "/k/vmlinux");
+    CHECK(back.kernel_entry == "pvh");
     CHECK(back.initramfs == "/i/image.cpio");
     CHECK(back.kvm == KvmMode::host);
     CHECK(back.modules.empty());

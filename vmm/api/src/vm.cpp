@@ -34,6 +34,7 @@
 #include "emulated_host/emulated_host.hpp"
 #include "initramfs/guest_programs.hpp"
 #include "initramfs/initramfs_builder.hpp"
+#include "kernel_image/kernel_entry.hpp"
 #include "kernel/kernel_supply.hpp"
 #include "kvm/kvm_error.hpp"
 #include "run/guest_run.hpp"
@@ -52,6 +53,7 @@ using cli::run_cmdline_extra;
 using cli::run_image_spec;
 namespace x86 = vmm::x86_64;
 namespace ir = vmm::initramfs;
+namespace ki = vmm::kernel_image;
 namespace fs = std::filesystem;
 
 // The emulated host's own boot and the inner VMM's start, on top of the
@@ -186,12 +188,31 @@ UniqueFd open_output_file(const char* option, const std::string& path) {
     return fd;
 }
 
+// The file and entry the kernel boots through (kernel_image/kernel_entry.hpp).
+ki::KernelEntryChoice choose_entry(const RunOptions& o, const vmm::kernel::KernelImage& k) {
+    const auto wanted = ki::kernel_entry_from_name(o.kernel_entry);
+    if (!wanted)
+        throw SpecError(fmt::format("run: kernel entry {}: not auto, pvh or bzimage", o.kernel_entry));
+    try {
+        auto choice = ki::choose_kernel_entry(k.bzimage, *wanted);
+        if (o.verbose)
+            fmt::print(stderr, "ktstr-vmm: kernel entry: {}{}\n",
+                       choice.entry == ki::KernelEntry::pvh ? "PVH, " + choice.path.string() : "bzImage",
+                       choice.fallback_reason.empty() ? "" : " (no PVH: " + choice.fallback_reason + ")");
+        return choice;
+    } catch (const std::invalid_argument& e) {
+        throw SpecError(fmt::format("run: {}", e.what()));
+    } catch (const std::runtime_error& e) {
+        throw SpecError(fmt::format("run: kernel entry: {}", e.what()));
+    }
+}
+
 int run_here(const RunOptions& o, const std::optional<x86::CpuTopology>& topology, const vmm::kernel::KernelImage& k,
-             const byte_buffer& initrd, std::uint64_t shm_bytes) {
-    x86::BzImage kernel = [&] {
+             const ki::KernelEntryChoice& entry, const byte_buffer& initrd, std::uint64_t shm_bytes) {
+    x86::BootKernel kernel = [&] {
         try {
-            return x86::BzImage::read(k.bzimage);
-        } catch (const x86::BzImageError& e) {
+            return ki::load_boot_kernel(entry);
+        } catch (const std::invalid_argument& e) {  // BzImageError, VmlinuxError
             throw SpecError(fmt::format("run: {}", e.what()));
         }
     }();
@@ -227,7 +248,8 @@ int run_here(const RunOptions& o, const std::optional<x86::CpuTopology>& topolog
     }
 }
 
-int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const fs::path& image) {
+int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const ki::KernelEntryChoice& entry,
+                 const fs::path& image) {
     // The inner run, from the parsed options (run_options.hpp): the kernel
     // as a path and the ready initramfs (both travel into the outer guest
     // as files named by the arguments); --include is already inside.
@@ -235,7 +257,10 @@ int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const f
     // place inside the emulated host, and they come back from there.
     vmm::emulated_host::Request req;
     req.arguments = inner_run_arguments(
-        o, {{"--kernel", k.bzimage.string()}, {"--initramfs", image.string()}, {"--kvm", "host"}});
+        o, {{"--kernel", entry.path.string()},
+            {"--kernel-entry", entry.entry == ki::KernelEntry::pvh ? "pvh" : "bzimage"},
+            {"--initramfs", image.string()},
+            {"--kvm", "host"}});
     // Emptied now, as a direct run does: a run that never reports leaves
     // no earlier result there.
     open_output_file("--json-file", o.json_file);
@@ -321,16 +346,17 @@ int run_status(RunOptions& o, std::optional<cli::RunOutputDir>& own_dir) {
         if (cli::place_kvm(o.kvm, "run") != KvmPlacement::host)
             throw SpecError("run: --initramfs is for the emulated host's inner run, with --kvm host");
         ensure_output_dir();
-        return run_here(o, topology, k, initrd, shm_bytes);
+        return run_here(o, topology, k, choose_entry(o, k), initrd, shm_bytes);
     }
     // The image first: a bad --include is a usage error, reported alone,
     // before --kvm auto probes KVM and announces where the run goes.
     const auto image = build_initramfs(o, k);
     const auto placement = cli::place_kvm(o.kvm, "run");
     ensure_output_dir();
+    const auto entry = choose_entry(o, k);
     if (placement == KvmPlacement::host)
-        return run_here(o, topology, k, read_file(image.string(), 1ull << 30), shm_bytes);
-    return run_emulated(o, k, image);
+        return run_here(o, topology, k, entry, read_file(image.string(), 1ull << 30), shm_bytes);
+    return run_emulated(o, k, entry, image);
 }
 
 // report.json, whole or not at all (a temporary name, then a rename). The

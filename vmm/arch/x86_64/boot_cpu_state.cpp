@@ -22,6 +22,14 @@ Segment boot_data() {
             .present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1, .avl = 0, .unusable = 0};
 }
 
+// The same flat code segment for 32-bit protected mode (the PVH entry).
+Segment pvh_code() {
+    Segment s = boot_code();
+    s.l = 0;
+    s.db = 1;
+    return s;
+}
+
 // VMX requires a usable busy TSS in TR; the kernel loads its own later.
 Segment boot_tss() {
     return {.base = 0, .limit = tss_limit, .selector = boot_tss_selector, .type = type_tss_64_busy,
@@ -66,6 +74,20 @@ BootCpuState boot_cpu_state(std::uint64_t entry_64) {
     s.cr3 = page_tables_address;
     s.cr4 = cr4_pae;
     s.efer = efer_lme | efer_lma;
+    return s;
+}
+
+BootCpuState pvh_cpu_state(std::uint32_t entry, std::uint64_t start_info_address) {
+    BootCpuState s;
+    s.rip = entry;
+    s.rbx = start_info_address;
+    s.cs = pvh_code();
+    s.ds = s.es = s.fs = s.gs = s.ss = boot_data();
+    s.tr = boot_tss();  // a busy TSS type is valid for 32-bit too (0xb)
+    s.ldt = {.unusable = 1};
+    s.gdt = {boot_gdt_address, static_cast<std::uint16_t>(boot_gdt_size - 1)};
+    s.idt = {boot_idt_address, 0};
+    s.cr0 = cr0_pe | cr0_et;
     return s;
 }
 

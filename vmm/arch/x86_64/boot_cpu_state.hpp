@@ -1,4 +1,5 @@
-// The boot vCPU's state at the kernel's 64-bit entry point, as plain data.
+// The boot vCPU's state at the kernel's 64-bit entry point (a bzImage) or
+// at its 32-bit PVH entry point (a vmlinux), as plain data.
 //
 // The 64-bit boot protocol wants: long mode with paging on and an identity
 // map covering the kernel, the zero page and the command line; a GDT with
@@ -58,6 +59,7 @@ struct BootCpuState {
     std::uint64_t rsp = 0;
     std::uint64_t rbp = 0;
     std::uint64_t rsi = 0;
+    std::uint64_t rbx = 0;
     std::uint64_t rflags = rflags_reserved;
     // struct kvm_sregs (apic_base, cr2, cr8 and interrupt_bitmap left as KVM has them)
     Segment cs, ds, es, fs, gs, ss, tr, ldt;
@@ -71,6 +73,12 @@ struct BootCpuState {
 // Entry at `entry_64` (BzImage::entry_64()) with the zero page, GDT, IDT,
 // stack and page tables at their layout.hpp addresses.
 BootCpuState boot_cpu_state(std::uint64_t entry_64);
+
+// Entry at a PVH kernel's 32-bit `entry` (vmlinux.hpp): protected mode
+// with paging off, flat 32-bit code (__BOOT_CS) and data (__BOOT_DS),
+// CR0.PE, interrupts off, EBX = the hvm_start_info's address
+// (pvh_start_info.hpp). The kernel loads its own GDT and page tables first.
+BootCpuState pvh_cpu_state(std::uint32_t entry, std::uint64_t start_info_address);
 
 // The 8-byte GDT descriptor for a code or data segment (s = 1), or the low
 // half of a system descriptor (s = 0).

@@ -8,6 +8,7 @@
 #include "arch/x86_64/boot_params.hpp"
 #include "arch/x86_64/layout.hpp"
 #include "arch/x86_64/page_tables.hpp"
+#include "arch/x86_64/pvh_start_info.hpp"
 #include "arch/x86_64/reset_vector.hpp"
 
 namespace ktstr::vmm::x86_64 {
@@ -20,15 +21,14 @@ bool inside_ram(const MemoryMap& map, const GuestRange& r) {
 
 std::string mib_text(std::uint64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / mib); }
 
-void check_kernel_fits(const BzImage& kernel, const MemoryMap& map) {
-    const GuestRange k = kernel.load_range();
+void check_kernel_fits(const GuestRange& k, const MemoryMap& map) {
     if (!inside_ram(map, k))
         throw LayoutError(fmt::format("the kernel needs {} of RAM at {:#x} (its init_size) but guest RAM there ends "
                                       "sooner; raise --memory",
                                       mib_text(k.size), k.start));
 }
 
-void check_initrd(const BzImage& kernel, const MemoryMap& map, byte_view initrd) {
+void check_initrd(const GuestRange& kernel, std::uint64_t initrd_addr_max, const MemoryMap& map, byte_view initrd) {
     if (!map.initrd) {
         if (!initrd.empty())
             throw LayoutError("an initrd was given but the memory map has no place for it");
@@ -39,12 +39,12 @@ void check_initrd(const BzImage& kernel, const MemoryMap& map, byte_view initrd)
         throw LayoutError(fmt::format("initrd is {} bytes but the memory map placed {}", initrd.size(), r.size));
     if (!inside_ram(map, r))
         throw LayoutError(fmt::format("initrd at {:#x} is not inside guest RAM", r.start));
-    if (r.end() - 1 > kernel.initrd_addr_max())
+    if (r.end() - 1 > initrd_addr_max)
         throw LayoutError(fmt::format("initrd ends at {:#x}, above this kernel's initrd_addr_max {:#x}", r.end(),
-                                      kernel.initrd_addr_max()));
-    if (r.overlaps(kernel.load_range()))
+                                      initrd_addr_max));
+    if (r.overlaps(kernel))
         throw LayoutError(fmt::format("initrd at {:#x} overlaps the kernel at {:#x}; raise --memory", r.start,
-                                      kernel.load_address()));
+                                      kernel.start));
 }
 
 void check_disjoint(std::vector<GuestWrite> writes, const MemoryMap& map) {
@@ -66,42 +66,70 @@ BootPlan plan_boot(const BzImage& kernel, const MemoryMap& map, byte_view initrd
     return plan_boot(kernel, map, initrd, CpuTopology::flat(map.cpus));
 }
 
-BootPlan plan_boot(const BzImage& kernel, const MemoryMap& map, byte_view initrd, const CpuTopology& topology) {
-    check_kernel_fits(kernel, map);
-    check_initrd(kernel, map, initrd);
-    if (map.cmdline.size() >= cmdline_window)
-        throw LayoutError(fmt::format("kernel command line is {} bytes; at most {} fit", map.cmdline.size(),
-                                      cmdline_window - 1));
-
+BootPlan BootPlan::common(const MemoryMap& map, byte_view initrd, const CpuTopology& topology) {
     BootPlan plan;
     plan.e820_ = build_e820(map);
     plan.acpi_ = acpi::build_acpi_tables(map, topology);
     plan.gdt_ = build_boot_gdt();
-    plan.page_tables_ = build_identity_page_tables();
     plan.reset_vector_ = build_reset_vector();
     plan.cmdline_.assign(map.cmdline.begin(), map.cmdline.end());
     plan.cmdline_.push_back(0);
+    plan.writes_ = {
+        {boot_gdt_address, plan.gdt_, "GDT"},
+        {cmdline_address, plan.cmdline_, "command line"},
+        {plan.acpi_.address, plan.acpi_.bytes, "ACPI tables"},
+        {reset_vector_address, plan.reset_vector_, "reset vector"},
+    };
+    if (map.initrd)
+        plan.writes_.push_back({map.initrd->start, initrd, "initrd"});
+    return plan;
+}
+
+BootPlan plan_boot(const BzImage& kernel, const MemoryMap& map, byte_view initrd, const CpuTopology& topology) {
+    check_kernel_fits(kernel.load_range(), map);
+    check_initrd(kernel.load_range(), kernel.initrd_addr_max(), map, initrd);
+    if (map.cmdline.size() >= cmdline_window)
+        throw LayoutError(fmt::format("kernel command line is {} bytes; at most {} fit", map.cmdline.size(),
+                                      cmdline_window - 1));
+
+    BootPlan plan = BootPlan::common(map, initrd, topology);
+    plan.page_tables_ = build_identity_page_tables();
     plan.zero_page_ = build_boot_params(kernel, {.e820 = plan.e820_,
                                                  .cmdline_address = cmdline_address,
                                                  .cmdline_length = static_cast<std::uint32_t>(map.cmdline.size()),
                                                  .initrd = map.initrd,
                                                  .rsdp_address = plan.acpi_.rsdp_address});
     plan.cpu_ = boot_cpu_state(kernel.entry_64());
+    plan.writes_.push_back({zero_page_address, plan.zero_page_, "zero page"});
+    plan.writes_.push_back({page_tables_address, plan.page_tables_, "page tables"});
+    plan.writes_.push_back({kernel.load_address(), kernel.kernel(), "kernel"});
+    check_disjoint(plan.writes_, map);
+    return plan;
+}
 
-    plan.writes_ = {
-        {boot_gdt_address, plan.gdt_, "GDT"},
-        {zero_page_address, plan.zero_page_, "zero page"},
-        {page_tables_address, plan.page_tables_, "page tables"},
-        {cmdline_address, plan.cmdline_, "command line"},
-        {plan.acpi_.address, plan.acpi_.bytes, "ACPI tables"},
-        {reset_vector_address, plan.reset_vector_, "reset vector"},
-        {kernel.load_address(), kernel.kernel(), "kernel"},
-    };
-    if (map.initrd)
-        plan.writes_.push_back({map.initrd->start, initrd, "initrd"});
+BootPlan plan_boot(const Vmlinux& kernel, const MemoryMap& map, byte_view initrd, const CpuTopology& topology) {
+    check_kernel_fits(kernel.load_range(), map);
+    // PVH has no initrd_addr_max: the module address is 64-bit.
+    check_initrd(kernel.load_range(), ~std::uint64_t{0}, map, initrd);
+    if (map.cmdline.size() >= pvh_cmdline_max)
+        throw LayoutError(fmt::format("kernel command line is {} bytes; at most {} fit", map.cmdline.size(),
+                                      pvh_cmdline_max - 1));
+
+    BootPlan plan = BootPlan::common(map, initrd, topology);
+    plan.pvh_start_info_ = build_pvh_start_info({.memory_map = plan.e820_,
+                                                 .cmdline_address = cmdline_address,
+                                                 .initrd = map.initrd,
+                                                 .rsdp_address = plan.acpi_.rsdp_address},
+                                                pvh_start_info_address);
+    plan.cpu_ = pvh_cpu_state(kernel.pvh_entry(), pvh_start_info_address);
+    plan.writes_.push_back({pvh_start_info_address, plan.pvh_start_info_, "PVH start info"});
+    // .bss beyond a segment's file bytes is left as it is: fresh guest RAM
+    // reads as zeros.
+    for (const VmlinuxSegment& seg : kernel.segments())
+        if (!seg.bytes.empty())
+            plan.writes_.push_back({seg.address, seg.bytes, "kernel segment"});
     check_disjoint(plan.writes_, map);
     return plan;
 }
 
 }  // namespace ktstr::vmm::x86_64
-

@@ -25,7 +25,8 @@
 //
 // Writes: GDT, zero page, page tables, command line (NUL-terminated), ACPI
 // tables, the reset-vector stub, the protected-mode kernel at its load
-// address, the initrd. They
+// address, the initrd (a vmlinux: its segments, and the PVH start info in
+// place of the zero page and page tables). They
 // are disjoint and each lies inside one MemoryMap::ram range; the caller
 // still bounds-checks them against its own mapping.
 #pragma once
@@ -40,6 +41,7 @@
 #include "arch/x86_64/boot_cpu_state.hpp"
 #include "arch/x86_64/bzimage.hpp"
 #include "arch/x86_64/e820.hpp"
+#include "arch/x86_64/vmlinux.hpp"
 #include "memory/memory_map.hpp"
 
 namespace ktstr::vmm::x86_64 {
@@ -69,12 +71,15 @@ public:
 private:
     BootPlan() = default;
     friend BootPlan plan_boot(const BzImage&, const MemoryMap&, byte_view, const CpuTopology&);
+    friend BootPlan plan_boot(const Vmlinux&, const MemoryMap&, byte_view, const CpuTopology&);
+    // What both kinds of kernel share: tables, GDT, command line, initrd.
+    static BootPlan common(const MemoryMap& map, byte_view initrd, const CpuTopology& topology);
 
     std::vector<GuestWrite> writes_;
     BootCpuState cpu_;
     std::vector<E820Entry> e820_;
     acpi::AcpiTables acpi_;
-    byte_buffer gdt_, zero_page_, page_tables_, cmdline_, reset_vector_;
+    byte_buffer gdt_, zero_page_, page_tables_, cmdline_, reset_vector_, pvh_start_info_;
 };
 
 // Throws std::invalid_argument (LayoutError, BzImageError or plain) with a
@@ -85,5 +90,14 @@ private:
 BootPlan plan_boot(const BzImage& kernel, const MemoryMap& map, byte_view initrd, const CpuTopology& topology);
 // The same for CpuTopology::flat(map.cpus).
 BootPlan plan_boot(const BzImage& kernel, const MemoryMap& map, byte_view initrd);
+
+// A vmlinux entered through PVH: its segments at their addresses, the PVH
+// start info instead of a zero page, no page tables (paging is off at the
+// entry). The same refusals, with the command line bounded by Linux's
+// COMMAND_LINE_SIZE (a vmlinux has no header to say otherwise).
+BootPlan plan_boot(const Vmlinux& kernel, const MemoryMap& map, byte_view initrd, const CpuTopology& topology);
+
+// Linux's x86 COMMAND_LINE_SIZE.
+inline constexpr std::size_t pvh_cmdline_max = 2048;
 
 }  // namespace ktstr::vmm::x86_64

@@ -121,6 +121,15 @@ BzImage BzImage::read(const std::filesystem::path& path) {
     }
 }
 
+byte_view BzImage::payload() const noexcept {
+    const byte_view k = kernel();
+    const std::uint64_t offset = field<std::uint32_t>(file_, setup_header::payload_offset);
+    const std::uint64_t length = field<std::uint32_t>(file_, setup_header::payload_length);
+    if (header_end_ < setup_header::payload_length + 4 || offset > k.size() || length > k.size() - offset)
+        return {};
+    return k.subspan(offset, length);
+}
+
 byte_view BzImage::setup_header_bytes() const noexcept {
     return byte_view(file_).subspan(setup_header::start, header_end_ - setup_header::start);
 }

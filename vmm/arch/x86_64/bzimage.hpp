@@ -50,6 +50,8 @@ inline constexpr std::size_t relocatable_kernel = 0x234;
 inline constexpr std::size_t min_alignment = 0x235;
 inline constexpr std::size_t xloadflags = 0x236;
 inline constexpr std::size_t cmdline_size = 0x238;
+inline constexpr std::size_t payload_offset = 0x248;  // from the protected-mode kernel's start
+inline constexpr std::size_t payload_length = 0x24c;
 inline constexpr std::size_t pref_address = 0x258;
 inline constexpr std::size_t init_size = 0x260;
 inline constexpr std::size_t end_min = 0x264;  // a 2.12 header reaches at least this far
@@ -96,6 +98,11 @@ public:
     byte_view setup_header_bytes() const noexcept;
     // The protected-mode kernel: what goes to load_address().
     byte_view kernel() const noexcept;
+    // The compressed vmlinux inside the protected-mode kernel (payload_offset
+    // and payload_length), as the decompressor finds it: the compressed
+    // stream, then the uncompressed size as 4 little-endian bytes. Empty
+    // when the header's range is not inside the file.
+    byte_view payload() const noexcept;
 
     // Where the protected-mode kernel goes: pref_address (16 MiB for a
     // default kernel), where the decompressor runs in place and from where

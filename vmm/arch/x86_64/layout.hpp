@@ -4,7 +4,8 @@
 //
 //   0x0000_0000  RAM (E820 usable up to 0x9_FC00)
 //     0x0500       GDT (boot_cpu_state.hpp), 0x0540 IDT (empty)
-//     0x7000       zero page (struct boot_params, 4 KiB)
+//     0x6000       PVH start info, module list, memory map (a vmlinux boot)
+//     0x7000       zero page (struct boot_params, 4 KiB; a bzImage boot)
 //     0x8000       boot stack, RSP = 0x8FF0 at entry
 //     0x9000       identity page tables: PML4, PDPT, 4 page directories
 //                  (2 MiB pages for [0, 4 GiB)), up to 0xF000
@@ -15,11 +16,13 @@
 //     0xE_0000     ACPI tables, RSDP first (inside the legacy RSDP scan area)
 //     0xF_FFF0     reset vector: a stub that writes the ACPI reset register
 //   0x0010_0000  RAM
-//     0x100_0000   the bzImage's protected-mode kernel (its pref_address)
+//     0x100_0000   the bzImage's protected-mode kernel (its pref_address),
+//                  or a vmlinux's segments at their physical addresses
 //   A            the SHM region: A is the 64 MiB-aligned end of a RAM range
 //   ...          the rest of RAM after the SHM region, then above 4 GiB
 //   0xC000_0000  32-bit MMIO hole (no RAM from 3 GiB to 4 GiB)
 //     0xD000_0000  virtio-mmio windows, 4 KiB each, GSI 16 + i
+//     0xD001_0000  the boot timer's page (KTSTR_BOOT_MARK, boot_mark.hpp)
 //     0xFEC0_0000  IOAPIC
 //     0xFEE0_0000  local APICs
 //     0xFFFB_C000  KVM's identity-map page, then its 3-page TSS (Intel VMX)
@@ -57,6 +60,7 @@ inline constexpr std::uint64_t gib = 1ULL << 30;
 // --- low memory: boot structures the VMM writes before the first vCPU runs
 inline constexpr std::uint64_t boot_gdt_address = 0x500;
 inline constexpr std::uint64_t boot_idt_address = 0x540;
+inline constexpr std::uint64_t pvh_start_info_address = 0x6000;
 inline constexpr std::uint64_t zero_page_address = 0x7000;
 inline constexpr std::uint64_t boot_stack_pointer = 0x8ff0;
 inline constexpr std::uint64_t page_tables_address = 0x9000;  // PML4; PDPT and PDs follow
@@ -89,6 +93,8 @@ inline constexpr std::uint64_t virtio_mmio_size = 0x1000;
 // KVM's in-kernel IOAPIC has 24 pins; 16..23 are free of ISA meaning.
 inline constexpr std::uint32_t virtio_first_gsi = 16;
 inline constexpr std::uint32_t virtio_max_devices = 8;
+inline constexpr std::uint64_t boot_timer_address = 0xd001'0000;
+inline constexpr std::uint64_t boot_timer_size = 0x1000;
 inline constexpr std::uint64_t ioapic_address = 0xfec0'0000;
 inline constexpr std::uint64_t ioapic_size = 0x1000;
 inline constexpr std::uint32_t ioapic_pins = 24;
@@ -171,7 +177,8 @@ struct LayoutRequest {
 inline constexpr const char* base_cmdline = "console=ttyS0 panic=-1 pci=off reboot=acpi";
 
 // The whole kernel command line: base_cmdline, KTSTR_GUEST=1, the SHM
-// region's KTSTR_SHM_BASE and KTSTR_SHM_SIZE when there is one, then
+// region's KTSTR_SHM_BASE and KTSTR_SHM_SIZE and the boot timer's
+// KTSTR_BOOT_MARK when there is a region, then
 // `extra` (as LayoutRequest::cmdline_extra). Without a region it is the
 // line another VMM that has none gives the same image (the boot
 // benchmark's QEMU), so both boot the guest the same way. Throws
@@ -191,7 +198,8 @@ std::string guest_cmdline(std::string_view extra, const std::optional<GuestRange
 // 64 MiB-aligned end of a RAM range and overlapping no RAM, the virtio
 // windows in the MMIO hole, the initrd page-aligned inside RAM below
 // initrd_addr_max, and cmdline = base_cmdline + " KTSTR_GUEST=1
-// KTSTR_SHM_BASE=0x... KTSTR_SHM_SIZE=0x..." + " " + cmdline_extra.
+// KTSTR_SHM_BASE=0x... KTSTR_SHM_SIZE=0x... KTSTR_BOOT_MARK=0xd0010000" + " "
+// + cmdline_extra.
 MemoryMap layout_x86_64(const LayoutRequest& req);
 
 }  // namespace ktstr::vmm::x86_64

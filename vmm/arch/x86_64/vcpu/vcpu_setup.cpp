@@ -77,6 +77,7 @@ kvm_regs boot_regs(const x86_64::BootCpuState& s) {
     r.rsp = s.rsp;
     r.rbp = s.rbp;
     r.rsi = s.rsi;
+    r.rbx = s.rbx;
     r.rflags = s.rflags;
     return r;
 }

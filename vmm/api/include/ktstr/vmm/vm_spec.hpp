@@ -25,6 +25,10 @@ struct VmSpec {
     // `ktstr-vmm kernel build`), a name given to a build, a release in the
     // cache or a bzImage path.
     std::string kernel = "default";
+    // How the kernel is entered: "auto" (the PVH entry of its vmlinux,
+    // unpacked once on the host and cached, where the kernel has one; the
+    // bzImage's own entry otherwise), "pvh" or "bzimage".
+    std::string kernel_entry = "auto";
     // "NODES,LLCS,CORES,THREADS": NUMA nodes, LLCs per node, cores per LLC,
     // threads per core; the vCPU count is their product (and `cpus` is
     // ignored). Empty: `cpus` cores in one package.

@@ -1,0 +1,111 @@
+#include "kernel_image/kernel_entry.hpp"
+
+#include <fstream>
+#include <stdexcept>
+
+#include <fmt/core.h>
+
+#include "initramfs/content_key.hpp"
+#include "initramfs/image_cache.hpp"
+#include "kernel/cache_dir.hpp"
+#include "kernel_image/vmlinux_extract.hpp"
+
+namespace ktstr::vmm::kernel_image {
+namespace {
+
+namespace fs = std::filesystem;
+namespace x86 = x86_64;
+
+// vmlinux files kept (about 60 MiB each for Debian's kernel).
+constexpr std::size_t keep_vmlinux_files = 6;
+// The key's version: bump when what is stored changes.
+constexpr std::string_view key_version = "vmlinux-pvh-2";
+constexpr std::size_t max_reason_bytes = 1024;
+
+bool starts_as_elf(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::uint8_t head[4] = {};
+    return in.read(reinterpret_cast<char*>(head), sizeof head) && x86::looks_like_elf(head);
+}
+
+void write_file(const fs::path& path, byte_view bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out)
+        throw std::runtime_error(fmt::format("{}: cannot write", path.string()));
+}
+
+std::string read_reason(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::string text(max_reason_bytes, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    return text.empty() ? std::string("no PVH entry (remembered)") : text;
+}
+
+}  // namespace
+
+std::optional<KernelEntry> kernel_entry_from_name(std::string_view name) noexcept {
+    if (name == "auto")
+        return KernelEntry::automatic;
+    if (name == "pvh")
+        return KernelEntry::pvh;
+    if (name == "bzimage")
+        return KernelEntry::bzimage;
+    return std::nullopt;
+}
+
+fs::path vmlinux_cache_dir() { return kernel::ktstr_cache_dir("vmlinux"); }
+
+KernelEntryChoice choose_kernel_entry(const fs::path& kernel, KernelEntry wanted) {
+    if (starts_as_elf(kernel)) {
+        if (wanted == KernelEntry::bzimage)
+            throw std::invalid_argument(
+                fmt::format("kernel entry bzimage: {} is a vmlinux (ELF), not a bzImage", kernel.string()));
+        return {kernel, KernelEntry::pvh, {}};
+    }
+    if (wanted == KernelEntry::bzimage)
+        return {kernel, KernelEntry::bzimage, {}};
+
+    // Keyed by the file's identity (content_key.hpp): a kernel replaced in
+    // place gets a new key without being read to find out.
+    const std::string key = initramfs::ContentKey().add(key_version).add_file_identity(kernel).hex();
+    const fs::path dir = vmlinux_cache_dir();
+    const fs::path refused = dir / (key + ".no-pvh");
+    std::string why;
+    std::error_code ec;
+    if (fs::is_regular_file(refused, ec)) {
+        why = read_reason(refused);
+    } else {
+        try {
+            const auto cached = initramfs::cached_file(dir, key + ".vmlinux", [&](const fs::path& temp) {
+                const x86::Vmlinux v = x86::Vmlinux::parse(extract_vmlinux(x86::BzImage::read(kernel)));
+                write_file(temp, v.file());
+            });
+            if (!cached.hit)
+                initramfs::prune_cache(dir, keep_vmlinux_files);
+            return {cached.path, KernelEntry::pvh, {}};
+        } catch (const x86::BzImageError& e) {
+            // Not a bzImage at all: loading it as one reports that.
+            why = e.what();
+        } catch (const VmlinuxExtractError& e) {
+            why = e.what();
+            write_file(refused, as_bytes(why));
+        } catch (const x86::VmlinuxError& e) {
+            why = e.what();
+            write_file(refused, as_bytes(why));
+        }
+    }
+    if (wanted == KernelEntry::pvh)
+        throw std::invalid_argument(fmt::format("kernel entry pvh: {}: {}", kernel.string(), why));
+    return {kernel, KernelEntry::bzimage, why};
+}
+
+x86::BootKernel load_boot_kernel(const KernelEntryChoice& choice) {
+    if (choice.entry == KernelEntry::pvh)
+        return x86::Vmlinux::read(choice.path);
+    return x86::BzImage::read(choice.path);
+}
+
+}  // namespace ktstr::vmm::kernel_image
