@@ -45,11 +45,16 @@ std::string describe(const BootSample& s) {
     std::string mbps = "-";
     if (s.first_stdout && s.last_stdout && *s.last_stdout > *s.first_stdout)
         mbps = fmt::format("{:.1f}", static_cast<double>(s.stdout_bytes) / 1e6 / (*s.last_stdout - *s.first_stdout));
+    std::string timeline;
+    if (s.vcpus_started)
+        timeline = fmt::format(" vcpus_started={} init_started={} command_started={}", seconds(s.vcpus_started),
+                               seconds(s.init_started), seconds(s.command_started));
     return fmt::format("first_port={} first_line={} exit={:.3f} status={} guest_exit={} stdout_bytes={} "
-                       "stdout_first={} stdout_last={} stdout_MBps={} max_rss_kib={} own_peak_kib={}{}",
+                       "stdout_first={} stdout_last={} stdout_MBps={} max_rss_kib={} own_peak_kib={}{}{}",
                        seconds(s.first_port), seconds(s.first_line), s.exit, s.status,
                        s.guest_exit ? std::to_string(*s.guest_exit) : "-", s.stdout_bytes, seconds(s.first_stdout),
-                       seconds(s.last_stdout), mbps, s.max_rss_kib, s.own_peak_kib, s.timed_out ? " TIMED-OUT" : "");
+                       seconds(s.last_stdout), mbps, s.max_rss_kib, s.own_peak_kib, timeline,
+                       s.timed_out ? " TIMED-OUT" : "");
 }
 
 BootSummary summarise(const std::string& name, std::span<const BootSample> samples) {
@@ -72,6 +77,28 @@ BootSummary summarise(const std::string& name, std::span<const BootSample> sampl
                            name, v.size(), samples.size() - v.size(), first.median, first.min, first.max,
                            port.median, port.n, exit.median, exit.min, exit.max, rss.median, rss.min, rss.max,
                            own.median, own.min, own.max);
+    // Where ktstr-vmm's boots went (its run result's timeline): the VMM's
+    // setup to the vCPUs' start, the kernel to ktstr-init's boot mark,
+    // init to the command's start, the command to its first line.
+    auto phase = [&](auto from, auto to) {
+        return spread_of(v, [&](const BootSample& s) -> std::optional<double> {
+            const std::optional<double> a = from(s), b = to(s);
+            if (!a || !b)
+                return std::nullopt;
+            return (*b - *a) * 1000.0;
+        });
+    };
+    auto zero = [](const BootSample&) { return std::optional<double>(0.0); };
+    auto vcpus = [](const BootSample& s) { return s.vcpus_started; };
+    auto init = [](const BootSample& s) { return s.init_started; };
+    auto command = [](const BootSample& s) { return s.command_started; };
+    auto line = [](const BootSample& s) { return s.first_line; };
+    const auto setup = phase(zero, vcpus), kernel = phase(vcpus, init), init_ms = phase(init, command),
+               to_line = phase(command, line);
+    if (setup.n != 0)
+        out.line += fmt::format("; phases_ms median setup={:.0f} kernel={:.0f} (n={}) init={:.0f} "
+                                "command_to_line={:.0f}",
+                                setup.median, kernel.median, kernel.n, init_ms.median, to_line.median);
     out.first_line_median = first.median;
     out.exit_median = exit.median;
     return out;

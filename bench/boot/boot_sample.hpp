@@ -22,6 +22,11 @@ struct BootSample {
     std::uint64_t stdout_bytes = 0;
     long max_rss_kib = 0;              // wait4's ru_maxrss (VmHWM), guest RAM included
     std::uint64_t own_peak_kib = 0;    // resident outside guest RAM, sampled (process_memory.hpp)
+    // ktstr-vmm: its run result's boot timeline (seconds from its start):
+    // the vCPUs started, ktstr-init's boot mark, the command's start.
+    std::optional<double> vcpus_started;
+    std::optional<double> init_started;
+    std::optional<double> command_started;
     bool timed_out = false;
     std::string stderr_tail;           // the last 4 KiB
 

@@ -30,6 +30,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include "arch/x86_64/layout.hpp"
 #include "boot_report.hpp"
@@ -42,6 +43,7 @@
 #include "emulated_host/inner_arguments.hpp"
 #include "initramfs/initramfs_builder.hpp"
 #include "kernel/kernel_supply.hpp"
+#include "kernel_image/kernel_entry.hpp"
 
 namespace ktstr::bench::boot {
 namespace {
@@ -53,6 +55,12 @@ constexpr const char* program_name = "ktstr-boot-bench";
 
 struct BenchOptions {
     std::string kernel = "default";
+    // ktstr-vmm's kernel entry (run's --kernel-entry), and QEMU's: "same"
+    // gives QEMU the vmlinux too when ktstr-vmm enters through PVH.
+    std::string kernel_entry = "auto";
+    std::string qemu_kernel_entry = "same";
+    std::string ktstr_kernel;  // hidden: the file ktstr-vmm boots (a vmlinux for PVH)
+    std::string qemu_kernel;   // hidden: the file QEMU boots
     std::uint32_t cpus = 2;
     std::uint64_t memory_mib = 256;
     unsigned repeat = 5;
@@ -84,14 +92,17 @@ fs::path build_image(const BenchOptions& o, const vmm::kernel::KernelImage& k) {
 
 // `ktstr-vmm run` as the emulated host's inner run gets it: run's option
 // table with its defaults, the kernel and the ready image.
-std::vector<std::string> ktstr_argv(const BenchOptions& o) {
+std::vector<std::string> ktstr_argv(const BenchOptions& o, const fs::path& json_file) {
     cli::RunOptions r;
     r.cpus = o.cpus;
     r.memory_mib = o.memory_mib;
     r.timeout_s = o.timeout_s;
     r.command = o.command;
-    auto argv =
-        cli::inner_run_arguments(r, {{"--kernel", o.kernel}, {"--initramfs", o.initramfs}, {"--kvm", "host"}});
+    r.json_file = json_file.string();
+    auto argv = cli::inner_run_arguments(r, {{"--kernel", o.ktstr_kernel},
+                                             {"--kernel-entry", o.kernel_entry},
+                                             {"--initramfs", o.initramfs},
+                                             {"--kvm", "host"}});
     argv.insert(argv.begin(), o.ktstr_vmm);
     return argv;
 }
@@ -114,7 +125,7 @@ std::vector<std::string> qemu_argv(const BenchOptions& o) {
             "-m", fmt::format("{}M", o.memory_mib),
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
             "-bios", o.qemu_firmware,
-            "-kernel", o.kernel,
+            "-kernel", o.qemu_kernel,
             "-initrd", o.initramfs,
             "-append", cmdline,
             "-serial", o.qemu_console.empty() ? std::string("null") : "file:" + o.qemu_console,
@@ -123,6 +134,24 @@ std::vector<std::string> qemu_argv(const BenchOptions& o) {
             "-device", "virtconsole,chardev=console,nr=0",
             "-chardev", "file,id=bulk,path=/proc/self/fd/3",
             "-device", "virtserialport,chardev=bulk,nr=1,name=ktstr-bulk"};
+}
+
+// ktstr-vmm's boot timeline from its run result (guest_run.cpp), in
+// seconds from its start; nothing when the file is missing or not JSON.
+void read_timeline(const fs::path& json_file, BootSample& s) {
+    std::ifstream in(json_file);
+    const auto j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("boot_timeline"))
+        return;
+    auto get = [&](const char* key) -> std::optional<double> {
+        const auto& t = j["boot_timeline"];
+        if (!t.is_object() || !t.contains(key) || !t[key].is_number())
+            return std::nullopt;
+        return t[key].get<double>() / 1000.0;
+    };
+    s.vcpus_started = get("vcpus_started_ms");
+    s.init_started = get("init_started_ms");
+    s.command_started = get("command_started_ms");
 }
 
 int run_inside(const BenchOptions& o) {
@@ -137,8 +166,10 @@ int run_inside(const BenchOptions& o) {
         std::fflush(stdout);
         lines.push_back(l);
     };
-    say(fmt::format("cpus={} memory_mib={} repeat={} kernel={} initramfs={} qemu -M {}", o.cpus, o.memory_mib,
-                    o.repeat, o.kernel, o.initramfs, o.qemu_machine));
+    say(fmt::format("cpus={} memory_mib={} repeat={} kernel={} ({}) qemu_kernel={} ({}) initramfs={} qemu -M {}",
+                    o.cpus, o.memory_mib, o.repeat, o.ktstr_kernel, o.kernel_entry, o.qemu_kernel,
+                    o.qemu_kernel_entry, o.initramfs, o.qemu_machine));
+    const fs::path json_file = fs::temp_directory_path() / fmt::format("ktstr-boot-bench-{}.json", ::getpid());
     for (unsigned i = 1; i <= o.repeat; ++i) {
         // Alternate which goes first, so neither always runs on a
         // freshly idle (or freshly busy) machine.
@@ -147,8 +178,12 @@ int run_inside(const BenchOptions& o) {
             if (q ? !do_qemu : !do_ktstr)
                 continue;
             const char* name = q ? "qemu-microvm" : "ktstr-vmm";
+            std::error_code ec;
+            fs::remove(json_file, ec);
             BootSample s = q ? time_boot(qemu_argv(o), StdoutPath::bulk_port, o.timeout_s, o.memory_mib)
-                             : time_boot(ktstr_argv(o), StdoutPath::own_stdout, o.timeout_s, o.memory_mib);
+                             : time_boot(ktstr_argv(o, json_file), StdoutPath::own_stdout, o.timeout_s, o.memory_mib);
+            if (!q)
+                read_timeline(json_file, s);
             say(fmt::format("{} {} {}", name, i, describe(s)));
             if (!s.worked())
                 say(fmt::format("{} {} stderr: {}", name, i, s.stderr_tail));
@@ -186,6 +221,10 @@ int run_emulated(const BenchOptions& o) {
     std::vector<InnerOption> options{{"--kvm", "host"},
                                      {"--ktstr-vmm", o.ktstr_vmm},
                                      {"--kernel", o.kernel},
+                                     {"--kernel-entry", o.kernel_entry},
+                                     {"--qemu-kernel-entry", o.qemu_kernel_entry},
+                                     {"--ktstr-kernel", o.ktstr_kernel},
+                                     {"--qemu-kernel", o.qemu_kernel},
                                      {"--initramfs", o.initramfs},
                                      {"--cpus", std::to_string(o.cpus)},
                                      {"--memory", std::to_string(o.memory_mib)},
@@ -228,8 +267,15 @@ int run_bench(BenchOptions o) {
     if (::access(o.ktstr_vmm.c_str(), X_OK) != 0)
         throw UsageError(fmt::format("--ktstr-vmm {}: {}", o.ktstr_vmm, std::strerror(errno)));
     const auto placement = cli::place_kvm(o.mode, program_name);
-    if (placement == cli::KvmPlacement::host && !o.initramfs.empty())
+    if (placement == cli::KvmPlacement::host && !o.initramfs.empty()) {
+        // The inner run: the files as the outer one resolved them, or, run
+        // by hand, the kernel given.
+        if (o.ktstr_kernel.empty())
+            o.ktstr_kernel = o.kernel;
+        if (o.qemu_kernel.empty())
+            o.qemu_kernel = o.kernel;
         return run_inside(o);
+    }
 
     const auto k = vmm::kernel::resolve(o.kernel);
     const auto image = o.initramfs.empty() ? build_image(o, k) : fs::path(o.initramfs);
@@ -238,6 +284,23 @@ int run_bench(BenchOptions o) {
             throw UsageError(fmt::format("{}: {}", p, std::strerror(errno)));
     o.kernel = k.bzimage.string();
     o.initramfs = image.string();
+    // The entries resolved here, outside the emulated host: the vmlinux is
+    // unpacked (once, cached) on this machine, and both files go in.
+    const auto entry_of = [&](const std::string& name) {
+        const auto e = vmm::kernel_image::kernel_entry_from_name(name);
+        if (!e)
+            throw UsageError(fmt::format("kernel entry {}: not auto, pvh or bzimage", name));
+        return vmm::kernel_image::choose_kernel_entry(k.bzimage, *e);
+    };
+    const auto ktstr_entry = entry_of(o.kernel_entry);
+    const auto qemu_entry =
+        o.qemu_kernel_entry == "same"
+            ? ktstr_entry
+            : entry_of(o.qemu_kernel_entry);
+    o.ktstr_kernel = ktstr_entry.path.string();
+    o.kernel_entry = ktstr_entry.entry == vmm::kernel_image::KernelEntry::pvh ? "pvh" : "bzimage";
+    o.qemu_kernel = qemu_entry.path.string();
+    o.qemu_kernel_entry = qemu_entry.entry == vmm::kernel_image::KernelEntry::pvh ? "pvh" : "bzimage";
     if (placement == cli::KvmPlacement::host)
         return run_inside(o);
     return run_emulated(o);
@@ -253,6 +316,15 @@ int main(int argc, char** argv) {
                  "(docs/benchmarks.md)"};
     app.name(program_name);
     app.add_option("--kernel", o.kernel, "default (the kernel supply's) or a bzImage path")->capture_default_str();
+    app.add_option("--kernel-entry", o.kernel_entry, "ktstr-vmm's kernel entry: auto, pvh or bzimage (run's)")
+        ->check(CLI::IsMember({"auto", "pvh", "bzimage"}))
+        ->capture_default_str();
+    app.add_option("--qemu-kernel-entry", o.qemu_kernel_entry,
+                   "QEMU's: same (as ktstr-vmm's, resolved), auto, pvh (-kernel the vmlinux) or bzimage")
+        ->check(CLI::IsMember({"same", "auto", "pvh", "bzimage"}))
+        ->capture_default_str();
+    app.add_option("--ktstr-kernel", o.ktstr_kernel, "")->group("");
+    app.add_option("--qemu-kernel", o.qemu_kernel, "")->group("");
     app.add_option("--cpus", o.cpus, "vCPUs of each VM")->check(CLI::Range(1u, 64u))->capture_default_str();
     app.add_option("--memory", o.memory_mib, "Guest memory in MiB")
         ->check(CLI::Range(std::uint64_t{64}, std::uint64_t{65536}))

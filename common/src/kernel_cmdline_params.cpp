@@ -1,4 +1,5 @@
 #include "ktstr/common/kernel_cmdline_params.hpp"
+#include "ktstr/common/boot_mark.hpp"
 
 #include <charconv>
 #include <limits>
@@ -65,7 +66,7 @@ std::string format_vmm_params(const ShmParams& shm) {
 
 bool sets_vmm_param(std::string_view word) noexcept {
     const auto key = word.substr(0, word.find('='));
-    return key == guest_key || key == shm_base_key || key == shm_size_key;
+    return key == guest_key || key == shm_base_key || key == shm_size_key || key == boot_mark_key;
 }
 
 bool cmdline_has_token(std::string_view cmdline, std::string_view token) noexcept {
@@ -100,6 +101,16 @@ std::optional<ShmParams> parse_shm_params(std::string_view cmdline) noexcept {
     if (*base + *size < *base)
         return std::nullopt;
     return ShmParams{*base, *size};
+}
+
+std::optional<std::uint64_t> parse_boot_mark_address(std::string_view cmdline) noexcept {
+    const auto text = cmdline_value(cmdline, boot_mark_key);
+    if (!text)
+        return std::nullopt;
+    const auto address = parse_hex(*text);
+    if (!address || *address == 0 || (*address & 0xfff) != 0)
+        return std::nullopt;
+    return address;
 }
 
 }  // namespace ktstr::cmdline_params

@@ -23,6 +23,7 @@
 #include "ktstr/guest/phys_base.hpp"
 #include "ktstr/guest/scheduler.hpp"
 #include "ktstr/guest/senders.hpp"
+#include "ktstr/guest/boot_mark_writer.hpp"
 #include "ktstr/guest/shm_writer.hpp"
 #include "module_list.hpp"
 #include "pid1_setup.hpp"
@@ -112,6 +113,10 @@ int run_init(const InitSetup& setup) {
         console.say("warning: " + w);
 
     const auto cmdline = guest::read_kernel_cmdline();
+    // First, so the host's time of it is init's start (boot_mark.hpp).
+    if (setup.pid1)
+        if (const auto why = guest::write_boot_mark(cmdline, BootMark::init_started); !why.empty())
+            console.say("warning: no boot mark: " + why);
     std::vector<std::string> option_errors;
     const InitOptions opt = parse_init_options(cmdline, option_errors);
     {

@@ -89,7 +89,7 @@ TEST_CASE("the command line carries the base, the KTSTR_* parameters, then the e
     const MemoryMap m = layout_x86_64(r);
     CHECK(m.cmdline ==
           "console=ttyS0 panic=-1 pci=off reboot=acpi KTSTR_GUEST=1 KTSTR_SHM_BASE=0xc000000 KTSTR_SHM_SIZE=0x100000 "
-          "quiet rdinit=/init");
+          "KTSTR_BOOT_MARK=0xd0010000 quiet rdinit=/init");
     CHECK(m.cmdline.find("nokaslr") == std::string::npos);
     CHECK(m.cmdline.find("virtio_mmio.device") == std::string::npos);
 }

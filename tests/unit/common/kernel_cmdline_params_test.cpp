@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "ktstr/common/boot_mark.hpp"
 #include "ktstr/common/kernel_cmdline_params.hpp"
 #include "ktstr/common/shm_ring.hpp"
 
@@ -84,4 +85,15 @@ TEST_CASE("malformed SHM parameters are refused", "[cmdline]") {
     CHECK_FALSE(parse_shm_params("KTSTR_SHM_BASE=0x1000 KTSTR_SHM_SIZE=0x80000000"));          // beyond any ring
     // The first of each counts, so a malformed first one is not rescued by a later one.
     CHECK_FALSE(parse_shm_params("KTSTR_SHM_BASE=zz KTSTR_SHM_BASE=0x1000 KTSTR_SHM_SIZE=0x1000"));
+}
+
+TEST_CASE("the boot mark page: KTSTR_BOOT_MARK, page-aligned, the VMM's own") {
+    using ktstr::cmdline_params::parse_boot_mark_address;
+    CHECK(parse_boot_mark_address("quiet KTSTR_BOOT_MARK=0xd0010000 x") == 0xd001'0000u);
+    CHECK(parse_boot_mark_address("KTSTR_BOOT_MARK=d0010000") == 0xd001'0000u);
+    CHECK_FALSE(parse_boot_mark_address("quiet"));
+    CHECK_FALSE(parse_boot_mark_address("KTSTR_BOOT_MARK=0xd0010004"));  // not page-aligned
+    CHECK_FALSE(parse_boot_mark_address("KTSTR_BOOT_MARK=0x0"));
+    CHECK_FALSE(parse_boot_mark_address("KTSTR_BOOT_MARK=zz"));
+    CHECK(ktstr::cmdline_params::sets_vmm_param("KTSTR_BOOT_MARK=0x1000"));
 }

@@ -142,9 +142,12 @@ void check_cmdline_extra(std::string_view extra) {
 // argv, not its environment.
 std::string guest_cmdline(std::string_view extra, const std::optional<GuestRange>& shm) {
     check_cmdline_extra(extra);
-    std::string s = fmt::format("{} {}", base_cmdline,
-                                shm ? cmdline_params::format_vmm_params({shm->start, shm->size})
-                                    : std::string(cmdline_params::guest_word));
+    // The boot mark goes with the SHM region: both are this VMM's, and
+    // another VMM (the benchmark's QEMU) has no boot timer to write to.
+    std::string s = shm ? fmt::format("{} {} {}={:#x}", base_cmdline,
+                                      cmdline_params::format_vmm_params({shm->start, shm->size}),
+                                      cmdline_params::boot_mark_key, boot_timer_address)
+                        : fmt::format("{} {}", base_cmdline, cmdline_params::guest_word);
     if (!extra.empty()) {
         s.push_back(' ');
         s += extra;

@@ -20,6 +20,7 @@ inline constexpr std::string_view param_prefix = "KTSTR_";
 inline constexpr std::string_view guest_key = "KTSTR_GUEST";        // "1": a ktstr guest with a bulk port
 inline constexpr std::string_view shm_base_key = "KTSTR_SHM_BASE";  // guest-physical address of the SHM region
 inline constexpr std::string_view shm_size_key = "KTSTR_SHM_SIZE";  // its size in bytes, header included
+inline constexpr std::string_view boot_mark_key = "KTSTR_BOOT_MARK";  // the boot-mark page (boot_mark.hpp)
 
 // The word that marks a ktstr guest.
 inline constexpr std::string_view guest_word = "KTSTR_GUEST=1";
@@ -50,7 +51,8 @@ std::string format_vmm_params(const ShmParams& shm);
 
 // True when `word` (one whitespace-separated word) sets one of the VMM's
 // parameters: its key, the text before any '=', is KTSTR_GUEST,
-// KTSTR_SHM_BASE or KTSTR_SHM_SIZE. KTSTR_INIT_* words are not the VMM's.
+// KTSTR_SHM_BASE, KTSTR_SHM_SIZE or KTSTR_BOOT_MARK. KTSTR_INIT_* words are
+// not the VMM's.
 bool sets_vmm_param(std::string_view word) noexcept;
 
 // True when `token` is one of the words of `cmdline` (separated by space,
