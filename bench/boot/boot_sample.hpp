@@ -22,6 +22,7 @@ struct BootSample {
     std::uint64_t stdout_bytes = 0;
     long max_rss_kib = 0;              // wait4's ru_maxrss (VmHWM), guest RAM included
     std::uint64_t own_peak_kib = 0;    // resident outside guest RAM, sampled (process_memory.hpp)
+    std::string own_peak_smaps;        // the smaps sample own_peak_kib came from (where it went)
     bool timed_out = false;
     std::string stderr_tail;           // the last 4 KiB
 
