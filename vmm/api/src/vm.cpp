@@ -36,6 +36,8 @@
 #include "initramfs/initramfs_builder.hpp"
 #include "kernel/kernel_supply.hpp"
 #include "kvm/kvm_error.hpp"
+#include "kvm/memory_mapping.hpp"
+#include "machine/boot_files.hpp"
 #include "run/guest_run.hpp"
 #include "run/run_verdict.hpp"
 
@@ -113,6 +115,17 @@ byte_buffer read_file(const std::string& path, std::uint64_t limit) {
     return b;
 }
 
+// The initramfs, mapped read-only: its bytes go from the page cache into
+// guest RAM once (machine/boot_files.hpp), never through a copy on the heap.
+vmm::kvm::MemoryMapping map_initrd(const std::string& path) {
+    constexpr std::uint64_t max_initrd_bytes = 1ull << 30;
+    try {
+        return vmm::kvm::MemoryMapping::read_only_file(path, max_initrd_bytes);
+    } catch (const vmm::kvm::KvmError& e) {
+        throw SpecError(fmt::format("run: {}", e.what()));
+    }
+}
+
 // The guest image (through the initramfs cache: a repeated run does not
 // rebuild it).
 fs::path build_initramfs(const RunOptions& o, const vmm::kernel::KernelImage& k) {
@@ -187,12 +200,16 @@ UniqueFd open_output_file(const char* option, const std::string& path) {
 }
 
 int run_here(const RunOptions& o, const std::optional<x86::CpuTopology>& topology, const vmm::kernel::KernelImage& k,
-             const byte_buffer& initrd, std::uint64_t shm_bytes) {
-    x86::BzImage kernel = [&] {
+             vmm::kvm::MemoryMapping initrd, std::uint64_t shm_bytes) {
+    // The kernel read in place as the initrd is (machine/boot_files.hpp).
+    vmm::machine::BootFiles boot = [&] {
         try {
-            return x86::BzImage::read(k.bzimage);
+            return vmm::machine::BootFiles(
+                vmm::kvm::MemoryMapping::read_only_file(k.bzimage, x86::BzImage::max_file_size), std::move(initrd));
+        } catch (const vmm::kvm::KvmError& e) {
+            throw SpecError(fmt::format("run: kernel {}", e.what()));
         } catch (const x86::BzImageError& e) {
-            throw SpecError(fmt::format("run: {}", e.what()));
+            throw SpecError(fmt::format("run: kernel {}: {}", k.bzimage.string(), e.what()));
         }
     }();
     vmm::run::GuestRunOptions g;
@@ -215,7 +232,7 @@ int run_here(const RunOptions& o, const std::optional<x86::CpuTopology>& topolog
     if (!o.scheduler.empty())
         g.scheduler = vmm::run::SchedulerRun{fs::path(o.scheduler).filename().string(), o.scheduler_args};
     try {
-        return vmm::run::run_guest(std::move(g), kernel, initrd);
+        return vmm::run::run_guest(std::move(g), std::move(boot));
     } catch (const std::invalid_argument& e) {
         // The layout or the boot plan refused the pieces (an initrd too
         // large for the memory, a command line too long for the kernel).
@@ -317,11 +334,11 @@ int run_status(RunOptions& o, std::optional<cli::RunOutputDir>& own_dir) {
 
     const auto k = resolve_kernel(o);
     if (!o.initramfs.empty()) {
-        const auto initrd = read_file(o.initramfs, 1ull << 30);
+        auto initrd = map_initrd(o.initramfs);
         if (cli::place_kvm(o.kvm, "run") != KvmPlacement::host)
             throw SpecError("run: --initramfs is for the emulated host's inner run, with --kvm host");
         ensure_output_dir();
-        return run_here(o, topology, k, initrd, shm_bytes);
+        return run_here(o, topology, k, std::move(initrd), shm_bytes);
     }
     // The image first: a bad --include is a usage error, reported alone,
     // before --kvm auto probes KVM and announces where the run goes.
@@ -329,7 +346,7 @@ int run_status(RunOptions& o, std::optional<cli::RunOutputDir>& own_dir) {
     const auto placement = cli::place_kvm(o.kvm, "run");
     ensure_output_dir();
     if (placement == KvmPlacement::host)
-        return run_here(o, topology, k, read_file(image.string(), 1ull << 30), shm_bytes);
+        return run_here(o, topology, k, map_initrd(image.string()), shm_bytes);
     return run_emulated(o, k, image);
 }
 
