@@ -124,8 +124,13 @@ BootSample time_boot(std::span<const std::string> argv, StdoutPath path, unsigne
     auto next_sample = start;
     while (out.read || err.read || (port && port->read) || running) {
         if (running && Clock::now() >= next_sample) {
-            if (auto m = cli::read_resident_split(pid, guest_ram_mib * 1024))
-                s.own_peak_kib = std::max(s.own_peak_kib, m->other_kib);
+            if (auto text = cli::read_smaps(pid)) {
+                const auto m = cli::split_resident(*text, guest_ram_mib * 1024);
+                if (s.own_peak_smaps.empty() || m.other_kib > s.own_peak_kib) {
+                    s.own_peak_kib = m.other_kib;
+                    s.own_peak_smaps = std::move(*text);
+                }
+            }
             next_sample = Clock::now() + sample_every;
         }
         std::vector<pollfd> fds;

@@ -27,6 +27,7 @@ struct BootSample {
     std::optional<double> vcpus_started;
     std::optional<double> init_started;
     std::optional<double> command_started;
+    std::string own_peak_smaps;        // the smaps sample own_peak_kib came from (where it went)
     bool timed_out = false;
     std::string stderr_tail;           // the last 4 KiB
 

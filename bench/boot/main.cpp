@@ -72,6 +72,7 @@ struct BenchOptions {
     std::string which = "both";
     std::string report;
     std::string qemu_console;  // QEMU's COM1 to this file (diagnosis)
+    std::string smaps;         // each boot's smaps at its own peak to this file (diagnosis)
     std::string qemu_append;   // more kernel parameters for QEMU's boots
     std::string qemu_machine = "microvm,acpi=on";
     bool verbose = false;   // the emulated host's console and QEMU's messages on stderr
@@ -208,6 +209,16 @@ int run_inside(const BenchOptions& o) {
         if (!f)
             throw std::runtime_error(fmt::format("{}: cannot write", o.report));
     }
+    if (!o.smaps.empty()) {
+        std::ofstream f(o.smaps);
+        for (const auto* v : {&ktstr, &qemu})
+            for (std::size_t i = 0; i < v->size(); ++i)
+                f << fmt::format("# {} {} own_peak_kib={}\n", v == &ktstr ? "ktstr-vmm" : "qemu-microvm", i + 1,
+                                 (*v)[i].own_peak_kib)
+                  << (*v)[i].own_peak_smaps;
+        if (!f)
+            throw std::runtime_error(fmt::format("{}: cannot write", o.smaps));
+    }
     for (const auto* v : {&ktstr, &qemu})
         for (const auto& s : *v)
             if (!s.worked())
@@ -242,6 +253,10 @@ int run_emulated(const BenchOptions& o) {
     if (!o.qemu_console.empty()) {
         options.push_back({"--qemu-console", fs::absolute(o.qemu_console).string()});
         req.outputs.push_back(fs::absolute(o.qemu_console));
+    }
+    if (!o.smaps.empty()) {
+        options.push_back({"--smaps", fs::absolute(o.smaps).string()});
+        req.outputs.push_back(fs::absolute(o.smaps));
     }
     if (!o.qemu_append.empty())
         options.push_back({"--qemu-append", o.qemu_append});
@@ -340,6 +355,8 @@ int main(int argc, char** argv) {
     app.add_option("--which", o.which, "both, ktstr or qemu")->capture_default_str();
     app.add_option("--report", o.report, "Also write the printed lines to FILE")->type_name("FILE");
     app.add_option("--qemu-console", o.qemu_console, "QEMU's COM1 to FILE (diagnosis)")->type_name("FILE");
+    app.add_option("--smaps", o.smaps, "Each boot's /proc/PID/smaps at its own-memory peak to FILE (diagnosis)")
+        ->type_name("FILE");
     app.add_option("--qemu-append", o.qemu_append, "More kernel parameters for QEMU's boots");
     app.add_option("--qemu-machine", o.qemu_machine, "QEMU's -M")->capture_default_str();
     app.add_option("--initramfs", o.initramfs, "")->group("");

@@ -49,6 +49,13 @@ with tempfile.TemporaryDirectory() as d:
     nodir = os.path.join(d, "no-such-dir", "result.json")
     refused(["--json-file", nodir, "--", "true"], f"--json-file {nodir}: no directory")
     refused(["--"], "no command given")
+    # --initramfs (the inner run's ready image) is mapped, not read: a
+    # missing one is still a usage error naming the file.
+    some_kernel = os.path.join(d, "bzImage")
+    with open(some_kernel, "wb") as f:
+        f.write(b"\0" * 4096)
+    no_image = os.path.join(d, "no-such-image.cpio")
+    refused(["--kernel", some_kernel, "--initramfs", no_image, "--", "true"], f"{no_image}: cannot open")
 
     if with_guest:
         absent = os.path.join(d, "absent.txt")

@@ -46,7 +46,7 @@ ResidentSplit split_resident(std::string_view smaps, std::uint64_t guest_ram_kib
     return r;
 }
 
-std::optional<ResidentSplit> read_resident_split(pid_t pid, std::uint64_t guest_ram_kib) {
+std::optional<std::string> read_smaps(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/smaps");
     if (!in)
         return std::nullopt;
@@ -54,7 +54,14 @@ std::optional<ResidentSplit> read_resident_split(pid_t pid, std::uint64_t guest_
     text << in.rdbuf();
     if (!in && !in.eof())
         return std::nullopt;
-    return split_resident(text.str(), guest_ram_kib);
+    return std::move(text).str();
+}
+
+std::optional<ResidentSplit> read_resident_split(pid_t pid, std::uint64_t guest_ram_kib) {
+    const auto text = read_smaps(pid);
+    if (!text)
+        return std::nullopt;
+    return split_resident(*text, guest_ram_kib);
 }
 
 }  // namespace ktstr::cli

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <sys/types.h>
 
@@ -25,8 +26,11 @@ struct ResidentSplit {
 // Size line is missing counts as not guest RAM.
 ResidentSplit split_resident(std::string_view smaps, std::uint64_t guest_ram_kib);
 
-// Reads /proc/`pid`/smaps; nullopt when it cannot be read (the process
+// /proc/`pid`/smaps as text; nullopt when it cannot be read (the process
 // is gone).
+std::optional<std::string> read_smaps(pid_t pid);
+
+// read_smaps() split; nullopt when it cannot be read.
 std::optional<ResidentSplit> read_resident_split(pid_t pid, std::uint64_t guest_ram_kib);
 
 }  // namespace ktstr::cli

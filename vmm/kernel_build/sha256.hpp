@@ -1,5 +1,6 @@
 // SHA-256 through OpenSSL's libcrypto (EVP): the build key and the source
-// identities are digests, and a well-kept library computes them.
+// identities are digests, and a well-kept library computes them. The
+// library is opened at the first digest, not linked (sha256.cpp says why).
 #pragma once
 
 #include <memory>
@@ -10,7 +11,7 @@ namespace ktstr::vmm::kernel_build {
 
 class Sha256 {
 public:
-    Sha256();  // throws std::runtime_error when libcrypto cannot set up SHA-256
+    Sha256();  // throws std::runtime_error when libcrypto cannot be loaded or set up SHA-256
     Sha256& update(std::string_view bytes);
     // A field of a composite digest: its length, then its bytes, so
     // ("ab", "c") and ("a", "bc") differ.

@@ -5,6 +5,8 @@
 
 #include <fmt/core.h>
 
+#include "arch/x86_64/bzimage.hpp"
+#include "arch/x86_64/vmlinux.hpp"
 #include "initramfs/content_key.hpp"
 #include "initramfs/image_cache.hpp"
 #include "kernel/cache_dir.hpp"
@@ -100,12 +102,6 @@ KernelEntryChoice choose_kernel_entry(const fs::path& kernel, KernelEntry wanted
     if (wanted == KernelEntry::pvh)
         throw std::invalid_argument(fmt::format("kernel entry pvh: {}: {}", kernel.string(), why));
     return {kernel, KernelEntry::bzimage, why};
-}
-
-x86::BootKernel load_boot_kernel(const KernelEntryChoice& choice) {
-    if (choice.entry == KernelEntry::pvh)
-        return x86::Vmlinux::read(choice.path);
-    return x86::BzImage::read(choice.path);
 }
 
 }  // namespace ktstr::vmm::kernel_image

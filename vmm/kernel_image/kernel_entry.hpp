@@ -13,7 +13,6 @@
 #include <string>
 #include <string_view>
 
-#include "arch/x86_64/boot_kernel.hpp"
 
 namespace ktstr::vmm::kernel_image {
 
@@ -34,10 +33,6 @@ struct KernelEntryChoice {
 // be had (pvh for a kernel without the entry, bzimage for a vmlinux), and
 // std::runtime_error for cache I/O.
 KernelEntryChoice choose_kernel_entry(const std::filesystem::path& kernel, KernelEntry wanted);
-
-// Loads the chosen file: a Vmlinux for pvh, a BzImage otherwise. Throws
-// std::invalid_argument (BzImageError, VmlinuxError).
-x86_64::BootKernel load_boot_kernel(const KernelEntryChoice& choice);
 
 // The vmlinux cache folder (not created).
 std::filesystem::path vmlinux_cache_dir();

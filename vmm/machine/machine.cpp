@@ -49,8 +49,8 @@ void add_uart(Bus& io, const char* name, std::uint16_t base, devices::Serial1655
 
 }  // namespace
 
-Machine::Machine(const MachineConfig& config, const x86::BootKernel& kernel, byte_view initrd)
-    : map_(plan_layout(config, kernel, initrd)),
+Machine::Machine(const MachineConfig& config, const BootFiles& boot)
+    : map_(plan_layout(config, boot.kernel(), boot.initrd())),
       system_(kvm::KvmSystem::open(config.kvm_device)),
       vm_(system_.create_vm()) {
     // Before any vCPU exists: KVM's private pages (Intel), the irqchip.
@@ -61,9 +61,18 @@ Machine::Machine(const MachineConfig& config, const x86::BootKernel& kernel, byt
 
     ram_ = std::make_unique<GuestRam>(vm_, map_);
     const x86::CpuTopology topology = config.topology.value_or(x86::CpuTopology::flat(map_.cpus));
-    const x86::BootPlan plan = x86::plan_boot(kernel, map_, initrd, topology);
-    for (const auto& w : plan.writes())
-        ram_->write(w.address, w.bytes);
+    const x86::BootPlan plan = x86::plan_boot(boot.kernel(), map_, boot.initrd(), topology);
+    // In pieces: a piece of the kernel or the initrd leaves this process's
+    // resident memory once it is in guest RAM (BootFiles), so at most one
+    // piece of either file counts in it at a time, never the whole file.
+    constexpr std::size_t piece = std::size_t{256} << 10;
+    for (const auto& w : plan.writes()) {
+        for (std::size_t at = 0; at < w.bytes.size(); at += piece) {
+            const byte_view part = w.bytes.subspan(at, std::min(piece, w.bytes.size() - at));
+            ram_->write(w.address + at, part);
+            boot.drop_resident(part);
+        }
+    }
 
     com1_irq_ = std::make_unique<kvm::Irqfd>(vm_, x86::com1_irq);
     com2_irq_ = std::make_unique<kvm::Irqfd>(vm_, x86::com2_irq);

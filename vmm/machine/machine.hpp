@@ -26,7 +26,6 @@
 
 #include <ktstr/common/bytes.hpp>
 
-#include "arch/x86_64/boot_kernel.hpp"
 #include "arch/x86_64/topology.hpp"
 #include "devices/boot_timer.hpp"
 #include "devices/serial_16550.hpp"
@@ -37,6 +36,7 @@
 #include "kvm/kvm_system.hpp"
 #include "kvm/kvm_vm.hpp"
 #include "memory/memory_map.hpp"
+#include "machine/boot_files.hpp"
 #include "machine/bus.hpp"
 #include "machine/device_events.hpp"
 #include "machine/guest_ram.hpp"
@@ -70,8 +70,10 @@ class Machine {
 public:
     // Throws LayoutError / BzImageError / std::invalid_argument for a
     // request that does not fit (bad sizes, initrd too large), KvmError
-    // when KVM refuses something.
-    Machine(const MachineConfig& config, const x86_64::BootKernel& kernel, byte_view initrd);
+    // when KVM refuses something. The kernel and the initrd are copied
+    // into guest RAM here, and not read again: `boot` may go once this
+    // returns.
+    Machine(const MachineConfig& config, const BootFiles& boot);
     Machine(const Machine&) = delete;
     Machine& operator=(const Machine&) = delete;
     ~Machine();

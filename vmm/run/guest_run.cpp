@@ -212,7 +212,7 @@ host::HostLoopConfig host_config(const GuestRunOptions& o, Machine& machine, clo
 
 }  // namespace
 
-int run_guest(GuestRunOptions options, const x86_64::BootKernel& kernel, byte_view initrd) {
+int run_guest(GuestRunOptions options, machine::BootFiles boot) {
     const auto start = clock::now();
     const bool verbose = options.verbose;
 
@@ -220,7 +220,12 @@ int run_guest(GuestRunOptions options, const x86_64::BootKernel& kernel, byte_vi
     // devices) first; what watches its outputs and the host loop (which
     // reads its SHM and answers through its console) after it, so they go
     // first; the outputs are wired at run().
-    Machine machine(options.machine, kernel, initrd);
+    Machine machine(options.machine, boot);
+    const std::size_t initrd_bytes = boot.initrd().size();
+    {
+        // Both files are in guest RAM now: their mappings go before the run.
+        const machine::BootFiles copied = std::move(boot);
+    }
     // Set on the loop thread, read after it stopped.
     std::atomic<bool> command_started{false};
     ConsoleWatch com1(std::move(options.console_log), verbose,
@@ -274,7 +279,7 @@ int run_guest(GuestRunOptions options, const x86_64::BootKernel& kernel, byte_vi
     if (verbose) {
         const auto& map = machine.memory_map();
         say(fmt::format("{} vCPUs, {} MiB of RAM, SHM {:#x}+{:#x}, initrd {} KiB; VM built in {:.3f} s", map.cpus,
-                        map.ram_bytes() >> 20, map.shm.start, map.shm.size, initrd.size() >> 10,
+                        map.ram_bytes() >> 20, map.shm.start, map.shm.size, initrd_bytes >> 10,
                         std::chrono::duration<double>(built - start).count()));
         say(fmt::format("kernel command line: {}", map.cmdline));
     }

@@ -24,8 +24,8 @@
 
 #include <ktstr/common/bytes.hpp>
 
-#include "arch/x86_64/boot_kernel.hpp"
 #include "ktstr/common/unique_fd.hpp"
+#include "machine/boot_files.hpp"
 #include "machine/machine.hpp"
 
 namespace ktstr::vmm::run {
@@ -77,7 +77,8 @@ struct GuestRunOptions {
 // Returns the process exit status. Throws what Machine's constructor
 // throws (bad layout, KVM refusals) and std::runtime_error when the
 // message log or the output directory cannot be created, before anything
-// ran.
-int run_guest(GuestRunOptions options, const x86_64::BootKernel& kernel, byte_view initrd);
+// ran. The boot files go as soon as the Machine holds their bytes in guest
+// RAM: they are not resident for the run.
+int run_guest(GuestRunOptions options, machine::BootFiles boot);
 
 }  // namespace ktstr::vmm::run

@@ -9,6 +9,7 @@
 
 #include <fmt/core.h>
 
+#include "arch/x86_64/vmlinux.hpp"
 #include "initramfs/compressed_file_writer.hpp"
 #include "kernel_image/kernel_entry.hpp"
 #include "kernel_image/vmlinux_extract.hpp"
@@ -111,7 +112,7 @@ TEST_CASE("the kernel entry: PVH through the cached vmlinux, the bzImage otherwi
     CHECK(first.entry == KernelEntry::pvh);
     CHECK(first.path.parent_path() == vmlinux_cache_dir());
     CHECK(read_all(first.path) == vmlinux);
-    CHECK(std::holds_alternative<x86::Vmlinux>(load_boot_kernel(first)));
+    CHECK(x86::Vmlinux::read(first.path).pvh_entry() == 0x100'0040);
     // Cached: a second choice is the same file, not unpacked again (its
     // time stays; a new file would replace it).
     const auto written = fs::last_write_time(first.path);
@@ -123,7 +124,7 @@ TEST_CASE("the kernel entry: PVH through the cached vmlinux, the bzImage otherwi
         const auto c = choose_kernel_entry(bz, KernelEntry::bzimage);
         CHECK(c.entry == KernelEntry::bzimage);
         CHECK(c.path == bz);
-        CHECK(std::holds_alternative<x86::BzImage>(load_boot_kernel(c)));
+
     }
     SECTION("a vmlinux given directly is entered through PVH, and cannot be a bzImage") {
         CHECK(choose_kernel_entry(first.path, KernelEntry::automatic).path == first.path);
@@ -146,7 +147,7 @@ TEST_CASE("the kernel entry: PVH through the cached vmlinux, the bzImage otherwi
         write_all(junk, byte_buffer(8192, 0x41));
         const auto c = choose_kernel_entry(junk, KernelEntry::automatic);
         CHECK(c.entry == KernelEntry::bzimage);
-        CHECK_THROWS_AS(load_boot_kernel(c), x86::BzImageError);
+        CHECK_THROWS_AS(x86::BzImage::read(c.path), x86::BzImageError);
     }
 }
 

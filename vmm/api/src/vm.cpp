@@ -37,6 +37,8 @@
 #include "kernel_image/kernel_entry.hpp"
 #include "kernel/kernel_supply.hpp"
 #include "kvm/kvm_error.hpp"
+#include "kvm/memory_mapping.hpp"
+#include "machine/boot_files.hpp"
 #include "run/guest_run.hpp"
 #include "run/run_verdict.hpp"
 
@@ -113,6 +115,17 @@ byte_buffer read_file(const std::string& path, std::uint64_t limit) {
     if (!f.read(reinterpret_cast<char*>(b.data()), static_cast<std::streamsize>(size)))
         throw SpecError(fmt::format("run: {}: read failed", path));
     return b;
+}
+
+// The initramfs, mapped read-only: its bytes go from the page cache into
+// guest RAM once (machine/boot_files.hpp), never through a copy on the heap.
+vmm::kvm::MemoryMapping map_initrd(const std::string& path) {
+    constexpr std::uint64_t max_initrd_bytes = 1ull << 30;
+    try {
+        return vmm::kvm::MemoryMapping::read_only_file(path, max_initrd_bytes);
+    } catch (const vmm::kvm::KvmError& e) {
+        throw SpecError(fmt::format("run: {}", e.what()));
+    }
 }
 
 // The guest image (through the initramfs cache: a repeated run does not
@@ -208,12 +221,17 @@ ki::KernelEntryChoice choose_entry(const RunOptions& o, const vmm::kernel::Kerne
 }
 
 int run_here(const RunOptions& o, const std::optional<x86::CpuTopology>& topology, const vmm::kernel::KernelImage& k,
-             const ki::KernelEntryChoice& entry, const byte_buffer& initrd, std::uint64_t shm_bytes) {
-    x86::BootKernel kernel = [&] {
+             const ki::KernelEntryChoice& entry, vmm::kvm::MemoryMapping initrd, std::uint64_t shm_bytes) {
+    // The kernel read in place as the initrd is (machine/boot_files.hpp):
+    // a vmlinux for the PVH entry, or the bzImage.
+    vmm::machine::BootFiles boot = [&] {
         try {
-            return ki::load_boot_kernel(entry);
+            return vmm::machine::BootFiles(
+                vmm::kvm::MemoryMapping::read_only_file(entry.path, x86::Vmlinux::max_file_size), std::move(initrd));
+        } catch (const vmm::kvm::KvmError& e) {
+            throw SpecError(fmt::format("run: kernel {}", e.what()));
         } catch (const std::invalid_argument& e) {  // BzImageError, VmlinuxError
-            throw SpecError(fmt::format("run: {}", e.what()));
+            throw SpecError(fmt::format("run: kernel {}: {}", entry.path.string(), e.what()));
         }
     }();
     vmm::run::GuestRunOptions g;
@@ -236,7 +254,7 @@ int run_here(const RunOptions& o, const std::optional<x86::CpuTopology>& topolog
     if (!o.scheduler.empty())
         g.scheduler = vmm::run::SchedulerRun{fs::path(o.scheduler).filename().string(), o.scheduler_args};
     try {
-        return vmm::run::run_guest(std::move(g), kernel, initrd);
+        return vmm::run::run_guest(std::move(g), std::move(boot));
     } catch (const std::invalid_argument& e) {
         // The layout or the boot plan refused the pieces (an initrd too
         // large for the memory, a command line too long for the kernel).
@@ -342,11 +360,11 @@ int run_status(RunOptions& o, std::optional<cli::RunOutputDir>& own_dir) {
 
     const auto k = resolve_kernel(o);
     if (!o.initramfs.empty()) {
-        const auto initrd = read_file(o.initramfs, 1ull << 30);
+        auto initrd = map_initrd(o.initramfs);
         if (cli::place_kvm(o.kvm, "run") != KvmPlacement::host)
             throw SpecError("run: --initramfs is for the emulated host's inner run, with --kvm host");
         ensure_output_dir();
-        return run_here(o, topology, k, choose_entry(o, k), initrd, shm_bytes);
+        return run_here(o, topology, k, choose_entry(o, k), std::move(initrd), shm_bytes);
     }
     // The image first: a bad --include is a usage error, reported alone,
     // before --kvm auto probes KVM and announces where the run goes.
@@ -355,7 +373,7 @@ int run_status(RunOptions& o, std::optional<cli::RunOutputDir>& own_dir) {
     ensure_output_dir();
     const auto entry = choose_entry(o, k);
     if (placement == KvmPlacement::host)
-        return run_here(o, topology, k, entry, read_file(image.string(), 1ull << 30), shm_bytes);
+        return run_here(o, topology, k, entry, map_initrd(image.string()), shm_bytes);
     return run_emulated(o, k, entry, image);
 }
 

@@ -26,13 +26,19 @@ constexpr std::uint64_t max_init_size = 1 * gib;
 constexpr std::uint64_t max_load_end = 4 * gib;
 
 template <typename T>
-T field(const byte_buffer& f, std::size_t offset) {
+T field(byte_view f, std::size_t offset) {
     return load_le<T>(f.data() + offset);
 }
 
 }  // namespace
 
 BzImage BzImage::parse(byte_buffer file) {
+    BzImage k = parse_view(file);
+    k.owned_ = std::move(file);  // same storage: k.file_ still views it
+    return k;
+}
+
+BzImage BzImage::parse_view(byte_view file) {
     if (file.size() < sh::end_min)
         throw BzImageError(fmt::format("not a bzImage: {} bytes, shorter than a setup header", file.size()));
     if (field<std::uint16_t>(file, sh::boot_flag) != sh::boot_flag_value ||
@@ -96,7 +102,7 @@ BzImage BzImage::parse(byte_buffer file) {
         load + std::max<std::uint64_t>(h.init_size, kernel_size) > max_load_end)
         throw BzImageError(fmt::format("bzImage pref_address {:#x} with init_size {:#x} is not between 1 MiB and 4 GiB",
                                        h.pref_address, h.init_size));
-    return BzImage(std::move(file), h, std::min(header_end, sh::end_max), setup_size, load);
+    return BzImage(file, h, std::min(header_end, sh::end_max), setup_size, load);
 }
 
 BzImage BzImage::read(const std::filesystem::path& path) {
@@ -131,10 +137,10 @@ byte_view BzImage::payload() const noexcept {
 }
 
 byte_view BzImage::setup_header_bytes() const noexcept {
-    return byte_view(file_).subspan(setup_header::start, header_end_ - setup_header::start);
+    return file_.subspan(setup_header::start, header_end_ - setup_header::start);
 }
 
-byte_view BzImage::kernel() const noexcept { return byte_view(file_).subspan(setup_size_); }
+byte_view BzImage::kernel() const noexcept { return file_.subspan(setup_size_); }
 
 GuestRange BzImage::load_range() const noexcept {
     return {load_address_, std::max<std::uint64_t>(header_.init_size, file_.size() - setup_size_)};

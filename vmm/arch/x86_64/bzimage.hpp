@@ -86,12 +86,22 @@ public:
     // Validates the header; throws BzImageError naming the first problem
     // (too short, bad magic, protocol too old, no 64-bit entry, truncated).
     static BzImage parse(byte_buffer file);
-    // Reads and parses a file of at most max_file_size bytes; throws
-    // BzImageError when it is unreadable or invalid.
+    // The same over bytes the caller keeps, unchanged, for as long as the
+    // BzImage lives (a read-only mapping of the file: no copy of it).
+    static BzImage parse_view(byte_view file);
+    // Reads (a copy on the heap) and parses a file of at most max_file_size
+    // bytes; throws BzImageError when it is unreadable or invalid.
     static BzImage read(const std::filesystem::path& path);
 
     static constexpr std::uint64_t max_file_size = 512ULL << 20;
     static constexpr std::uint64_t entry_64_offset = 0x200;
+
+    // Move only: the bytes may be its own (parse), which a copy would not
+    // share. A move keeps a vector's storage, so the view stays valid.
+    BzImage(BzImage&&) noexcept = default;
+    BzImage& operator=(BzImage&&) noexcept = default;
+    BzImage(const BzImage&) = delete;
+    BzImage& operator=(const BzImage&) = delete;
 
     const SetupHeader& header() const noexcept { return header_; }
     // The setup header as in the file, [0x1F1, its end), for the zero page.
@@ -115,15 +125,16 @@ public:
     std::uint64_t initrd_addr_max() const noexcept { return header_.initrd_addr_max; }
 
 private:
-    BzImage(byte_buffer file, SetupHeader header, std::size_t header_end, std::size_t setup_size,
+    BzImage(byte_view file, SetupHeader header, std::size_t header_end, std::size_t setup_size,
             std::uint64_t load_address)
-        : file_(std::move(file)),
+        : file_(file),
           header_(header),
           header_end_(header_end),
           setup_size_(setup_size),
           load_address_(load_address) {}
 
-    byte_buffer file_;
+    byte_buffer owned_;  // parse(): the file; parse_view(): empty
+    byte_view file_;
     SetupHeader header_;
     std::size_t header_end_;
     std::size_t setup_size_;

@@ -72,10 +72,15 @@ bool looks_like_elf(byte_view head) noexcept {
     return head.size() >= SELFMAG && std::equal(head.begin(), head.begin() + SELFMAG, ELFMAG);
 }
 
-Vmlinux Vmlinux::parse(byte_buffer owned) {
+Vmlinux Vmlinux::parse(byte_buffer file) {
+    Vmlinux k = parse_view(file);
+    k.owned_ = std::move(file);  // same storage: the views stay valid
+    return k;
+}
+
+Vmlinux Vmlinux::parse_view(byte_view file) {
     Vmlinux k;
-    k.file_ = std::move(owned);
-    const byte_view file = k.file_;
+    k.file_ = file;
     if (file.size() < ehdr_size || !looks_like_elf(file))
         throw VmlinuxError("not a vmlinux: no ELF header");
     if (file[EI_CLASS] != ELFCLASS64 || file[EI_DATA] != ELFDATA2LSB)

@@ -40,6 +40,9 @@ public:
     // Parses the whole file, which the object then owns (the segments
     // point into it). Throws VmlinuxError.
     static Vmlinux parse(byte_buffer file);
+    // The same over bytes the caller keeps, unchanged, for as long as the
+    // Vmlinux lives (a read-only mapping of the file: no copy of it).
+    static Vmlinux parse_view(byte_view file);
     // Reads and parses a file of at most max_file_size bytes; throws
     // VmlinuxError when it is unreadable or invalid.
     static Vmlinux read(const std::filesystem::path& path);
@@ -67,7 +70,8 @@ public:
 
 private:
     Vmlinux() = default;
-    byte_buffer file_;
+    byte_buffer owned_;  // parse(): the file; parse_view(): empty
+    byte_view file_;
     std::vector<VmlinuxSegment> segments_;
     std::uint32_t entry_ = 0;
     GuestRange load_range_;
