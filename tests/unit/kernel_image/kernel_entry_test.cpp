@@ -12,6 +12,7 @@
 #include "arch/x86_64/vmlinux.hpp"
 #include "initramfs/compressed_file_writer.hpp"
 #include "kernel_image/kernel_entry.hpp"
+#include "kernel_image/vmlinux_compact.hpp"
 #include "kernel_image/vmlinux_extract.hpp"
 #include "ktstr/test/file_contents.hpp"
 #include "ktstr/test/temp_dir.hpp"
@@ -111,7 +112,7 @@ TEST_CASE("the kernel entry: PVH through the cached vmlinux, the bzImage otherwi
     const KernelEntryChoice first = choose_kernel_entry(bz, KernelEntry::automatic);
     CHECK(first.entry == KernelEntry::pvh);
     CHECK(first.path.parent_path() == vmlinux_cache_dir());
-    CHECK(read_all(first.path) == vmlinux);
+    CHECK(read_all(first.path) == compact_vmlinux(x86::Vmlinux::parse(vmlinux)));
     CHECK(x86::Vmlinux::read(first.path).pvh_entry() == 0x100'0040);
     // Cached: a second choice is the same file, not unpacked again (its
     // time stays; a new file would replace it).
@@ -149,6 +150,36 @@ TEST_CASE("the kernel entry: PVH through the cached vmlinux, the bzImage otherwi
         CHECK(c.entry == KernelEntry::bzimage);
         CHECK_THROWS_AS(x86::BzImage::read(c.path), x86::BzImageError);
     }
+}
+
+TEST_CASE("a compacted vmlinux loads the same bytes, without trailing zeros or what PVH does not read",
+          "[kernel_image]") {
+    // The second segment's file bytes end in zeros (as .bss stored in the
+    // file does); the relocation table follows the ELF.
+    byte_buffer file = x86::test::synthetic_vmlinux({.trailing = 4096});
+    const x86::Vmlinux original = x86::Vmlinux::parse_view(file);  // its views are into `file`
+    const auto& second = original.segments()[1];
+    const std::size_t zeros_from = second.bytes.size() - 0x800;
+    std::fill(file.begin() + (second.bytes.data() - file.data()) + static_cast<std::ptrdiff_t>(zeros_from),
+              file.begin() + (second.bytes.data() - file.data()) + static_cast<std::ptrdiff_t>(second.bytes.size()), 0);
+    const x86::Vmlinux before = x86::Vmlinux::parse(file);
+    const byte_buffer compact = compact_vmlinux(before);
+    CHECK(compact.size() < file.size() - 4096);
+    const x86::Vmlinux after = x86::Vmlinux::parse(compact);
+    CHECK(after.pvh_entry() == before.pvh_entry());
+    CHECK(after.load_range() == before.load_range());
+    REQUIRE(after.segments().size() == before.segments().size());
+    for (std::size_t i = 0; i < before.segments().size(); ++i) {
+        const auto& b = before.segments()[i];
+        const auto& a = after.segments()[i];
+        CHECK(a.address == b.address);
+        CHECK(a.memory_size == b.memory_size);
+        REQUIRE(a.bytes.size() <= b.bytes.size());
+        CHECK(std::equal(a.bytes.begin(), a.bytes.end(), b.bytes.begin()));
+        CHECK(std::all_of(b.bytes.begin() + static_cast<std::ptrdiff_t>(a.bytes.size()), b.bytes.end(),
+                          [](std::uint8_t x) { return x == 0; }));
+    }
+    CHECK(after.segments()[1].bytes.size() <= zeros_from);
 }
 
 TEST_CASE("names of the kernel entries", "[kernel_image]") {
