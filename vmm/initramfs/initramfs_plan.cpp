@@ -21,11 +21,19 @@ namespace ktstr::vmm::initramfs {
 namespace fs = std::filesystem;
 namespace {
 
-// An ELF file (a static program has no runtime files but is stripped too).
-bool is_elf(const fs::path& path) {
-    char magic[4] = {};
+// An ELF file with sections (a static program has no runtime files but is
+// stripped too). One without a section header table, like the compact
+// vmlinux the PVH entry boots, has no debug sections to strip: objcopy
+// would refuse it.
+bool is_elf_with_sections(const fs::path& path) {
+    unsigned char head[64] = {};
     std::ifstream f(path, std::ios::binary);
-    return f.read(magic, 4) && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
+    if (!f.read(reinterpret_cast<char*>(head), sizeof head) || head[0] != 0x7f || head[1] != 'E' || head[2] != 'L' ||
+        head[3] != 'F')
+        return false;
+    // e_shnum: offset 48 in a 32-bit header, 60 in a 64-bit one.
+    const std::size_t at = head[4] == 2 ? 60 : 48;
+    return (head[at] | head[at + 1]) != 0;
 }
 
 // ktstr-init's bounds on the recorded files (docs/guest.md): refuse here
@@ -140,7 +148,7 @@ public:
     // programs and libraries without their debug sections.
     void program(const fs::path& host, const fs::path& guest) {
         const auto files = runtime_files(host, guest, search_);
-        host_file(guest.string(), host, false, {}, !files.empty() || is_elf(host));
+        host_file(guest.string(), host, false, {}, !files.empty() || is_elf_with_sections(host));
         for (const auto& f : files)
             host_file(f.guest.string(), f.host, false, {}, true);
     }
