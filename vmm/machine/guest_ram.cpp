@@ -1,11 +1,19 @@
 #include "machine/guest_ram.hpp"
 
 #include <cstring>
+
+#include <sys/mman.h>
 #include <stdexcept>
 
 #include <fmt/core.h>
 
 namespace ktstr::vmm::machine {
+namespace {
+
+constexpr std::uintptr_t page_size = 4096;
+constexpr std::size_t populate_threshold = 64 * 1024;
+
+}  // namespace
 
 GuestRam::GuestRam(const kvm::KvmVm& vm, const MemoryMap& map) : shm_range_(map.shm) {
     std::vector<GuestMemoryRegion> regions;
@@ -43,8 +51,19 @@ mutable_byte_view GuestRam::ram_bytes(std::uint64_t gpa, std::uint64_t len) cons
 
 void GuestRam::write(std::uint64_t gpa, byte_view bytes) {
     auto dst = ram_bytes(gpa, bytes.size());
-    if (!bytes.empty())
-        std::memcpy(dst.data(), bytes.data(), bytes.size());
+    if (bytes.empty())
+        return;
+    // Fresh guest RAM faults in a page at a time as memcpy first touches
+    // it; one madvise populates the whole range instead, which costs far
+    // fewer exceptions where each is dear (the emulated host translates
+    // every one). Best effort: a kernel before 5.14 refuses it, and the
+    // copy faults the pages in as before.
+    if (bytes.size() >= populate_threshold) {
+        const auto first = reinterpret_cast<std::uintptr_t>(dst.data()) & ~std::uintptr_t{page_size - 1};
+        const auto end = reinterpret_cast<std::uintptr_t>(dst.data()) + dst.size();
+        (void)::madvise(reinterpret_cast<void*>(first), end - first, MADV_POPULATE_WRITE);
+    }
+    std::memcpy(dst.data(), bytes.data(), bytes.size());
 }
 
 SharedRegion GuestRam::shm() const noexcept {
