@@ -34,8 +34,8 @@ TEST_CASE("virtio-mmio identifies a version 2 console", "[devices][virtio_mmio]"
     CHECK(r.driver.read32(virtio_mmio_status) == 0);
     CHECK(r.driver.read32(virtio_mmio_config_generation) == 0);
 
-    // Word 0: VIRTIO_CONSOLE_F_MULTIPORT only; word 1: VIRTIO_F_VERSION_1.
-    CHECK(r.driver.device_features() == ((1ull << 32) | (1ull << 1)));
+    // Word 0: VIRTIO_CONSOLE_F_MULTIPORT and VIRTIO_RING_F_EVENT_IDX; word 1: VIRTIO_F_VERSION_1.
+    CHECK(r.driver.device_features() == ((1ull << 32) | (1ull << 29) | (1ull << 1)));
     r.driver.write32(virtio_mmio_device_features_sel, 2);
     CHECK(r.driver.read32(virtio_mmio_device_features) == 0);
 
