@@ -129,12 +129,9 @@ std::size_t BulkChannel::pump(const std::function<void(Frame&&)>& on_frame) {
         std::size_t from = 0;
         for (const Run& run : chunk.runs) {
             for (std::uint32_t i = 0; i < run.count; ++i) {
-                assembler_.feed(all.subspan(from, run.size));
+                // Frames inside the hand-over are parsed where they lie.
+                frames += assembler_.consume(all.subspan(from, run.size), on_frame);
                 from += run.size;
-                while (auto frame = assembler_.next()) {
-                    ++frames;
-                    on_frame(std::move(*frame));
-                }
             }
         }
         byte_buffer().swap(chunk.bytes);
