@@ -53,7 +53,13 @@ struct VirtioConsoleConfig {
     std::vector<std::string> port_names{"", "ktstr-bulk", "ktstr-stats"};
     // Bytes held per port for the guest before queue_receive refuses more.
     std::size_t receive_limit = 1 << 20;
-    std::uint16_t queue_size_max = 256;
+    // QueueNumMax, which Linux's virtio_mmio takes as its ring size. 128:
+    // the lowest CPU cost per byte in bench bulk_path (docs/benchmarks.md,
+    // "In-process bulk path"): larger rings let the device run further
+    // ahead of the host loop through colder memory; 64 costs about the
+    // same per byte but twice the ring-full waits, each an interrupt in a
+    // VM.
+    std::uint16_t queue_size_max = 128;
 };
 
 class VirtioConsole final : public VirtioDevice {
