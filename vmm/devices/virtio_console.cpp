@@ -48,19 +48,22 @@ struct Drained {
 // while it works and asked for again before it returns; a chain made
 // available in between (the driver may have skipped its notification) is
 // taken then, or reported in `left` if the bound was reached.
+// The rounds are bounded too: a guest flipping its available index between
+// pop's look and the rearm's could otherwise keep the loop going without
+// a chain taken.
 template <typename Wanted, typename Take>
 Drained drain(Virtqueue& q, DescriptorChain& chain, Wanted wanted, Take take) {
     Drained d;
     std::uint32_t budget = q.size();
     q.suppress_notifications();
-    for (;;) {
+    for (std::uint32_t round = 1;; ++round) {
         for (; budget > 0 && wanted() && q.pop(chain); --budget) {
             take(chain);
             d.used = true;
         }
         if (!q.rearm_notifications() || !wanted())
             return d;
-        if (budget == 0) {
+        if (budget == 0 || round == q.size()) {
             d.left = true;
             return d;
         }
