@@ -8,7 +8,9 @@ namespace ktstr::host {
 
 BulkChannel::BulkChannel(BulkChannelConfig config, SendToGuest send_to_guest, std::function<void()> wake)
     : config_(config), send_to_guest_(std::move(send_to_guest)), wake_(std::move(wake)),
-      assembler_(config.max_payload) {}
+      assembler_(config.max_payload) {
+    spare_.reserve(spare_chunks_max);
+}
 
 bool BulkChannel::joins_last_run(const Chunk& c, std::size_t size) noexcept {
     return !c.runs.empty() && c.runs.back().size == size && c.runs.back().count != UINT32_MAX;
@@ -70,7 +72,12 @@ bool BulkChannel::hand_over(byte_view bytes) noexcept {
             }
             if (rest != 0) {
                 Chunk chunk;
-                chunk.bytes.reserve(std::max(chunk_size, rest));
+                if (rest <= chunk_size && !spare_.empty()) {
+                    chunk.bytes = std::move(spare_.back());  // empty, capacity chunk_size
+                    spare_.pop_back();
+                } else {
+                    chunk.bytes.reserve(std::max(chunk_size, rest));
+                }
                 chunk.runs.reserve(initial_runs);
                 chunk.bytes.assign(bytes.begin() + static_cast<std::ptrdiff_t>(head), bytes.end());
                 // Pieces of at most 4 GiB: at most two records, both reserved.
@@ -120,6 +127,8 @@ std::size_t BulkChannel::pump(const std::function<void(Frame&&)>& on_frame) {
         wake_pending_ = false;
     }
     std::size_t frames = 0;
+    std::vector<byte_buffer> spares;
+    spares.reserve(spare_chunks_max);
     // Hand-over by hand-over, taking frames out after each, so the
     // assembler holds at most one chunk plus an incomplete frame, not the
     // whole batch, and an oversize frame's drop ends where its hand-over
@@ -129,16 +138,26 @@ std::size_t BulkChannel::pump(const std::function<void(Frame&&)>& on_frame) {
         std::size_t from = 0;
         for (const Run& run : chunk.runs) {
             for (std::uint32_t i = 0; i < run.count; ++i) {
-                assembler_.feed(all.subspan(from, run.size));
+                // Frames inside the hand-over are parsed where they lie.
+                frames += assembler_.consume(all.subspan(from, run.size), on_frame);
                 from += run.size;
-                while (auto frame = assembler_.next()) {
-                    ++frames;
-                    on_frame(std::move(*frame));
-                }
             }
         }
-        byte_buffer().swap(chunk.bytes);
+        if (chunk.bytes.capacity() == chunk_size && spares.size() < spare_chunks_max) {
+            chunk.bytes.clear();
+            spares.push_back(std::move(chunk.bytes));  // within capacity: cannot throw
+        } else {
+            byte_buffer().swap(chunk.bytes);
+        }
         std::vector<Run>().swap(chunk.runs);
+    }
+    if (!spares.empty()) {
+        std::lock_guard lock(mutex_);
+        for (auto& b : spares) {
+            if (spare_.size() == spare_chunks_max)
+                break;
+            spare_.push_back(std::move(b));  // reserved: cannot throw
+        }
     }
     return frames;
 }

@@ -6,9 +6,10 @@
 // the queue, or loop; a broken device must report DEVICE_NEEDS_RESET.
 //
 // Input: 32 header bytes, then the RAM image (zero-padded).
-//   [0]      log2 of the single queue's size (mod 16)
+//   [0]      log2 of the single queue's size (mod 16); bit 7: EVENT_IDX
 //   [1..6]   its descriptor, available, used offsets (u16 each)
-//   [7]      log2 of the console's queue sizes (mod 10)
+//   [7]      log2 of the console's queue sizes (low 7 bits mod 10); bit 7:
+//            the driver accepts EVENT_IDX
 //   [8..13]  base offsets of the console's three areas (u16 each)
 //   [14..15] stride between consecutive console queues (u16)
 //   [16..31] queue numbers to notify, in order
@@ -45,11 +46,13 @@ void drain_one_queue(Ram& ram, const ktstr::GuestMemory& view, const std::uint8_
     c.desc_table = ram_base + u16(h + 1);
     c.avail_ring = ram_base + u16(h + 3);
     c.used_ring = ram_base + u16(h + 5);
-    if (!queue_layout_error(view, c, 0x8000).empty())
+    const bool event_idx = (h[0] & 0x80) != 0;
+    if (!queue_layout_error(view, c, 0x8000, event_idx).empty())
         return;
-    Virtqueue q(view, c, 0x8000);
+    Virtqueue q(view, c, 0x8000, event_idx);
     DescriptorChain chain;
     try {
+        q.suppress_notifications();
         // One ring's worth, as the device does: the writes below may land
         // on the rings themselves and make more available.
         for (std::uint32_t budget = c.size; budget > 0 && q.pop(chain); --budget) {
@@ -65,6 +68,7 @@ void drain_one_queue(Ram& ram, const ktstr::GuestMemory& view, const std::uint8_
             q.push_used(chain.head, static_cast<std::uint32_t>(written));
             (void)q.needs_interrupt();
         }
+        (void)q.rearm_notifications();  // writes avail_event: inside the checked layout
     } catch (const VirtqueueError&) {
     }
 }
@@ -91,12 +95,13 @@ void drive_console(Ram& ram, const ktstr::GuestMemory& view, const std::uint8_t*
     write32(virtio_mmio_driver_features_sel, 1);
     write32(virtio_mmio_driver_features, 1);  // VIRTIO_F_VERSION_1
     write32(virtio_mmio_driver_features_sel, 0);
-    write32(virtio_mmio_driver_features, 2);  // MULTIPORT
+    const bool event_idx = (h[7] & 0x80) != 0;
+    write32(virtio_mmio_driver_features, 2 | (event_idx ? 1u << 29 : 0));  // MULTIPORT, EVENT_IDX
     write32(virtio_mmio_status, virtio_status_acknowledge | virtio_status_driver | virtio_status_features_ok);
     const std::uint32_t stride = u16(h + 14);
     for (std::uint32_t q = 0; q < console.queue_count(); ++q) {
         write32(virtio_mmio_queue_sel, q);
-        write32(virtio_mmio_queue_num, 1u << (h[7] % 10));
+        write32(virtio_mmio_queue_num, 1u << ((h[7] & 0x7f) % 10));
         write_addr(virtio_mmio_queue_desc_low, ram_base + u16(h + 8) + q * stride);
         write_addr(virtio_mmio_queue_driver_low, ram_base + u16(h + 10) + q * stride);
         write_addr(virtio_mmio_queue_device_low, ram_base + u16(h + 12) + q * stride);

@@ -33,6 +33,44 @@ private:
     std::atomic<std::thread::id>& owner_;
 };
 
+// What one drain() call did.
+struct Drained {
+    bool used = false;  // chains went back to the driver: maybe an interrupt
+    bool left = false;  // stopped at the bound with chains still available
+};
+
+// Takes chains from `q` while `wanted()` says the device has a use for one
+// (a transmit queue always; a receive queue while bytes wait), handing each
+// to `take`, which returns it to the driver. At most one ring's worth per
+// call: a driver never has more outstanding at once, and a guest whose
+// used ring overlaps its available ring could otherwise make the device's
+// own writes feed it forever. The driver's notifications are suppressed
+// while it works and asked for again before it returns; a chain made
+// available in between (the driver may have skipped its notification) is
+// taken then, or reported in `left` if the bound was reached.
+// The rounds are bounded too: a guest flipping its available index between
+// pop's look and the rearm's could otherwise keep the loop going without
+// a chain taken.
+template <typename Wanted, typename Take>
+Drained drain(Virtqueue& q, DescriptorChain& chain, Wanted wanted, Take take) {
+    Drained d;
+    std::uint32_t budget = q.size();
+    q.suppress_notifications();
+    for (std::uint32_t round = 1;; ++round) {
+        for (; budget > 0 && wanted() && q.pop(chain); --budget) {
+            take(chain);
+            d.used = true;
+        }
+        if (!q.rearm_notifications() || !wanted())
+            return d;
+        if (budget == 0 || round == q.size()) {
+            d.left = true;
+            return d;
+        }
+        q.suppress_notifications();
+    }
+}
+
 }  // namespace
 
 VirtioConsole::VirtioConsole(VirtioConsoleConfig config, TransmitSink sink)
@@ -63,6 +101,7 @@ void VirtioConsole::write_config(std::uint64_t, byte_view) {
 void VirtioConsole::activate(const VirtioActivation& a) {
     std::lock_guard lock(mutex_);
     multiport_ = (a.features & virtio_console_f_multiport) != 0;
+    event_idx_ = (a.features & virtio_ring_f_event_idx) != 0;
     queues_.clear();
     queues_.resize(queue_count());
     // Without multiport only port 0's pair exists; anything else is unused.
@@ -71,7 +110,7 @@ void VirtioConsole::activate(const VirtioActivation& a) {
         if (!a.queues[i].ready)
             continue;
         try {
-            queues_[i].emplace(a.memory, a.queues[i], config_.queue_size_max);
+            queues_[i].emplace(a.memory, a.queues[i], config_.queue_size_max, event_idx_);
         } catch (const VirtqueueError& e) {
             queues_.clear();
             throw VirtqueueError(fmt::format("queue {}: {}", i, e.what()));
@@ -112,7 +151,7 @@ void VirtioConsole::reset() {
             if (!q || (multiport_ && index == control_transmit_queue))
                 continue;
             try {
-                transmit(port_of(index), *q, false);
+                (void)transmit(port_of(index), *q, false);
             } catch (...) {
             }
         }
@@ -120,6 +159,7 @@ void VirtioConsole::reset() {
     active_ = false;
     broken_ = false;
     multiport_ = false;
+    event_idx_ = false;
     queues_.clear();
     interrupt_ = nullptr;
     control_out_.clear();
@@ -127,29 +167,32 @@ void VirtioConsole::reset() {
         p.guest_connected = false;
 }
 
-void VirtioConsole::notify(std::uint16_t index) {
+bool VirtioConsole::notify(std::uint16_t index) {
     std::lock_guard lock(mutex_);
     if (!running())
-        return;
+        return false;
     Virtqueue* q = queue(index);
     if (!q)
-        return;  // a queue the driver never set up
+        return false;  // a queue the driver never set up
+    bool left = false;
     try {
         if (multiport_ && index == control_transmit_queue)
-            control_transmit(*q);
+            left = control_transmit(*q);
         else if (multiport_ && index == control_receive_queue)
-            control_receive();
+            left = control_receive();
         else if (index % 2 == 1)
-            transmit(port_of(index), *q);
+            left = transmit(port_of(index), *q);
         else
-            receive(port_of(index));
+            left = receive(port_of(index));
         if (receive_deferred_) {
             receive_deferred_ = false;
             receive_all();
         }
     } catch (const VirtqueueError& e) {
         fail(e);
+        return false;
     }
+    return left;
 }
 
 std::size_t VirtioConsole::queue_receive(std::uint32_t port, byte_view bytes) {
@@ -171,7 +214,9 @@ std::size_t VirtioConsole::queue_receive(std::uint32_t port, byte_view bytes) {
     const std::size_t n = append();
     if (running()) {
         try {
-            receive(port);
+            // What a full bound leaves waits for the guest's next receive
+            // buffer or the host's next bytes.
+            (void)receive(port);
         } catch (const VirtqueueError& e) {
             fail(e);
         }
@@ -198,44 +243,36 @@ Virtqueue* VirtioConsole::queue(std::uint32_t index) {
     return index < queues_.size() && queues_[index] ? &*queues_[index] : nullptr;
 }
 
-// Every loop over a queue stops after one ring's worth of chains. A driver
-// never has more outstanding at once, and it notifies again for what it adds
-// later; but a guest whose used ring overlaps its available ring could make
-// the device's own writes feed it forever.
-void VirtioConsole::transmit(std::uint32_t port, Virtqueue& q, bool interrupt) {
-    bool used = false;
-    for (std::uint32_t budget = q.size(); budget > 0 && q.pop(chain_); --budget) {
-        if (std::any_of(chain_.buffers.begin(), chain_.buffers.end(), [](auto& b) { return b.device_writable; }))
+bool VirtioConsole::transmit(std::uint32_t port, Virtqueue& q, bool interrupt) {
+    const Drained d = drain(q, chain_, [] { return true; }, [&](DescriptorChain& chain) {
+        if (std::any_of(chain.buffers.begin(), chain.buffers.end(), [](auto& b) { return b.device_writable; }))
             throw VirtqueueError(fmt::format("port {} transmit chain has a device-writable buffer", port));
         if (sink_) {
             SinkScope scope(sink_thread_);
-            for (const auto& b : chain_.buffers)
+            for (const auto& b : chain.buffers)
                 if (!b.bytes.empty())
                     sink_(port, b.bytes);
         }
-        q.push_used(chain_.head, 0);
-        used = true;
-    }
-    if (interrupt && used && q.needs_interrupt())
+        q.push_used(chain.head, 0);
+    });
+    if (interrupt && d.used && q.needs_interrupt())
         interrupt_->signal_used_buffer();
+    return d.left;
 }
 
-void VirtioConsole::receive(std::uint32_t port) {
+bool VirtioConsole::receive(std::uint32_t port) {
     Port& p = ports_[port];
     Virtqueue* q = queue(receive_queue_of(port));
     if (!q || !p.guest_connected)
-        return;
-    bool used = false;
-    for (std::uint32_t budget = q->size(); budget > 0 && p.pending_head < p.pending.size() && q->pop(chain_);
-         --budget) {
-        if (std::any_of(chain_.buffers.begin(), chain_.buffers.end(), [](auto& b) { return !b.device_writable; }))
+        return false;
+    const Drained d = drain(*q, chain_, [&] { return p.pending_head < p.pending.size(); }, [&](DescriptorChain& chain) {
+        if (std::any_of(chain.buffers.begin(), chain.buffers.end(), [](auto& b) { return !b.device_writable; }))
             throw VirtqueueError(fmt::format("port {} receive chain has a device-readable buffer", port));
         const byte_view rest(p.pending.data() + p.pending_head, p.pending.size() - p.pending_head);
-        const std::size_t n = chain_.write(rest);
+        const std::size_t n = chain.write(rest);
         p.pending_head += n;
-        q->push_used(chain_.head, static_cast<std::uint32_t>(n));
-        used = true;
-    }
+        q->push_used(chain.head, static_cast<std::uint32_t>(n));
+    });
     if (p.pending_head == p.pending.size()) {
         p.pending.clear();
         p.pending_head = 0;
@@ -244,50 +281,49 @@ void VirtioConsole::receive(std::uint32_t port) {
         p.pending.erase(p.pending.begin(), p.pending.begin() + static_cast<std::ptrdiff_t>(p.pending_head));
         p.pending_head = 0;
     }
-    if (used && q->needs_interrupt())
+    if (d.used && q->needs_interrupt())
         interrupt_->signal_used_buffer();
+    return d.left;
 }
 
 void VirtioConsole::receive_all() {
     for (std::uint32_t port = 0; port < ports_.size(); ++port)
-        receive(port);
+        (void)receive(port);
 }
 
-void VirtioConsole::control_transmit(Virtqueue& q) {
-    bool used = false;
-    for (std::uint32_t budget = q.size(); budget > 0 && q.pop(chain_); --budget) {
-        if (std::any_of(chain_.buffers.begin(), chain_.buffers.end(), [](auto& b) { return b.device_writable; }))
+bool VirtioConsole::control_transmit(Virtqueue& q) {
+    const Drained d = drain(q, chain_, [] { return true; }, [&](DescriptorChain& chain) {
+        if (std::any_of(chain.buffers.begin(), chain.buffers.end(), [](auto& b) { return b.device_writable; }))
             throw VirtqueueError("control transmit chain has a device-writable buffer");
         std::uint8_t raw[sizeof(VirtioConsoleControl)];
-        const bool complete = chain_.read(0, raw) == sizeof raw;
-        q.push_used(chain_.head, 0);
-        used = true;
+        const bool complete = chain.read(0, raw) == sizeof raw;
+        q.push_used(chain.head, 0);
         // A message too short to parse is the driver's loss, not a broken ring.
         if (complete)
             handle_control(VirtioConsoleControl{load_le<std::uint32_t>(raw), load_le<std::uint16_t>(raw + 4),
                                                 load_le<std::uint16_t>(raw + 6)});
-    }
-    if (used && q.needs_interrupt())
+    });
+    if (d.used && q.needs_interrupt())
         interrupt_->signal_used_buffer();
-    control_receive();
+    (void)control_receive();
+    return d.left;
 }
 
-void VirtioConsole::control_receive() {
+bool VirtioConsole::control_receive() {
     Virtqueue* q = queue(control_receive_queue);
     if (!q)
-        return;
-    bool used = false;
-    for (std::uint32_t budget = q->size(); budget > 0 && !control_out_.empty() && q->pop(chain_); --budget) {
-        if (std::any_of(chain_.buffers.begin(), chain_.buffers.end(), [](auto& b) { return !b.device_writable; }))
+        return false;
+    const Drained d = drain(*q, chain_, [&] { return !control_out_.empty(); }, [&](DescriptorChain& chain) {
+        if (std::any_of(chain.buffers.begin(), chain.buffers.end(), [](auto& b) { return !b.device_writable; }))
             throw VirtqueueError("control receive chain has a device-readable buffer");
         // A buffer too small truncates the message; Linux posts a page each.
-        const std::size_t n = chain_.write(control_out_.front());
-        q->push_used(chain_.head, static_cast<std::uint32_t>(n));
+        const std::size_t n = chain.write(control_out_.front());
+        q->push_used(chain.head, static_cast<std::uint32_t>(n));
         control_out_.pop_front();
-        used = true;
-    }
-    if (used && q->needs_interrupt())
+    });
+    if (d.used && q->needs_interrupt())
         interrupt_->signal_used_buffer();
+    return d.left;
 }
 
 void VirtioConsole::handle_control(const VirtioConsoleControl& m) {
@@ -310,7 +346,7 @@ void VirtioConsole::handle_control(const VirtioConsoleControl& m) {
         if (m.id >= port_count())
             break;
         ports_[m.id].guest_connected = m.value != 0;
-        receive(m.id);
+        (void)receive(m.id);
         break;
     default:
         break;  // device -> driver events, or unknown: nothing to do

@@ -15,6 +15,10 @@
 // that reaches a port the guest has not opened, so receive data waits for
 // it.
 //
+// Queues: VIRTIO_RING_F_EVENT_IDX is offered (virtqueue.hpp). A queue is
+// drained with the driver's notifications suppressed, at most one ring's
+// worth per call; notify() then says whether work was left.
+//
 // Transmit (guest -> host): every byte the guest sends on a port goes to
 // the sink, in order, as the device walks the chains. Receive (host ->
 // guest): queue_receive() holds bytes per port, up to a bound, and copies
@@ -49,7 +53,13 @@ struct VirtioConsoleConfig {
     std::vector<std::string> port_names{"", "ktstr-bulk", "ktstr-stats"};
     // Bytes held per port for the guest before queue_receive refuses more.
     std::size_t receive_limit = 1 << 20;
-    std::uint16_t queue_size_max = 256;
+    // QueueNumMax, which Linux's virtio_mmio takes as its ring size. 128:
+    // the lowest CPU cost per byte in bench bulk_path (docs/benchmarks.md,
+    // "In-process bulk path"): larger rings let the device run further
+    // ahead of the host loop through colder memory; 64 costs about the
+    // same per byte but twice the ring-full waits, each an interrupt in a
+    // VM.
+    std::uint16_t queue_size_max = 128;
 };
 
 class VirtioConsole final : public VirtioDevice {
@@ -82,14 +92,16 @@ public:
     std::string error() const;
 
     std::uint32_t device_id() const noexcept override { return virtio_id_console; }
-    std::uint64_t features() const noexcept override { return virtio_f_version_1 | virtio_console_f_multiport; }
+    std::uint64_t features() const noexcept override {
+        return virtio_f_version_1 | virtio_console_f_multiport | virtio_ring_f_event_idx;
+    }
     std::uint16_t queue_count() const noexcept override;
     std::uint16_t queue_size_max() const noexcept override { return config_.queue_size_max; }
     void read_config(std::uint64_t offset, mutable_byte_view out) const override;
     void write_config(std::uint64_t offset, byte_view in) override;
     void activate(const VirtioActivation& activation) override;
     void reset() override;
-    void notify(std::uint16_t queue) override;
+    bool notify(std::uint16_t queue) override;
 
 private:
     struct Port {
@@ -99,11 +111,13 @@ private:
     };
 
     Virtqueue* queue(std::uint32_t index);
-    void transmit(std::uint32_t port, Virtqueue& q, bool interrupt = true);
-    void receive(std::uint32_t port);
+    // Each returns true when it stopped with work left on its queue (the
+    // per-call bound of drain(), virtio_console.cpp).
+    bool transmit(std::uint32_t port, Virtqueue& q, bool interrupt = true);
+    bool receive(std::uint32_t port);
     void receive_all();
-    void control_transmit(Virtqueue& q);
-    void control_receive();
+    bool control_transmit(Virtqueue& q);
+    bool control_receive();
     void handle_control(const VirtioConsoleControl& message);
     void send_control(std::uint32_t id, VirtioConsoleEvent event, std::uint16_t value, std::string_view payload = {});
     void fail(const VirtqueueError& e);
@@ -119,6 +133,7 @@ private:
     bool active_ = false;
     bool broken_ = false;
     bool multiport_ = false;
+    bool event_idx_ = false;
     bool receive_deferred_ = false;  // queue_receive from the sink, delivered after it
     std::deque<byte_buffer> control_out_;
     std::string error_;

@@ -62,8 +62,12 @@ public:
     virtual void reset() = 0;
     // The driver made buffers available on `queue`. Ignored while inactive
     // or broken. A guest breaking a queue rule marks the device broken and
-    // signals needs-reset; it never throws for guest input.
-    virtual void notify(std::uint16_t queue) = 0;
+    // signals needs-reset; it never throws for guest input. Returns true
+    // when the device stopped with work left on the queue (it takes a
+    // bounded amount per call, so a guest cannot hold it forever): the
+    // caller calls again, after serving its other queues. The driver may
+    // not notify for that work (notification suppression), so it must.
+    virtual bool notify(std::uint16_t queue) = 0;
 };
 
 }  // namespace ktstr::vmm::devices

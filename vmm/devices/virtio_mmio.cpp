@@ -46,16 +46,19 @@ void VirtioMmio::write(std::uint64_t offset, byte_view data) {
     const auto value = load_le<std::uint32_t>(data.data());
     if (offset == virtio_mmio_queue_notify) {
         // Outside the transport lock: the device may run its transmit sink.
-        notify(value);
+        // What the device leaves (notify() true) waits for the next one:
+        // the VMM catches every queue's notification with an ioeventfd,
+        // whose thread calls again; this register path serves tests and a
+        // write the ioeventfds did not match.
+        (void)notify(value);
         return;
     }
     std::lock_guard lock(mutex_);
     write_register(offset, value);
 }
 
-void VirtioMmio::notify(std::uint32_t queue) {
-    if (queue < device_.queue_count())
-        device_.notify(static_cast<std::uint16_t>(queue));
+bool VirtioMmio::notify(std::uint32_t queue) {
+    return queue < device_.queue_count() && device_.notify(static_cast<std::uint16_t>(queue));
 }
 
 std::uint32_t VirtioMmio::status() const {
@@ -145,7 +148,8 @@ void VirtioMmio::write_register(std::uint64_t offset, std::uint32_t value) {
         if (value == 0) {
             q->ready = false;
         } else if (!q->ready) {
-            if (auto error = queue_layout_error(memory_, *q, device_.queue_size_max()); !error.empty())
+            const bool event_idx = (driver_features_ & virtio_ring_f_event_idx) != 0;
+            if (auto error = queue_layout_error(memory_, *q, device_.queue_size_max(), event_idx); !error.empty())
                 setup_error_ = fmt::format("queue {}: {}", queue_sel_, error);
             else
                 q->ready = true;

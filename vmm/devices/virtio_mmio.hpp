@@ -82,7 +82,8 @@ public:
     void write(std::uint64_t offset, byte_view data);
 
     // A notification for `queue` (the value the driver wrote to QueueNotify).
-    void notify(std::uint32_t queue);
+    // true: the device left work on the queue; call again (VirtioDevice::notify).
+    bool notify(std::uint32_t queue);
 
     std::uint32_t status() const;
     // Why the last queue setup or activation was refused; empty if none was.

@@ -16,11 +16,13 @@ namespace {
 // host this VMM runs on.
 static_assert(std::endian::native == std::endian::little);
 
-// Byte sizes of the areas the device touches (without the event-index
-// fields, which it never reads or writes).
+// Byte sizes of the areas the device touches: the event-index fields
+// (used_event after the available ring, avail_event after the used ring)
+// only when EVENT_IDX was negotiated, so a driver without it may end a
+// ring at the last byte of RAM.
 constexpr std::uint64_t desc_table_bytes(std::uint16_t n) { return 16ull * n; }
-constexpr std::uint64_t avail_ring_bytes(std::uint16_t n) { return 4 + 2ull * n; }
-constexpr std::uint64_t used_ring_bytes(std::uint16_t n) { return 4 + 8ull * n; }
+constexpr std::uint64_t avail_ring_bytes(std::uint16_t n, bool event_idx) { return 4 + 2ull * n + (event_idx ? 2 : 0); }
+constexpr std::uint64_t used_ring_bytes(std::uint16_t n, bool event_idx) { return 4 + 8ull * n + (event_idx ? 2 : 0); }
 
 std::atomic_ref<std::uint16_t> ring_index(mutable_byte_view area, std::size_t offset) noexcept {
     return std::atomic_ref<std::uint16_t>(*reinterpret_cast<std::uint16_t*>(area.data() + offset));
@@ -32,7 +34,8 @@ bool aligned(const std::uint8_t* p, std::size_t alignment) noexcept {
 
 }  // namespace
 
-std::string queue_layout_error(const GuestMemory& memory, const QueueConfig& c, std::uint16_t size_max) {
+std::string queue_layout_error(const GuestMemory& memory, const QueueConfig& c, std::uint16_t size_max,
+                               bool event_idx) {
     if (c.size == 0 || !std::has_single_bit(c.size))
         return fmt::format("queue size {} is not a power of two", c.size);
     if (c.size > size_max)
@@ -47,8 +50,8 @@ std::string queue_layout_error(const GuestMemory& memory, const QueueConfig& c, 
         std::size_t alignment;
     };
     for (const Area& a : {Area{"descriptor table", c.desc_table, desc_table_bytes(c.size), 16},
-                          Area{"available ring", c.avail_ring, avail_ring_bytes(c.size), 2},
-                          Area{"used ring", c.used_ring, used_ring_bytes(c.size), 4}}) {
+                          Area{"available ring", c.avail_ring, avail_ring_bytes(c.size, event_idx), 2},
+                          Area{"used ring", c.used_ring, used_ring_bytes(c.size, event_idx), 4}}) {
         auto host = memory.translate(a.addr, a.bytes);
         if (!host)
             return fmt::format("{} [{:#x}, +{:#x}) is outside guest RAM", a.name, a.addr, a.bytes);
@@ -60,13 +63,13 @@ std::string queue_layout_error(const GuestMemory& memory, const QueueConfig& c, 
     return {};
 }
 
-Virtqueue::Virtqueue(const GuestMemory& memory, const QueueConfig& config, std::uint16_t size_max)
-    : memory_(&memory), size_(config.size) {
-    if (auto error = queue_layout_error(memory, config, size_max); !error.empty())
+Virtqueue::Virtqueue(const GuestMemory& memory, const QueueConfig& config, std::uint16_t size_max, bool event_idx)
+    : memory_(&memory), size_(config.size), event_idx_(event_idx) {
+    if (auto error = queue_layout_error(memory, config, size_max, event_idx); !error.empty())
         throw VirtqueueError(error);
     desc_ = *memory.translate(config.desc_table, desc_table_bytes(size_));
-    avail_ = *memory.translate(config.avail_ring, avail_ring_bytes(size_));
-    used_ = *memory.translate(config.used_ring, used_ring_bytes(size_));
+    avail_ = *memory.translate(config.avail_ring, avail_ring_bytes(size_, event_idx));
+    used_ = *memory.translate(config.used_ring, used_ring_bytes(size_, event_idx));
 }
 
 bool Virtqueue::pop(DescriptorChain& chain) {
@@ -130,13 +133,37 @@ void Virtqueue::push_used(std::uint16_t head, std::uint32_t written) noexcept {
     ring_index(used_, 2).store(next_used_, std::memory_order_release);
 }
 
-bool Virtqueue::needs_interrupt() const noexcept {
-    // Full barrier: the used index store must be visible before the flag is
-    // read, or the driver could re-enable interrupts, see no new used entry,
-    // and sleep while the device skips the interrupt.
+bool Virtqueue::needs_interrupt() noexcept {
+    // Full barrier: the used index store must be visible before the flag
+    // (or used_event) is read, or the driver could re-enable interrupts,
+    // see no new used entry, and sleep while the device skips the
+    // interrupt.
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    const std::uint16_t flags = ring_index(avail_, 0).load(std::memory_order_relaxed);
-    return (flags & virtq_avail_f_no_interrupt) == 0;
+    if (!event_idx_) {
+        const std::uint16_t flags = ring_index(avail_, 0).load(std::memory_order_relaxed);
+        return (flags & virtq_avail_f_no_interrupt) == 0;
+    }
+    // The flags' NO_INTERRUPT bit is ignored with EVENT_IDX (§2.7.10).
+    const std::uint16_t used_event = ring_index(avail_, 4 + 2u * size_).load(std::memory_order_relaxed);
+    const std::uint16_t old = interrupted_used_;
+    interrupted_used_ = next_used_;
+    return event_index_passed(used_event, next_used_, old);
+}
+
+void Virtqueue::suppress_notifications() noexcept {
+    if (!event_idx_)
+        ring_index(used_, 0).store(virtq_used_f_no_notify, std::memory_order_relaxed);
+}
+
+bool Virtqueue::rearm_notifications() noexcept {
+    if (event_idx_)
+        ring_index(used_, 4 + 8u * size_).store(last_avail_, std::memory_order_relaxed);
+    else
+        ring_index(used_, 0).store(0, std::memory_order_relaxed);
+    // Full barrier, the driver's mirror image: it publishes its index, then
+    // reads ours. One of the two sides sees the other's store.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    return ring_index(avail_, 2).load(std::memory_order_acquire) != last_avail_;
 }
 
 std::size_t DescriptorChain::read(std::size_t offset, mutable_byte_view out) const noexcept {

@@ -109,7 +109,14 @@ Machine::Machine(const MachineConfig& config, const BootFiles& boot)
                                      .match_data = true,
                                      .data = q};
         queue_events_.push_back(std::make_unique<kvm::Ioeventfd>(vm_, spec));
-        event_sources_.push_back({&queue_events_.back()->event(), [t = transport_.get(), q] { t->notify(q); }});
+        // Work the device left (its bounded share per call) is asked for
+        // again through the queue's own event, so the device thread serves
+        // the other queues in between and a stop still gets through.
+        const kvm::EventFd* event = &queue_events_.back()->event();
+        event_sources_.push_back({event, [t = transport_.get(), q, event] {
+                                      if (t->notify(q))
+                                          event->signal();
+                                  }});
     }
 
     add_uart(io_, "com1", x86::com1_port, *com1_);
@@ -185,7 +192,7 @@ Stop Machine::run(clock::time_point deadline, MachineOutputs outputs) {
         // The guest may have kicked a queue the device thread had not served
         // yet: one more pass over every queue, now that nothing runs.
         for (std::uint16_t q = 0; q < console_->queue_count(); ++q)
-            transport_->notify(q);
+            (void)transport_->notify(q);  // the guest is stopped: one ring's worth is all it can have left
     } catch (...) {
         stop_threads();  // no thread outlives the outputs it calls
         outputs_ = {};

@@ -172,3 +172,79 @@ TEST_CASE("default cap is ktstr's 16 MiB", "[assembler]") {
     CHECK(a.max_payload() == 16u * 1024 * 1024);
     CHECK(max_bulk_frame_payload == 16u << 20);
 }
+
+// consume() parses frames inside a chunk where they lie; it must decide
+// exactly as feed() + next() do, drops and counters included.
+TEST_CASE("property: consume() gives the frames and counters of feed() and next()", "[assembler]") {
+    const auto seed = GENERATE(range(1u, 41u));
+    std::mt19937_64 rng(seed);
+    constexpr std::uint32_t cap = 64;  // small, so oversize and overflow happen
+    byte_buffer stream;
+    const auto count = 1 + rng() % 300;
+    for (std::size_t i = 0; i < count; ++i) {
+        byte_buffer payload(rng() % 4 == 0 ? rng() % 200 : rng() % 70);
+        for (auto& b : payload)
+            b = static_cast<std::uint8_t>(rng());
+        auto f = encode_frame(static_cast<std::uint32_t>(rng() % 5), payload);
+        switch (rng() % 16) {
+        case 0: f[8] ^= 1; break;              // CRC mismatch
+        case 1: f[12] = 1; break;              // non-zero pad
+        case 2: f.resize(rng() % f.size()); break;  // cut short: the stream slips
+        case 3: store_le<std::uint32_t>(f.data() + 4, static_cast<std::uint32_t>(rng())); break;  // lying length
+        default: break;
+        }
+        stream.insert(stream.end(), f.begin(), f.end());
+    }
+    TlvAssembler fed(cap), consumed(cap);
+    std::vector<Frame> want, got;
+    for (std::size_t at = 0; at < stream.size();) {
+        const std::size_t n = std::min<std::size_t>(stream.size() - at, rng() % (rng() % 2 ? 9 : 400));
+        const byte_view chunk(stream.data() + at, n);
+        at += n;
+        fed.feed(chunk);
+        for (auto& f : drain(fed))
+            want.push_back(std::move(f));
+        const std::size_t before = got.size();
+        const std::size_t delivered = consumed.consume(chunk, [&](Frame&& f) { got.push_back(std::move(f)); });
+        CHECK(delivered == got.size() - before);
+        REQUIRE(consumed.buffered() == fed.buffered());
+    }
+    REQUIRE(got.size() == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        REQUIRE(got[i].msg_type() == want[i].msg_type());
+        REQUIRE(got[i].payload == want[i].payload);
+        REQUIRE(got[i].crc_ok == want[i].crc_ok);
+        REQUIRE(got[i].header.pad == want[i].header.pad);
+    }
+    const auto& a = fed.stats();
+    const auto& b = consumed.stats();
+    CHECK(b.frames == a.frames);
+    CHECK(b.crc_errors == a.crc_errors);
+    CHECK(b.nonzero_pad == a.nonzero_pad);
+    CHECK(b.oversize_frames == a.oversize_frames);
+    CHECK(b.overflow_resets == a.overflow_resets);
+    CHECK(b.dropped_bytes == a.dropped_bytes);
+}
+
+TEST_CASE("consume() copies only a frame that straddles chunks", "[assembler]") {
+    TlvAssembler a;
+    byte_buffer stream;
+    append(stream, 1, byte_buffer(100, 1));
+    append(stream, 2, byte_buffer(100, 2));
+    append(stream, 3, byte_buffer(100, 3));
+    // The first chunk ends inside the second frame: the first is delivered
+    // from the chunk, only the second's start is kept.
+    const std::size_t cut = 116 + 50;
+    std::vector<Frame> got;
+    auto take = [&](Frame&& f) { got.push_back(std::move(f)); };
+    CHECK(a.consume(byte_view(stream).first(cut), take) == 1);
+    CHECK(a.buffered() == 50);
+    CHECK(a.consume(byte_view(stream).subspan(cut), take) == 2);
+    CHECK(a.buffered() == 0);
+    REQUIRE(got.size() == 3);
+    CHECK(got[1].payload == byte_buffer(100, 2));
+    // Frames left by feed() come out first.
+    a.feed(encode_frame(4, byte_buffer(3, 4)));
+    CHECK(a.consume({}, take) == 1);
+    CHECK(got.back().msg_type() == 4);
+}

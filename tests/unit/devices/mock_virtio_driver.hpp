@@ -79,6 +79,21 @@ public:
     }
     void set_no_interrupt(bool on) { mem_.put<std::uint16_t>(avail, on ? virtq_avail_f_no_interrupt : 0); }
 
+    // The event-index fields (VIRTIO_RING_F_EVENT_IDX): the driver's
+    // used_event after the available ring, the device's avail_event after
+    // the used ring; and the device's used flags.
+    void set_used_event(std::uint16_t v) { mem_.put<std::uint16_t>(avail + 4 + 2u * size_, v); }
+    std::uint16_t avail_event() { return mem_.get<std::uint16_t>(used + 4 + 8u * size_); }
+    std::uint16_t used_flags() { return mem_.get<std::uint16_t>(used); }
+    std::uint16_t avail_idx() const noexcept { return avail_idx_; }
+    // What a driver decides after publishing entries [old_idx, avail_idx()):
+    // with EVENT_IDX, whether avail_event lies in that range; without it,
+    // whether the device did not set VIRTQ_USED_F_NO_NOTIFY.
+    bool should_notify(std::uint16_t old_idx, bool event_idx) {
+        return event_idx ? event_index_passed(avail_event(), avail_idx_, old_idx)
+                         : (used_flags() & virtq_used_f_no_notify) == 0;
+    }
+
     // Used elements the device returned since the last call; their
     // descriptors go back to the free list.
     std::vector<VirtqUsedElem> take_used() {

@@ -34,15 +34,15 @@ TEST_CASE("virtio-mmio identifies a version 2 console", "[devices][virtio_mmio]"
     CHECK(r.driver.read32(virtio_mmio_status) == 0);
     CHECK(r.driver.read32(virtio_mmio_config_generation) == 0);
 
-    // Word 0: VIRTIO_CONSOLE_F_MULTIPORT only; word 1: VIRTIO_F_VERSION_1.
-    CHECK(r.driver.device_features() == ((1ull << 32) | (1ull << 1)));
+    // Word 0: VIRTIO_CONSOLE_F_MULTIPORT and VIRTIO_RING_F_EVENT_IDX; word 1: VIRTIO_F_VERSION_1.
+    CHECK(r.driver.device_features() == ((1ull << 32) | (1ull << 29) | (1ull << 1)));
     r.driver.write32(virtio_mmio_device_features_sel, 2);
     CHECK(r.driver.read32(virtio_mmio_device_features) == 0);
 
     // Eight queues: port 0, control, port 1, port 2.
     for (std::uint32_t q = 0; q < 8; ++q) {
         r.driver.write32(virtio_mmio_queue_sel, q);
-        CHECK(r.driver.read32(virtio_mmio_queue_num_max) == 256);
+        CHECK(r.driver.read32(virtio_mmio_queue_num_max) == 128);  // VirtioConsoleConfig's default
         CHECK(r.driver.read32(virtio_mmio_queue_ready) == 0);
     }
     r.driver.write32(virtio_mmio_queue_sel, 8);
@@ -131,7 +131,7 @@ TEST_CASE("queue setup rejects invalid sizes and areas", "[devices][virtio_mmio]
     REQUIRE(r.driver.negotiate(virtio_f_version_1 | virtio_console_f_multiport));
 
     SECTION("a valid queue becomes ready") {
-        r.driver.setup_queue(0, 256);
+        r.driver.setup_queue(0, 128);
         CHECK(r.driver.queue_ready(0));
         CHECK(r.mmio.setup_error().empty());
     }
@@ -141,7 +141,7 @@ TEST_CASE("queue setup rejects invalid sizes and areas", "[devices][virtio_mmio]
         CHECK_THAT(r.mmio.setup_error(), Catch::Contains("queue 0") && Catch::Contains("power of two"));
     }
     SECTION("size above QueueNumMax") {
-        r.driver.setup_queue(1, 512);
+        r.driver.setup_queue(1, 256);
         CHECK_FALSE(r.driver.queue_ready(1));
         CHECK_THAT(r.mmio.setup_error(), Catch::Contains("above the maximum"));
     }
@@ -164,6 +164,22 @@ TEST_CASE("queue setup rejects invalid sizes and areas", "[devices][virtio_mmio]
     // the device then simply has no such queue.
     r.driver.driver_ok();
     CHECK((r.driver.status() & virtio_status_device_needs_reset) == 0);
+}
+
+TEST_CASE("with EVENT_IDX accepted, QueueReady checks the rings' event fields", "[devices][virtio_mmio]") {
+    Rig r;
+    const bool event_idx = GENERATE(false, true);
+    REQUIRE(r.driver.negotiate(virtio_f_version_1 | virtio_console_f_multiport |
+                               (event_idx ? virtio_ring_f_event_idx : 0)));
+    // A 16-entry used ring ending at the last byte of RAM: avail_event
+    // would lie outside it.
+    r.driver.write32(virtio_mmio_queue_sel, 0);
+    r.driver.write32(virtio_mmio_queue_num, 16);
+    r.driver.program(r.mem.alloc(16 * 16), r.mem.alloc(64), r.mem.end() - (4 + 8 * 16));
+    r.driver.write32(virtio_mmio_queue_ready, 1);
+    CHECK(r.driver.queue_ready(0) == !event_idx);
+    if (event_idx)
+        CHECK_THAT(r.mmio.setup_error(), Catch::Contains("used ring"));
 }
 
 TEST_CASE("DRIVER_OK without FEATURES_OK needs a reset", "[devices][virtio_mmio]") {

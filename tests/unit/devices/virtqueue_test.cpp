@@ -215,3 +215,190 @@ TEST_CASE("the driver's no-interrupt flag is honoured", "[devices][virtqueue]") 
     dq.set_no_interrupt(true);
     CHECK_FALSE(vq.needs_interrupt());
 }
+
+// --- VIRTIO_RING_F_EVENT_IDX ---
+
+TEST_CASE("event_index_passed is vring_need_event with 16-bit wraparound", "[devices][virtqueue][event_idx]") {
+    // The event lies in [old, new): passed.
+    STATIC_REQUIRE(event_index_passed(3, 5, 3));
+    STATIC_REQUIRE(event_index_passed(4, 5, 3));
+    // At new or before old: not passed.
+    STATIC_REQUIRE_FALSE(event_index_passed(5, 5, 3));
+    STATIC_REQUIRE_FALSE(event_index_passed(2, 5, 3));
+    // Nothing moved: never passed.
+    STATIC_REQUIRE_FALSE(event_index_passed(7, 7, 7));
+    // Across the wrap: [0xfff0, 0x0002).
+    STATIC_REQUIRE(event_index_passed(0xfff0, 0x0002, 0xfff0));
+    STATIC_REQUIRE(event_index_passed(0xffff, 0x0002, 0xfff0));
+    STATIC_REQUIRE(event_index_passed(0x0001, 0x0002, 0xfff0));
+    STATIC_REQUIRE_FALSE(event_index_passed(0x0002, 0x0002, 0xfff0));
+    STATIC_REQUIRE_FALSE(event_index_passed(0xffef, 0x0002, 0xfff0));
+}
+
+TEST_CASE("with EVENT_IDX the device interrupts when the used index passes used_event", "[devices][virtqueue][event_idx]") {
+    FakeGuestMemory mem;
+    DriverQueue dq(mem, 0, 8);
+    Virtqueue vq(mem.view(), config_of(dq), 256, true);
+    const auto buf = mem.alloc(4);
+    DescriptorChain chain;
+    auto push = [&](int n) {
+        for (int i = 0; i < n; ++i) {
+            dq.add({{buf, 4, false}});
+            REQUIRE(vq.pop(chain));
+            vq.push_used(chain.head, 0);
+        }
+        (void)dq.take_used();
+    };
+    // used_event 0 (as the driver zeroed it): the first batch [0, 3) passes it.
+    push(3);
+    CHECK(vq.needs_interrupt());
+    // The driver asks for an interrupt once entry 5 is used: [3, 5) does
+    // not pass it, [5, 6) does.
+    dq.set_used_event(5);
+    push(2);
+    CHECK_FALSE(vq.needs_interrupt());
+    push(1);
+    CHECK(vq.needs_interrupt());
+    // Nothing new since the last answer: no interrupt.
+    CHECK_FALSE(vq.needs_interrupt());
+    // The NO_INTERRUPT flag is ignored with EVENT_IDX (§2.7.10).
+    dq.set_no_interrupt(true);
+    dq.set_used_event(6);
+    push(1);
+    CHECK(vq.needs_interrupt());
+}
+
+TEST_CASE("EVENT_IDX interrupts follow used_event across the 16-bit wrap", "[devices][virtqueue][event_idx]") {
+    FakeGuestMemory mem;
+    DriverQueue dq(mem, 0, 4);
+    Virtqueue vq(mem.view(), config_of(dq), 256, true);
+    const auto buf = mem.alloc(4);
+    DescriptorChain chain;
+    // The driver wants one interrupt per 10 used entries: after each, it
+    // moves used_event 10 further (modulo 2^16). The device pushes and
+    // asks one entry at a time, through the wrap.
+    std::uint16_t used_event = 9;
+    dq.set_used_event(used_event);
+    int interrupts = 0;
+    for (int i = 1; i <= 70000; ++i) {
+        dq.add({{buf, 4, false}});
+        REQUIRE(vq.pop(chain));
+        vq.push_used(chain.head, 0);
+        REQUIRE(dq.take_used().size() == 1);
+        if (vq.needs_interrupt()) {
+            ++interrupts;
+            REQUIRE(i % 10 == 0);  // exactly when entry used_event was used
+            used_event = static_cast<std::uint16_t>(used_event + 10);
+            dq.set_used_event(used_event);
+        }
+    }
+    CHECK(interrupts == 7000);
+}
+
+TEST_CASE("EVENT_IDX: avail_event stays behind while the device drains and catches up when it rearms",
+          "[devices][virtqueue][event_idx]") {
+    FakeGuestMemory mem;
+    DriverQueue dq(mem, 0, 8);
+    Virtqueue vq(mem.view(), config_of(dq), 256, true);
+    const auto buf = mem.alloc(4);
+    DescriptorChain chain;
+
+    dq.add({{buf, 4, false}});
+    CHECK(dq.should_notify(0, true));  // avail_event 0 in [0, 1): the first kick goes out
+    vq.suppress_notifications();
+    REQUIRE(vq.pop(chain));
+    vq.push_used(chain.head, 0);
+    // The driver adds while the device drains: avail_event (0) is behind
+    // [1, 2), so it does not notify.
+    const std::uint16_t before = dq.avail_idx();
+    dq.add({{buf, 4, false}});
+    CHECK_FALSE(dq.should_notify(before, true));
+    // The device, about to wait, rearms and sees the entry it was not
+    // notified for: it must take it.
+    CHECK(vq.rearm_notifications());
+    CHECK(dq.avail_event() == 1);
+    REQUIRE(vq.pop(chain));
+    vq.push_used(chain.head, 0);
+    CHECK_FALSE(vq.rearm_notifications());
+    CHECK(dq.avail_event() == 2);
+    // Idle now: the next entry is notified.
+    const std::uint16_t idle = dq.avail_idx();
+    (void)dq.take_used();
+    dq.add({{buf, 4, false}});
+    CHECK(dq.should_notify(idle, true));
+    CHECK(dq.used_flags() == 0);  // the flag is not used with EVENT_IDX
+}
+
+TEST_CASE("EVENT_IDX: avail_event wraps with the available index", "[devices][virtqueue][event_idx]") {
+    FakeGuestMemory mem;
+    DriverQueue dq(mem, 0, 4);
+    Virtqueue vq(mem.view(), config_of(dq), 256, true);
+    const auto buf = mem.alloc(4);
+    DescriptorChain chain;
+    for (int i = 0; i < 70000; ++i) {
+        const std::uint16_t old_idx = dq.avail_idx();
+        dq.add({{buf, 4, false}});
+        REQUIRE(dq.should_notify(old_idx, true));  // an idle device wants every first entry
+        vq.suppress_notifications();
+        REQUIRE(vq.pop(chain));
+        vq.push_used(chain.head, 0);
+        REQUIRE_FALSE(vq.rearm_notifications());
+        REQUIRE(dq.avail_event() == dq.avail_idx());
+        REQUIRE(dq.take_used().size() == 1);
+    }
+}
+
+TEST_CASE("without EVENT_IDX the device sets NO_NOTIFY while it drains", "[devices][virtqueue][event_idx]") {
+    FakeGuestMemory mem;
+    DriverQueue dq(mem, 0, 8);
+    Virtqueue vq(mem.view(), config_of(dq), 256);
+    const auto buf = mem.alloc(4);
+    DescriptorChain chain;
+    vq.suppress_notifications();
+    CHECK(dq.used_flags() == virtq_used_f_no_notify);
+    dq.add({{buf, 4, false}});
+    CHECK_FALSE(dq.should_notify(0, false));
+    CHECK(vq.rearm_notifications());  // the entry added meanwhile
+    CHECK(dq.used_flags() == 0);
+    REQUIRE(vq.pop(chain));
+    CHECK_FALSE(vq.rearm_notifications());
+    CHECK(dq.avail_event() == 0);  // never written without the feature
+}
+
+TEST_CASE("EVENT_IDX: a lying driver gets an error or a plain yes/no, never a hang",
+          "[devices][virtqueue][event_idx]") {
+    FakeGuestMemory mem;
+    DriverQueue dq(mem, 0, 8);
+    Virtqueue vq(mem.view(), config_of(dq), 256, true);
+    const auto buf = mem.alloc(4);
+    DescriptorChain chain;
+    // Any used_event is a yes or a no: it bounds nothing the device reads.
+    for (std::uint32_t e : {0u, 1u, 7u, 8u, 0x7fffu, 0x8000u, 0xfffeu, 0xffffu}) {
+        dq.set_used_event(static_cast<std::uint16_t>(e));
+        dq.add({{buf, 4, false}});
+        REQUIRE(vq.pop(chain));
+        vq.push_used(chain.head, 0);
+        (void)vq.needs_interrupt();
+        (void)dq.take_used();
+    }
+    // An available index far ahead: rearm reports work, and taking it is
+    // an error, as without the feature.
+    dq.set_avail_idx(static_cast<std::uint16_t>(dq.avail_idx() + 9));
+    CHECK(vq.rearm_notifications());
+    CHECK_THAT(error_of(vq), Catch::Contains("ahead of the device"));
+}
+
+TEST_CASE("EVENT_IDX layouts include the event fields", "[devices][virtqueue][event_idx]") {
+    // A used ring ending at the last byte of RAM fits without the feature,
+    // not with it (avail_event would lie outside).
+    FakeGuestMemory mem(4096);
+    QueueConfig c{true, 4, mem.alloc(64, 16), mem.alloc(12, 2), 0};
+    c.used_ring = mem.end() - (4 + 8 * 4);
+    CHECK(queue_layout_error(mem.view(), c, 256, false).empty());
+    CHECK_THAT(queue_layout_error(mem.view(), c, 256, true), Catch::Contains("used ring"));
+    CHECK_THROWS_AS(Virtqueue(mem.view(), c, 256, true), VirtqueueError);
+    // Likewise an available ring whose used_event would lie outside.
+    QueueConfig d{true, 4, c.desc_table, mem.end() - (4 + 2 * 4), c.desc_table + 64};
+    CHECK(queue_layout_error(mem.view(), d, 256, false).empty());
+    CHECK_THAT(queue_layout_error(mem.view(), d, 256, true), Catch::Contains("available ring"));
+}

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "ktstr/common/bytes.hpp"
@@ -38,6 +39,14 @@ public:
     // Appends received bytes.
     void feed(byte_view chunk);
 
+    // feed(chunk) followed by next() until it returns nullopt, each frame
+    // handed to `on_frame`; returns how many. The same frames, counters and
+    // drops, but a frame that lies wholly inside `chunk` is parsed where it
+    // lies: only the bytes of a frame that straddles the chunk's end (or
+    // began in an earlier chunk) are copied into the assembler. A frame's
+    // payload is copied once, into its Frame.
+    std::size_t consume(byte_view chunk, const std::function<void(Frame&&)>& on_frame);
+
     // The next complete frame, in stream order, or nullopt when the
     // buffered bytes hold no complete frame.
     std::optional<Frame> next();
@@ -51,6 +60,10 @@ public:
 
 private:
     void compact();
+    // Drops `bytes` buffered or about to be (both drop rules), and the buffer.
+    void drop_all(std::uint64_t bytes);
+    // The frame of a complete, accepted header and payload; counted.
+    Frame deliver(const FrameHeader& h, byte_view payload);
 
     std::uint32_t max_payload_;
     byte_buffer buf_;

@@ -89,7 +89,8 @@ public:
     // bytes, chunk_overhead per 64 KiB chunk and 8 bytes per record of
     // where hand-overs end (one per run of same-size hand-overs), counted
     // by capacity. The memory really held is at most this plus one chunk's
-    // unused room (64 KiB).
+    // unused room (64 KiB) and the spare chunks (spare_chunks_max, at most
+    // what the backlog held before).
     std::size_t backlog_cost() const;
 
     // Charged per queued chunk: the Chunk in the deque and its two heap
@@ -119,6 +120,15 @@ private:
         std::vector<Run> runs;
     };
     static constexpr std::size_t initial_runs = 4;
+    // Emptied chunk buffers (capacity chunk_size) the pump hands back for
+    // the next hand-overs. Freed instead, a backlog of megabytes went back
+    // to the system and the next hand-overs faulted fresh pages in (with
+    // their zeroing): in the in-process benchmark (bench/bulk_path_bench.cpp)
+    // 1.2 to 2 page faults per 64 KiB write, and the path's CPU cost per
+    // byte 2.5 to 3 times what it is with the spares. They never raise the
+    // peak: a spare is memory the backlog held a moment before. At most
+    // this many (16 MiB).
+    static constexpr std::size_t spare_chunks_max = 256;
 
     static bool joins_last_run(const Chunk& c, std::size_t size) noexcept;
     // Adds a piece of `size` bytes to c.runs within its capacity; false
@@ -127,6 +137,7 @@ private:
 
     mutable std::mutex mutex_;
     std::deque<Chunk> queue_;        // guarded; chunks of up to chunk_size (or one larger hand-over)
+    std::vector<byte_buffer> spare_; // guarded; empty, capacity chunk_size; reserved for spare_chunks_max
     std::size_t queued_bytes_ = 0;   // guarded
     std::size_t queued_cost_ = 0;    // guarded: backlog_cost()
     bool wake_pending_ = false;      // guarded: a pump is already asked for
