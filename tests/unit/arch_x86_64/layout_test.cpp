@@ -88,7 +88,7 @@ TEST_CASE("the command line carries the base, the KTSTR_* parameters, then the e
     r.cmdline_extra = "quiet rdinit=/init";
     const MemoryMap m = layout_x86_64(r);
     CHECK(m.cmdline ==
-          "console=ttyS0 panic=-1 pci=off reboot=acpi KTSTR_GUEST=1 KTSTR_SHM_BASE=0xc000000 KTSTR_SHM_SIZE=0x100000 "
+          "console=ttyS0 panic=-1 pci=off reboot=acpi cryptomgr.notests KTSTR_GUEST=1 KTSTR_SHM_BASE=0xc000000 KTSTR_SHM_SIZE=0x100000 "
           "KTSTR_BOOT_MARK=0xd0010000 quiet rdinit=/init");
     CHECK(m.cmdline.find("nokaslr") == std::string::npos);
     CHECK(m.cmdline.find("virtio_mmio.device") == std::string::npos);
@@ -96,8 +96,8 @@ TEST_CASE("the command line carries the base, the KTSTR_* parameters, then the e
 
 TEST_CASE("without an SHM region the command line leaves out KTSTR_SHM_*", "[x86_64][layout]") {
     CHECK(guest_cmdline("quiet KTSTR_INIT_ECHO=0", std::nullopt) ==
-          "console=ttyS0 panic=-1 pci=off reboot=acpi KTSTR_GUEST=1 quiet KTSTR_INIT_ECHO=0");
-    CHECK(guest_cmdline("", std::nullopt) == "console=ttyS0 panic=-1 pci=off reboot=acpi KTSTR_GUEST=1");
+          "console=ttyS0 panic=-1 pci=off reboot=acpi cryptomgr.notests KTSTR_GUEST=1 quiet KTSTR_INIT_ECHO=0");
+    CHECK(guest_cmdline("", std::nullopt) == "console=ttyS0 panic=-1 pci=off reboot=acpi cryptomgr.notests KTSTR_GUEST=1");
     CHECK_THROWS_AS(guest_cmdline("KTSTR_GUEST=0", std::nullopt), LayoutError);
     CHECK_THROWS_AS(guest_cmdline(std::string(cmdline_window, 'x'), std::nullopt), LayoutError);
 }
