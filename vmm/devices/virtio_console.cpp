@@ -214,9 +214,8 @@ std::size_t VirtioConsole::queue_receive(std::uint32_t port, byte_view bytes) {
     const std::size_t n = append();
     if (running()) {
         try {
-            // What a full bound leaves waits for the guest's next receive
-            // buffer or the host's next bytes.
-            (void)receive(port);
+            // What a full bound leaves is asked for again (reschedule_if).
+            reschedule_if(receive(port), receive_queue_of(port));
         } catch (const VirtqueueError& e) {
             fail(e);
         }
@@ -288,7 +287,7 @@ bool VirtioConsole::receive(std::uint32_t port) {
 
 void VirtioConsole::receive_all() {
     for (std::uint32_t port = 0; port < ports_.size(); ++port)
-        (void)receive(port);
+        reschedule_if(receive(port), receive_queue_of(port));
 }
 
 bool VirtioConsole::control_transmit(Virtqueue& q) {
@@ -305,7 +304,7 @@ bool VirtioConsole::control_transmit(Virtqueue& q) {
     });
     if (d.used && q.needs_interrupt())
         interrupt_->signal_used_buffer();
-    (void)control_receive();
+    reschedule_if(control_receive(), control_receive_queue);
     return d.left;
 }
 
@@ -346,7 +345,7 @@ void VirtioConsole::handle_control(const VirtioConsoleControl& m) {
         if (m.id >= port_count())
             break;
         ports_[m.id].guest_connected = m.value != 0;
-        (void)receive(m.id);
+        reschedule_if(receive(m.id), receive_queue_of(m.id));
         break;
     default:
         break;  // device -> driver events, or unknown: nothing to do
@@ -365,6 +364,11 @@ void VirtioConsole::send_control(std::uint32_t id, VirtioConsoleEvent event, std
     store_le<std::uint16_t>(m.data() + 6, value);
     std::copy(payload.begin(), payload.end(), m.begin() + sizeof(VirtioConsoleControl));
     control_out_.push_back(std::move(m));
+}
+
+void VirtioConsole::reschedule_if(bool left, std::uint32_t queue) {
+    if (left && work_left_)
+        work_left_(static_cast<std::uint16_t>(queue));
 }
 
 void VirtioConsole::fail(const VirtqueueError& e) {

@@ -82,6 +82,16 @@ public:
     // not exist.
     std::size_t queue_receive(std::uint32_t port, byte_view bytes);
 
+    // Called, with the device locked, when a drain the device ran on its
+    // own (host bytes arriving, a port opening, a control message) stopped
+    // at its per-call bound with chains still available: the queue's
+    // notification must come again, or with EVENT_IDX the driver, told it
+    // need not notify, would wait for bytes the device holds. The VMM
+    // signals the queue's ioeventfd (quick, never blocks). Set before the
+    // device runs.
+    using WorkLeft = std::function<void(std::uint16_t queue)>;
+    void set_work_left(WorkLeft handler) { work_left_ = std::move(handler); }
+
     std::uint32_t port_count() const noexcept { return static_cast<std::uint32_t>(config_.port_names.size()); }
     // Whether the guest has `port` open (its last PORT_OPEN said 1).
     bool guest_connected(std::uint32_t port) const;
@@ -121,10 +131,13 @@ private:
     void handle_control(const VirtioConsoleControl& message);
     void send_control(std::uint32_t id, VirtioConsoleEvent event, std::uint16_t value, std::string_view payload = {});
     void fail(const VirtqueueError& e);
+    // work_left_(queue) when `left`: a drain not started by a notification.
+    void reschedule_if(bool left, std::uint32_t queue);
     bool running() const noexcept { return active_ && !broken_; }
 
     const VirtioConsoleConfig config_;
     const TransmitSink sink_;
+    WorkLeft work_left_;
 
     mutable std::mutex mutex_;
     std::vector<Port> ports_;

@@ -119,6 +119,13 @@ Machine::Machine(const MachineConfig& config, const BootFiles& boot)
                                   }});
     }
 
+    // Work a drain of the device's own left (host bytes, a port opening)
+    // comes back through the same events.
+    console_->set_work_left([this](std::uint16_t q) {
+        if (q < queue_events_.size())
+            queue_events_[q]->event().signal();
+    });
+
     add_uart(io_, "com1", x86::com1_port, *com1_);
     add_uart(io_, "com2", x86::com2_port, *com2_);
     add_legacy_ports(io_, [this](x86::acpi::PowerRequest r) {

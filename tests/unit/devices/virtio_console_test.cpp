@@ -655,3 +655,4 @@ TEST_CASE("EVENT_IDX: a driver that lies about its available index breaks the de
     CHECK(g.needs_reset());
     CHECK_THAT(g.console.error(), Catch::Contains("ahead of the device"));
 }
+
