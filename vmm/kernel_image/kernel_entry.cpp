@@ -39,11 +39,27 @@ void write_file(const fs::path& path, byte_view bytes) {
         throw std::runtime_error(fmt::format("{}: cannot write", path.string()));
 }
 
+// Best effort, whole or not at all: a refusal not written is found again.
+void remember_refusal(const fs::path& path, std::string_view why) {
+    const fs::path temp = path.string() + ".tmp";
+    try {
+        write_file(temp, as_bytes(why));
+        fs::rename(temp, path);
+    } catch (const std::exception&) {
+        std::error_code ec;
+        fs::remove(temp, ec);
+    }
+}
+
 std::string read_reason(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     std::string text(max_reason_bytes, '\0');
     in.read(text.data(), static_cast<std::streamsize>(text.size()));
     text.resize(static_cast<std::size_t>(in.gcount()));
+    // One line of printable text, whatever the file holds.
+    for (char& c : text)
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+            c = ' ';
     return text.empty() ? std::string("no PVH entry (remembered)") : text;
 }
 
@@ -92,12 +108,16 @@ KernelEntryChoice choose_kernel_entry(const fs::path& kernel, KernelEntry wanted
         } catch (const x86::BzImageError& e) {
             // Not a bzImage at all: loading it as one reports that.
             why = e.what();
-        } catch (const VmlinuxExtractError& e) {
-            why = e.what();
-            write_file(refused, as_bytes(why));
         } catch (const x86::VmlinuxError& e) {
+            // The kernel's own answer, the same every time: remembered.
             why = e.what();
-            write_file(refused, as_bytes(why));
+            remember_refusal(refused, why);
+        } catch (const std::exception& e) {
+            // An unpacking that failed, or the cache's I/O (full, read
+            // only): not remembered, and auto still boots the bzImage.
+            if (wanted == KernelEntry::pvh)
+                throw std::invalid_argument(fmt::format("kernel entry pvh: {}: {}", kernel.string(), e.what()));
+            why = e.what();
         }
     }
     if (wanted == KernelEntry::pvh)

@@ -15,15 +15,18 @@ using ArchiveReader = std::unique_ptr<archive, ArchiveFree>;
 
 }  // namespace
 
-// libarchive reads every format the kernel compresses its payload with
-// (gzip, bzip2, lzma, xz, lzo, lz4's legacy frames, zstd) as one raw
+// libarchive reads the formats the kernel compresses its payload with
+// (gzip, bzip2, lzma, xz, lz4's legacy frames, zstd; not lzo) as one raw
 // stream: Debian's 6.1 kernels use lz4, its 6.12 ones and ours zstd.
 byte_buffer extract_vmlinux(const x86_64::BzImage& kernel) {
     const byte_view payload = kernel.payload();
     if (payload.size() <= 4)
         throw VmlinuxExtractError("the bzImage has no compressed payload (payload_offset, payload_length)");
-    const byte_view stream = payload.first(payload.size() - 4);
-    const std::uint64_t size = load_le<std::uint32_t>(payload.data() + stream.size());
+    // Kbuild appends the uncompressed size to every format but gzip, whose
+    // own trailer (ISIZE) already ends the stream with it.
+    const bool gzip = payload[0] == 0x1f && payload[1] == 0x8b;
+    const byte_view stream = gzip ? payload : payload.first(payload.size() - 4);
+    const std::uint64_t size = load_le<std::uint32_t>(payload.data() + payload.size() - 4);
     if (size > max_vmlinux_bytes)
         throw VmlinuxExtractError(fmt::format("the bzImage's payload announces {} bytes; at most {} are unpacked",
                                               size, max_vmlinux_bytes));
@@ -31,7 +34,15 @@ byte_buffer extract_vmlinux(const x86_64::BzImage& kernel) {
     ArchiveReader a(archive_read_new());
     if (!a)
         throw VmlinuxExtractError("libarchive: out of memory");
-    archive_read_support_filter_all(a.get());
+    // The kernel's formats, each through a library libarchive links:
+    // never a filter that runs an external program the file's first bytes
+    // would choose (lrzip, grzip, lzop without liblzo2).
+    for (auto enable : {archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
+                        archive_read_support_filter_xz, archive_read_support_filter_lzma,
+                        archive_read_support_filter_lz4, archive_read_support_filter_zstd})
+        if (enable(a.get()) != ARCHIVE_OK)
+            throw VmlinuxExtractError(fmt::format("libarchive cannot read a kernel format here: {}",
+                                                  archive_error_string(a.get()) ? archive_error_string(a.get()) : "?"));
     archive_read_support_format_raw(a.get());
     archive_entry* entry = nullptr;
     if (archive_read_open_memory(a.get(), stream.data(), stream.size()) != ARCHIVE_OK ||

@@ -5,9 +5,9 @@
 // The payload is a compressed stream followed by the uncompressed size (4
 // bytes, little-endian; the kernel's size_append); what it unpacks to is
 // the stripped vmlinux ELF, then (relocatable kernels) the relocation table.
-// Every format the kernel offers is unpacked (libarchive): lz4 (Debian's
-// 6.1 kernels), zstd (its 6.12 ones and `kernel build`'s), gzip, xz, lzma,
-// bzip2, lzo.
+// The kernel's formats are unpacked (libarchive): lz4 (Debian's 6.1
+// kernels), zstd (its 6.12 ones and `kernel build`'s), gzip, xz, lzma,
+// bzip2; lzo is refused (Debian's libarchive would run lzop for it).
 #pragma once
 
 #include <stdexcept>

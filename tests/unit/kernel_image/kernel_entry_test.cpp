@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include <fmt/core.h>
 
@@ -45,9 +46,10 @@ void write_all(const fs::path& p, byte_view b) {
     out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
 }
 
-byte_buffer zstd_of(const fs::path& dir, byte_view plain) {
-    const fs::path z = dir / "payload.zst";
-    initramfs::CompressedFileWriter w(z, initramfs::Compression::zstd);
+byte_buffer zstd_of(const fs::path& dir, byte_view plain,
+                    initramfs::Compression c = initramfs::Compression::zstd) {
+    const fs::path z = dir / "payload.compressed";
+    initramfs::CompressedFileWriter w(z, c);
     w.write(plain);
     w.finish();
     return read_all(z);
@@ -55,14 +57,17 @@ byte_buffer zstd_of(const fs::path& dir, byte_view plain) {
 
 // A bzImage whose payload is `stream` followed by the announced size, as
 // the kernel's size_append writes it.
-byte_buffer bzimage_with_payload(byte_view stream, std::uint32_t announced) {
+// Without `announced` (gzip), the stream alone: its trailer is the size.
+byte_buffer bzimage_with_payload(byte_view stream, std::optional<std::uint32_t> announced) {
     const std::size_t setup = 5 * 512, payload_at = 0x400;
-    const std::size_t kernel_bytes = (payload_at + stream.size() + 4 + 15) & ~std::size_t{15};
+    const std::size_t extra = announced ? 4 : 0;
+    const std::size_t kernel_bytes = (payload_at + stream.size() + extra + 15) & ~std::size_t{15};
     byte_buffer f = x86::test::synthetic_bzimage(kernel_bytes);
     std::copy(stream.begin(), stream.end(), f.begin() + static_cast<std::ptrdiff_t>(setup + payload_at));
-    store_le(f.data() + setup + payload_at + stream.size(), announced);
+    if (announced)
+        store_le(f.data() + setup + payload_at + stream.size(), *announced);
     store_le(f.data() + sh::payload_offset, static_cast<std::uint32_t>(payload_at));
-    store_le(f.data() + sh::payload_length, static_cast<std::uint32_t>(stream.size() + 4));
+    store_le(f.data() + sh::payload_length, static_cast<std::uint32_t>(stream.size() + extra));
     return f;
 }
 
@@ -75,6 +80,11 @@ TEST_CASE("a bzImage's zstd payload unpacks to its vmlinux", "[kernel_image]") {
     const auto k = x86::BzImage::parse(bzimage_with_payload(z, static_cast<std::uint32_t>(vmlinux.size())));
     CHECK(extract_vmlinux(k) == vmlinux);
 
+    SECTION("a gzip payload has no size appended: gzip's own trailer says it") {
+        const byte_buffer gz = zstd_of(d.path(), vmlinux, initramfs::Compression::gzip);
+        const auto kg = x86::BzImage::parse(bzimage_with_payload(gz, std::nullopt));
+        CHECK(extract_vmlinux(kg) == vmlinux);
+    }
     SECTION("a size differing from the announced one is refused") {
         const auto wrong = x86::BzImage::parse(bzimage_with_payload(z, static_cast<std::uint32_t>(vmlinux.size() + 1)));
         CHECK_THROWS_WITH(extract_vmlinux(wrong), Catch::Contains("announces"));

@@ -22,8 +22,8 @@ inline GuestRange kernel_load_range(const BootKernel& k) {
     return std::visit([](const auto& image) { return image.load_range(); }, k);
 }
 
-// The highest address the initrd may reach: a bzImage's header says; PVH
-// passes a 64-bit address, and the layout's own default applies.
+// The highest address the initrd may reach: a bzImage's header says; for
+// PVH the layout's own default (below 2 GiB; Linux keeps 32 bits of it).
 inline std::uint64_t kernel_initrd_addr_max(const BootKernel& k) {
     if (const auto* b = std::get_if<BzImage>(&k))
         return b->initrd_addr_max();

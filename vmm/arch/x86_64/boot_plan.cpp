@@ -109,8 +109,9 @@ BootPlan plan_boot(const BzImage& kernel, const MemoryMap& map, byte_view initrd
 
 BootPlan plan_boot(const Vmlinux& kernel, const MemoryMap& map, byte_view initrd, const CpuTopology& topology) {
     check_kernel_fits(kernel.load_range(), map);
-    // PVH has no initrd_addr_max: the module address is 64-bit.
-    check_initrd(kernel.load_range(), ~std::uint64_t{0}, map, initrd);
+    // The module list holds a 64-bit address, but Linux copies it into
+    // its boot_params' 32-bit ramdisk_image: below 4 GiB.
+    check_initrd(kernel.load_range(), 0xffff'ffff, map, initrd);
     if (map.cmdline.size() >= pvh_cmdline_max)
         throw LayoutError(fmt::format("kernel command line is {} bytes; at most {} fit", map.cmdline.size(),
                                       pvh_cmdline_max - 1));
