@@ -10,6 +10,7 @@
 #include "initramfs/content_key.hpp"
 #include "initramfs/image_cache.hpp"
 #include "kernel/cache_dir.hpp"
+#include "kernel/system_map.hpp"
 #include "kernel_image/vmlinux_compact.hpp"
 #include "kernel_image/vmlinux_extract.hpp"
 
@@ -63,6 +64,32 @@ std::string read_reason(const fs::path& path) {
     return text.empty() ? std::string("no PVH entry (remembered)") : text;
 }
 
+// The bzImage's System.map, where the kernel supply finds one, linked
+// (hard) beside the vmlinux under the name system_map_for() looks for: a run
+// booting the vmlinux (the emulated host's inner run) then still names
+// where a hung boot's vCPUs were. Best effort.
+void link_system_map(const fs::path& bzimage, const fs::path& vmlinux) {
+    const std::string name = bzimage.filename().string();
+    const auto map = kernel::system_map_for(bzimage, name.starts_with("vmlinuz-") ? name.substr(8) : name);
+    if (!map)
+        return;
+    std::error_code ec;
+    const fs::path link = vmlinux.parent_path() / ("System.map-" + vmlinux.filename().string());
+    const fs::path temp = link.string() + ".tmp";
+    fs::remove(temp, ec);
+    // A hard link (a copy across file systems), not a symbolic one: the
+    // emulated host carries it into its guest as a plain file.
+    fs::create_hard_link(*map, temp, ec);
+    if (ec) {
+        ec.clear();
+        fs::copy_file(*map, temp, fs::copy_options::overwrite_existing, ec);
+    }
+    if (!ec)
+        fs::rename(temp, link, ec);
+    if (ec)
+        fs::remove(temp, ec);
+}
+
 }  // namespace
 
 std::optional<KernelEntry> kernel_entry_from_name(std::string_view name) noexcept {
@@ -104,6 +131,7 @@ KernelEntryChoice choose_kernel_entry(const fs::path& kernel, KernelEntry wanted
             });
             if (!cached.hit)
                 initramfs::prune_cache(dir, keep_vmlinux_files);
+            link_system_map(kernel, cached.path);
             return {cached.path, KernelEntry::pvh, {}};
         } catch (const x86::BzImageError& e) {
             // Not a bzImage at all: loading it as one reports that.

@@ -6,6 +6,9 @@
 // keyed by the bzImage file's identity, and reused. A kernel without a PVH
 // entry, or with a payload not unpacked here, is booted as the bzImage; the
 // reason is remembered beside the cache entries, so it is not unpacked again.
+// The bzImage's System.map, where there is one, is linked beside the
+// vmlinux as System.map-<its file name>, where kernel::system_map_for()
+// finds it.
 #pragma once
 
 #include <filesystem>

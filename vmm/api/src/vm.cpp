@@ -36,6 +36,7 @@
 #include "initramfs/initramfs_builder.hpp"
 #include "kernel_image/kernel_entry.hpp"
 #include "kernel/kernel_supply.hpp"
+#include "kernel/system_map.hpp"
 #include "kvm/kvm_error.hpp"
 #include "kvm/memory_mapping.hpp"
 #include "machine/boot_files.hpp"
@@ -290,6 +291,11 @@ int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const k
     // name where a hung boot's vCPUs were.
     if (k.system_map)
         req.inputs.push_back(*k.system_map);
+    // A vmlinux has the bzImage's System.map linked beside it
+    // (kernel_image/kernel_entry.hpp): the link goes in too.
+    if (entry.entry == ki::KernelEntry::pvh)
+        if (const auto beside = vmm::kernel::system_map_for(entry.path, entry.path.filename().string()))
+            req.inputs.push_back(*beside);
     // The VMM that runs inside: this library's own ktstr-vmm, wherever the
     // calling program is.
     req.ktstr_vmm = ir::ktstr_vmm_program();
