@@ -36,15 +36,17 @@ echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "qemu: $(qemu-system-x86_64 --version | head -1)"
 echo "kernel: $("$vmm" kernel path)"
 
-timed() {  # NAME CMD...: run, print its wall time
+status=0
+timed() {  # NAME CMD...: run, print its wall time; a failed boot does not stop the rest
     local name=$1; shift
     load "before $name"
-    local start end
+    local start end rc=0
     start=$(date +%s.%N)
-    "$@"
+    "$@" || rc=$?
     end=$(date +%s.%N)
-    echo "wall: $name $(echo "$end - $start" | bc) s"
+    echo "wall: $name $(echo "$end - $start" | bc) s (exit status $rc)"
     load "after $name"
+    [ "$rc" -eq 0 ] || status=$rc
 }
 
 # Boot, QEMU with a real RTC (microvm's default leaves Linux's rtc_cmos
@@ -72,3 +74,4 @@ if [ -x "$build/bench/ktstr-bench" ]; then
       --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 fi
 echo "reports: $out"
+exit "$status"
