@@ -123,7 +123,7 @@ TEST_CASE("the kernel entry: PVH through the cached vmlinux, the bzImage otherwi
     CHECK(first.entry == KernelEntry::pvh);
     CHECK(first.path.parent_path() == vmlinux_cache_dir());
     CHECK(read_all(first.path) == compact_vmlinux(x86::Vmlinux::parse(vmlinux)));
-    CHECK(x86::Vmlinux::read(first.path).pvh_entry() == 0x100'0040);
+    CHECK(x86::Vmlinux::parse(read_all(first.path)).pvh_entry() == 0x100'0040);
     // Cached: a second choice is the same file, not unpacked again (its
     // time stays; a new file would replace it).
     const auto written = fs::last_write_time(first.path);

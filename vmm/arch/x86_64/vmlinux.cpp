@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
 #include <optional>
 
 #include <elf.h>
@@ -132,25 +131,6 @@ Vmlinux Vmlinux::parse_view(byte_view file) {
     if (!k.load_range_.contains(k.entry_))
         throw VmlinuxError(fmt::format("vmlinux PVH entry {:#x} is outside its segments", k.entry_));
     return k;
-}
-
-Vmlinux Vmlinux::read(const std::filesystem::path& path) {
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    if (ec)
-        throw VmlinuxError(fmt::format("cannot read kernel {}: {}", path.string(), ec.message()));
-    if (size > max_file_size)
-        throw VmlinuxError(fmt::format("kernel {} is {} bytes; a vmlinux is at most {}", path.string(), size,
-                                       max_file_size));
-    std::ifstream in(path, std::ios::binary);
-    byte_buffer bytes(size);
-    if (!in || !in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)))
-        throw VmlinuxError(fmt::format("cannot read kernel {}: short read", path.string()));
-    try {
-        return parse(std::move(bytes));
-    } catch (const VmlinuxError& e) {
-        throw VmlinuxError(fmt::format("kernel {}: {}", path.string(), e.what()));
-    }
 }
 
 }  // namespace ktstr::vmm::x86_64

@@ -14,7 +14,6 @@
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <stdexcept>
 #include <vector>
 
@@ -43,10 +42,7 @@ public:
     // The same over bytes the caller keeps, unchanged, for as long as the
     // Vmlinux lives (a read-only mapping of the file: no copy of it).
     static Vmlinux parse_view(byte_view file);
-    // Reads and parses a file of at most max_file_size bytes; throws
-    // VmlinuxError when it is unreadable or invalid.
-    static Vmlinux read(const std::filesystem::path& path);
-
+    // The largest file the VMM maps as a kernel (machine/boot_files.hpp).
     static constexpr std::uint64_t max_file_size = 1ULL << 30;
 
     static constexpr std::size_t max_segments = 16;
