@@ -16,14 +16,22 @@ vmm, scenario = sys.argv[1], sys.argv[2]
 check = Checks()
 
 
-def run(*args, timeout=300):
-    start = time.monotonic()
-    r = subprocess.run([vmm, "kvm-check", *args], capture_output=True, timeout=timeout)
-    elapsed = time.monotonic() - start
-    out, err = r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
-    print(f"$ ktstr-vmm kvm-check {' '.join(args)}  -> exit {r.returncode} in {elapsed:.1f} s")
-    print("--- stdout ---\n" + out + "--- stderr ---\n" + err + "---")
-    return r.returncode, out, err, elapsed
+def run(*args, timeout=300, retry_outer_hang=False):
+    """With retry_outer_hang, an emulated host that hung until its own
+    timeout (exit 124; seen once in a 5-byte program's run, which passes in
+    seconds otherwise, docs/kvm-anywhere.md) is said so and run once more;
+    a second hang fails the test as usual."""
+    for attempt in (1, 2):
+        start = time.monotonic()
+        r = subprocess.run([vmm, "kvm-check", *args], capture_output=True, timeout=timeout)
+        elapsed = time.monotonic() - start
+        out, err = r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+        print(f"$ ktstr-vmm kvm-check {' '.join(args)}  -> exit {r.returncode} in {elapsed:.1f} s")
+        print("--- stdout ---\n" + out + "--- stderr ---\n" + err + "---")
+        if retry_outer_hang and attempt == 1 and r.returncode == 124 and "emulated host: timed out" in err:
+            print("NOTE: attempt 1 discarded, the emulated host hung until its timeout; once more")
+            continue
+        return r.returncode, out, err, elapsed
 
 
 def kvm_usable():
@@ -80,7 +88,7 @@ with tempfile.TemporaryDirectory() as d:
         with open(code, "wb") as f:
             f.write(bytes([0xB0, 0x99, 0xE6, 0x10, 0xF4]))
         rc, out, err, secs = run("--kvm", "emulated", "--code", code, "--expect-port-bytes", "99",
-                                 "--test-exit-status", "3")
+                                 "--test-exit-status", "3", retry_outer_hang=True)
         check("kvm-check: ok: port 0x10 saw 99, then HLT after 2 exits" in out,
               "the program file named on the command line ran inside")
         check(rc == 3, "the inner exit status (3) comes back exactly")
