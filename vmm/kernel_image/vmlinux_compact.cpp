@@ -42,7 +42,7 @@ byte_buffer compact_vmlinux(const x86_64::Vmlinux& kernel) {
     }
 
     byte_buffer out(total, 0);
-    std::copy(ELFMAG, ELFMAG + SELFMAG, out.begin());
+    std::copy_n(&ELFMAG[0], SELFMAG, out.begin());
     out[EI_CLASS] = ELFCLASS64;
     out[EI_DATA] = ELFDATA2LSB;
     out[EI_VERSION] = EV_CURRENT;

@@ -35,7 +35,7 @@ inline byte_buffer synthetic_vmlinux(const SyntheticVmlinux& spec = {}) {
     for (const auto& s : spec.segments)
         total += s.filesz;
     byte_buffer f(total + spec.trailing, 0);
-    std::copy(ELFMAG, ELFMAG + SELFMAG, f.begin());
+    std::copy_n(&ELFMAG[0], SELFMAG, f.begin());
     f[EI_CLASS] = ELFCLASS64;
     f[EI_DATA] = ELFDATA2LSB;
     f[EI_VERSION] = EV_CURRENT;
