@@ -313,9 +313,9 @@ int run_bench(BenchOptions o) {
             ? ktstr_entry
             : entry_of(o.qemu_kernel_entry);
     o.ktstr_kernel = ktstr_entry.path.string();
-    o.kernel_entry = ktstr_entry.entry == vmm::kernel_image::KernelEntry::pvh ? "pvh" : "bzimage";
+    o.kernel_entry = vmm::kernel_image::kernel_entry_name(ktstr_entry.entry);
     o.qemu_kernel = qemu_entry.path.string();
-    o.qemu_kernel_entry = qemu_entry.entry == vmm::kernel_image::KernelEntry::pvh ? "pvh" : "bzimage";
+    o.qemu_kernel_entry = vmm::kernel_image::kernel_entry_name(qemu_entry.entry);
     if (placement == cli::KvmPlacement::host)
         return run_inside(o);
     return run_emulated(o);

@@ -102,6 +102,15 @@ std::optional<KernelEntry> kernel_entry_from_name(std::string_view name) noexcep
     return std::nullopt;
 }
 
+std::string_view kernel_entry_name(KernelEntry entry) noexcept {
+    switch (entry) {
+    case KernelEntry::automatic: return "auto";
+    case KernelEntry::pvh: return "pvh";
+    case KernelEntry::bzimage: return "bzimage";
+    }
+    return "auto";
+}
+
 fs::path vmlinux_cache_dir() { return kernel::ktstr_cache_dir("vmlinux"); }
 
 KernelEntryChoice choose_kernel_entry(const fs::path& kernel, KernelEntry wanted) {

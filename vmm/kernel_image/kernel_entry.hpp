@@ -24,6 +24,8 @@ enum class KernelEntry { automatic, pvh, bzimage };
 
 // nullopt for a name not in the list above.
 std::optional<KernelEntry> kernel_entry_from_name(std::string_view name) noexcept;
+// The inverse: "auto", "pvh" or "bzimage".
+std::string_view kernel_entry_name(KernelEntry entry) noexcept;
 
 struct KernelEntryChoice {
     std::filesystem::path path;  // what the VMM loads: the cached vmlinux or the bzImage

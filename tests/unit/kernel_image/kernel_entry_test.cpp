@@ -197,5 +197,7 @@ TEST_CASE("names of the kernel entries", "[kernel_image]") {
     CHECK(kernel_entry_from_name("pvh") == KernelEntry::pvh);
     CHECK(kernel_entry_from_name("bzimage") == KernelEntry::bzimage);
     CHECK_FALSE(kernel_entry_from_name("PVH"));
+    for (const auto e : {KernelEntry::automatic, KernelEntry::pvh, KernelEntry::bzimage})
+        CHECK(kernel_entry_from_name(kernel_entry_name(e)) == e);
 }
 

@@ -277,7 +277,7 @@ int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const k
     vmm::emulated_host::Request req;
     req.arguments = inner_run_arguments(
         o, {{"--kernel", entry.path.string()},
-            {"--kernel-entry", entry.entry == ki::KernelEntry::pvh ? "pvh" : "bzimage"},
+            {"--kernel-entry", std::string(ki::kernel_entry_name(entry.entry))},
             {"--initramfs", image.string()},
             {"--kvm", "host"}});
     // Emptied now, as a direct run does: a run that never reports leaves
