@@ -125,7 +125,7 @@ int run_here(const KvmCheckOptions& o) {
         failure = fmt::format("the guest did not halt within {} s (rip {:#x})", o.timeout_s, r.final_rip);
     else if (r.exit_limit)
         failure = fmt::format("the guest did not halt within {} exits", r.exits);
-    else if (r.final_exit != KVM_EXIT_HLT)
+    else if (r.final_exit != kvm::check_final_exit)
         failure = fmt::format("unexpected exit {} at rip {:#x}", kvm::exit_reason_name(r.final_exit), r.final_rip);
     else if (!expected.empty() && r.port_bytes != expected)
         failure = fmt::format("port {:#x} saw {}, expected {}", kvm::check_output_port, hex(r.port_bytes), hex(expected));

@@ -41,7 +41,7 @@ std::optional<std::string> too_slow_reason(const std::string& device) {
     const auto start = std::chrono::steady_clock::now();
     const auto r = vmm::kvm::run_kvm_check(o);
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-    if (r.timed_out || r.final_exit != KVM_EXIT_HLT)
+    if (r.timed_out || r.final_exit != vmm::kvm::check_final_exit)
         return fmt::format("{} did not finish a {}-round loop within {} s: guest code runs in software here, without hardware virtualisation", device,
                            rounds, std::chrono::duration_cast<std::chrono::seconds>(o.timeout).count());
     if (took > limit)

@@ -18,7 +18,6 @@ namespace ktstr::vmm::kvm {
 namespace {
 
 constexpr std::size_t guest_memory_size = 0x10000;   // 64 KiB at guest-physical 0
-constexpr std::uint64_t tss_address = 0xfffbd000;     // below 4 GiB, far from the slot
 
 // Kicks the calling thread's vCPU out of KVM_RUN once the deadline passes,
 // and keeps kicking every 50 ms until destroyed (a kick that lands between
@@ -66,6 +65,9 @@ private:
     std::thread thread_;
 };
 
+#if defined(__x86_64__)
+constexpr std::uint64_t tss_address = 0xfffbd000;  // below 4 GiB, far from the slot
+
 void real_mode_at(KvmVcpu& vcpu, std::uint64_t ip) {
     kvm_sregs s = vcpu.sregs();
     for (kvm_segment* seg : {&s.cs, &s.ds, &s.es, &s.fs, &s.gs, &s.ss}) {
@@ -80,6 +82,47 @@ void real_mode_at(KvmVcpu& vcpu, std::uint64_t ip) {
     vcpu.set_regs(r);
 }
 
+std::uint64_t program_counter(const KvmVcpu& vcpu) { return vcpu.regs().rip; }
+
+void prepare_vm(const KvmVm& vm) {
+    if (vm.check_extension(KVM_CAP_SET_TSS_ADDR) > 0)
+        vm.set_tss_addr(tss_address);
+}
+
+void start_at(const KvmVm&, KvmVcpu& vcpu, std::uint64_t ip) { real_mode_at(vcpu, ip); }
+#elif defined(__aarch64__)
+// arm64 core registers by their place in struct kvm_regs, in 32-bit words.
+constexpr std::uint64_t core_reg(std::size_t offset) {
+    return KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | (offset / sizeof(std::uint32_t));
+}
+constexpr std::uint64_t pc_reg = core_reg(offsetof(kvm_regs, regs.pc));
+
+std::uint64_t program_counter(const KvmVcpu& vcpu) { return vcpu.one_reg(pc_reg); }
+
+void prepare_vm(const KvmVm&) {}
+
+// KVM's reset state is EL1 with the MMU off: the program runs from the
+// slot as it is, its stores outside it exit as MMIO.
+void start_at(const KvmVm& vm, KvmVcpu& vcpu, std::uint64_t ip) {
+    kvm_vcpu_init init = vm.arm_preferred_target();
+    init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;  // SYSTEM_OFF ends the program
+    vcpu.arm_init(init);
+    vcpu.set_one_reg(pc_reg, ip);
+}
+
+void put_le32(std::vector<std::uint8_t>& p, std::uint32_t insn) {
+    for (int i = 0; i < 4; ++i)
+        p.push_back(static_cast<std::uint8_t>(insn >> (8 * i)));
+}
+
+// x0 = PSCI SYSTEM_OFF (0x8400_0008), hvc #0.
+void put_system_off(std::vector<std::uint8_t>& p) {
+    put_le32(p, 0x52800100);  // movz w0, #0x8
+    put_le32(p, 0x72b08000);  // movk w0, #0x8400, lsl #16
+    put_le32(p, 0xd4000002);  // hvc #0
+}
+#endif
+
 std::string hex_bytes(std::span<const std::uint8_t> b) {
     std::string s;
     for (auto v : b)
@@ -89,6 +132,7 @@ std::string hex_bytes(std::span<const std::uint8_t> b) {
 
 }  // namespace
 
+#if defined(__x86_64__)
 std::vector<std::uint8_t> check_program(bool hang) {
     std::vector<std::uint8_t> p{
         0xba, 0x10, 0x00,  // mov dx, 0x10
@@ -121,6 +165,36 @@ std::vector<std::uint8_t> speed_program(std::uint32_t iterations) {
     return p;
 }
 
+#elif defined(__aarch64__)
+std::vector<std::uint8_t> check_program(bool hang) {
+    static_assert(check_mmio_base == 0x20000 && check_output_port == 0x10 && check_input_port == 0x11);
+    std::vector<std::uint8_t> p;
+    put_le32(p, 0xd2a00041);  // movz x1, #0x2, lsl #16      x1 = check_mmio_base
+    put_le32(p, 0x52800840);  // movz w0, #0x42
+    put_le32(p, 0x39004020);  // strb w0, [x1, #0x10]         -> 0x42
+    put_le32(p, 0x11000400);  // add w0, w0, #1
+    put_le32(p, 0x39004020);  // strb w0, [x1, #0x10]         -> 0x43
+    put_le32(p, 0x39404420);  // ldrb w0, [x1, #0x11]         <- 0x5a
+    put_le32(p, 0x11000400);  // add w0, w0, #1
+    put_le32(p, 0x39004020);  // strb w0, [x1, #0x10]         -> 0x5b
+    if (hang)
+        put_le32(p, 0x14000000);  // b .
+    else
+        put_system_off(p);
+    return p;
+}
+
+std::vector<std::uint8_t> speed_program(std::uint32_t iterations) {
+    std::vector<std::uint8_t> p;
+    put_le32(p, 0x52800002 | ((iterations & 0xffff) << 5));  // movz w2, #lo
+    put_le32(p, 0x72a00002 | ((iterations >> 16) << 5));     // movk w2, #hi, lsl #16
+    put_le32(p, 0x71000442);                                  // subs w2, w2, #1
+    put_le32(p, 0x54ffffe1);                                  // b.ne back to the subs
+    put_system_off(p);
+    return p;
+}
+#endif
+
 std::vector<std::uint8_t> check_program_output() {
     return {0x42, 0x43, check_input_value + 1};
 }
@@ -141,14 +215,13 @@ KvmCheckResult run_kvm_check(const KvmCheckOptions& o) {
     say(fmt::format("KVM API version {}", res.api_version));
 
     auto vm = kvm.create_vm();
-    if (vm.check_extension(KVM_CAP_SET_TSS_ADDR) > 0)
-        vm.set_tss_addr(tss_address);
+    prepare_vm(vm);
     auto memory = MemoryMapping::anonymous(guest_memory_size);
     std::copy(o.code.begin(), o.code.end(),
               reinterpret_cast<std::uint8_t*>(memory.data()) + check_code_address);
     UserMemoryRegion region(vm, {.slot = 0, .guest_phys = 0, .memory = memory.bytes()});
     auto vcpu = vm.create_vcpu(0);
-    real_mode_at(vcpu, check_code_address);
+    start_at(vm, vcpu, check_code_address);
 
     Deadline deadline(vcpu, o.timeout);
     while (res.exits < o.max_exits) {
@@ -157,7 +230,7 @@ KvmCheckResult run_kvm_check(const KvmCheckOptions& o) {
             if (deadline.expired()) {
                 res.timed_out = true;
                 res.final_exit = reason;
-                res.final_rip = vcpu.regs().rip;
+                res.final_rip = program_counter(vcpu);
                 return res;
             }
             clear_vcpu_kick(vcpu);
@@ -179,14 +252,29 @@ KvmCheckResult run_kvm_check(const KvmCheckOptions& o) {
             }
             continue;
         }
+        if (reason == KVM_EXIT_MMIO) {
+            // The same two "ports" as MMIO addresses (aarch64's program).
+            MmioExit m = vcpu.mmio();
+            const std::uint64_t port = m.address - check_mmio_base;
+            if (m.write) {
+                if (port == check_output_port)
+                    res.port_bytes.insert(res.port_bytes.end(), m.data.begin(), m.data.end());
+                say(fmt::format("exit MMIO: write {:#x}, {} byte(s): {}", m.address, m.data.size(), hex_bytes(m.data)));
+            } else {
+                const std::uint8_t v = port == check_input_port ? check_input_value : 0xff;
+                std::fill(m.data.begin(), m.data.end(), v);
+                say(fmt::format("exit MMIO: read {:#x}, {} byte(s): answered {:02x}", m.address, m.data.size(), v));
+            }
+            continue;
+        }
         res.final_exit = reason;
-        res.final_rip = vcpu.regs().rip;
-        say(fmt::format("exit {} at rip {:#x}", exit_reason_name(reason), res.final_rip));
+        res.final_rip = program_counter(vcpu);
+        say(fmt::format("exit {} at pc {:#x}", exit_reason_name(reason), res.final_rip));
         return res;
     }
     res.exit_limit = true;
     res.final_exit = KVM_EXIT_IO;
-    res.final_rip = vcpu.regs().rip;
+    res.final_rip = program_counter(vcpu);
     return res;
 }
 

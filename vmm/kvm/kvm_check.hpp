@@ -21,7 +21,21 @@
 #include <string>
 #include <vector>
 
+#include <linux/kvm.h>
+
 namespace ktstr::vmm::kvm {
+
+// On aarch64 the program is arm64 code doing the same with byte loads and
+// stores to two MMIO addresses (arm64 has no port I/O), and it ends with
+// PSCI SYSTEM_OFF (a KVM_EXIT_SYSTEM_EVENT) rather than HLT: WFI never
+// leaves the kernel. check_output_port and check_input_port then name the
+// offsets of those addresses from check_mmio_base.
+inline constexpr std::uint64_t check_mmio_base = 0x20000;  // above the 64 KiB slot
+#if defined(__aarch64__)
+inline constexpr std::uint32_t check_final_exit = KVM_EXIT_SYSTEM_EVENT;
+#else
+inline constexpr std::uint32_t check_final_exit = KVM_EXIT_HLT;
+#endif
 
 inline constexpr std::uint16_t check_output_port = 0x10;
 inline constexpr std::uint16_t check_input_port = 0x11;
@@ -56,14 +70,14 @@ struct KvmCheckResult {
     std::vector<std::uint8_t> port_bytes;  // every byte written to port 0x10, in order
     std::uint32_t exits = 0;               // exits handled, the final one included
     std::uint32_t final_exit = 0;          // KVM_EXIT_* that ended the run (HLT on success)
-    std::uint64_t final_rip = 0;
+    std::uint64_t final_rip = 0;           // the program counter (rip, or pc on aarch64)
     bool timed_out = false;                // the timeout expired first
     bool exit_limit = false;               // max_exits ran out first
 };
 
 // Runs the check. Throws KvmError when KVM is unusable (missing device,
 // wrong API version, an ioctl refused); returns normally once the guest
-// halted, hit an exit the check does not handle, ran out of exits or
+// halted (check_final_exit), hit an exit the check does not handle, ran out of exits or
 // time (final_exit/timed_out say which).
 KvmCheckResult run_kvm_check(const KvmCheckOptions& options);
 

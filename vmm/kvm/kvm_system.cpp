@@ -1,5 +1,7 @@
 #include "kvm/kvm_system.hpp"
+#if defined(__x86_64__)
 #include "kvm/kvm_abi.hpp"
+#endif
 
 #include <cerrno>
 #include <algorithm>
@@ -57,6 +59,7 @@ KvmVm KvmSystem::create_vm() const {
     return KvmVm(std::move(vm), vcpu_mmap_size());
 }
 
+#if defined(__x86_64__)
 std::vector<kvm_cpuid_entry2> KvmSystem::supported_cpuid() const {
     // The kernel says E2BIG until the buffer holds every entry. Start at
     // KVM's own limit (KVM_MAX_CPUID_ENTRIES, 256 since Linux 5.x).
@@ -77,5 +80,6 @@ std::vector<kvm_cpuid_entry2> KvmSystem::supported_cpuid() const {
     }
     throw KvmError("KVM_GET_SUPPORTED_CPUID: more than 4096 entries", E2BIG);
 }
+#endif
 
 }  // namespace ktstr::vmm::kvm

@@ -27,9 +27,11 @@ public:
     int check_extension(unsigned cap) const;     // KVM_CHECK_EXTENSION: 0 absent, >0 present (or a limit)
     std::size_t vcpu_mmap_size() const;          // KVM_GET_VCPU_MMAP_SIZE: the kvm_run mapping
     KvmVm create_vm() const;                     // KVM_CREATE_VM, default machine type
+#if defined(__x86_64__)
     // KVM_GET_SUPPORTED_CPUID (x86): every CPUID leaf KVM can present to a
     // guest, with the feature bits it can virtualise here.
     std::vector<kvm_cpuid_entry2> supported_cpuid() const;
+#endif
 
     int fd() const noexcept { return fd_.get(); }
 

@@ -38,6 +38,8 @@ class KvmVcpu {
 public:
     KvmVcpu(UniqueFd fd, MemoryMapping run) noexcept : fd_(std::move(fd)), run_(std::move(run)) {}
 
+#if defined(__x86_64__)
+    // x86_64 registers and setup (kvm_vcpu_x86_64.cpp).
     kvm_regs regs() const;                 // KVM_GET_REGS
     void set_regs(const kvm_regs& r) const;
     kvm_sregs sregs() const;               // KVM_GET_SREGS
@@ -53,6 +55,15 @@ public:
     void set_fpu(const kvm_fpu& f) const;
     kvm_mp_state mp_state() const;                // KVM_GET_MP_STATE
     void set_mp_state(const kvm_mp_state& s) const;
+#elif defined(__aarch64__)
+    // aarch64 setup (kvm_vcpu_aarch64.cpp). KVM_ARM_VCPU_INIT comes first:
+    // no register can be read or written, and no run happens, before it.
+    void arm_init(const kvm_vcpu_init& init) const;
+    // KVM_GET_ONE_REG / KVM_SET_ONE_REG of a 64-bit register (an
+    // arm64_core_reg() or arm64_sys_reg() id, kvm/arm64_registers.hpp).
+    std::uint64_t one_reg(std::uint64_t id) const;
+    void set_one_reg(std::uint64_t id, std::uint64_t value) const;
+#endif
 
     // KVM_RUN until the next exit; returns kvm_run's exit_reason. A signal
     // that interrupts the run returns KVM_EXIT_INTR, so a caller can check

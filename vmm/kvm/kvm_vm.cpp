@@ -68,6 +68,23 @@ void KvmVm::ioeventfd(int eventfd, const IoEventSpec& spec, bool deassign) const
     }
 }
 
+KvmDevice KvmVm::create_device(std::uint32_t type) const {
+    kvm_create_device d{};
+    d.type = type;
+    if (::ioctl(fd_.get(), KVM_CREATE_DEVICE, &d) < 0)
+        throw KvmError("KVM_CREATE_DEVICE type " + std::to_string(type), errno);
+    return KvmDevice(UniqueFd(static_cast<int>(d.fd)), type);
+}
+
+#if defined(__aarch64__)
+kvm_vcpu_init KvmVm::arm_preferred_target() const {
+    kvm_vcpu_init init{};
+    if (::ioctl(fd_.get(), KVM_ARM_PREFERRED_TARGET, &init) < 0)
+        throw KvmError("KVM_ARM_PREFERRED_TARGET", errno);
+    return init;
+}
+#endif
+
 KvmVcpu KvmVm::create_vcpu(std::uint32_t id) const {
     int fd = ::ioctl(fd_.get(), KVM_CREATE_VCPU, static_cast<unsigned long>(id));
     if (fd < 0)

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 
+#include "kvm/kvm_device.hpp"
 #include "kvm/kvm_vcpu.hpp"
 #include "ktstr/common/unique_fd.hpp"
 
@@ -53,6 +54,14 @@ public:
     };
     void ioeventfd(int eventfd, const IoEventSpec& spec, bool deassign = false) const;
 
+    // KVM_CREATE_DEVICE of `type` (KVM_DEV_TYPE_*): an in-kernel device
+    // such as arm64's GICv3, configured through its own fd.
+    KvmDevice create_device(std::uint32_t type) const;
+#if defined(__aarch64__)
+    // KVM_ARM_PREFERRED_TARGET: the vCPU target (and no features) this
+    // host's KVM prefers, the base of every KVM_ARM_VCPU_INIT.
+    kvm_vcpu_init arm_preferred_target() const;
+#endif
     // KVM_CREATE_VCPU with the given id (the APIC id on x86), its kvm_run
     // structure mapped.
     KvmVcpu create_vcpu(std::uint32_t id) const;
