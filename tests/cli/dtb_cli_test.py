@@ -58,7 +58,8 @@ with tempfile.TemporaryDirectory() as d:
     r = run("--cmdline", "quiet loglevel=7", "-o", out)
     text = decompile(out).stdout.decode()
     check(r.returncode == 0 and re.search(r'bootargs = "console=ttyS0 panic=-1 KTSTR_GUEST=1 '
-                                          r'KTSTR_SHM_BASE=0x[0-9a-f]+ KTSTR_SHM_SIZE=0x100000 quiet loglevel=7";', text)
+                                          r'KTSTR_SHM_BASE=0x[0-9a-f]+ KTSTR_SHM_SIZE=0x100000 KTSTR_BOOT_MARK=0xb000000 '
+                                          r'quiet loglevel=7";', text)
           is not None, "--cmdline is appended to the base and KTSTR_* parameters")
 
     # Standard output.

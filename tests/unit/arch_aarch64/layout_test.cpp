@@ -48,12 +48,12 @@ TEST_CASE("aarch64 layout: RAM from 1 GiB, SHM at the top of the slot, outside R
 
 TEST_CASE("aarch64 layout: the command line carries the KTSTR_* parameters in hex", "[aarch64][layout]") {
     auto map = layout_aarch64(request(512, 64 * 1024));
-    CHECK(map.cmdline == "console=ttyS0 panic=-1 KTSTR_GUEST=1 KTSTR_SHM_BASE=0x5fff0000 KTSTR_SHM_SIZE=0x10000");
+    CHECK(map.cmdline == "console=ttyS0 panic=-1 KTSTR_GUEST=1 KTSTR_SHM_BASE=0x5fff0000 KTSTR_SHM_SIZE=0x10000 KTSTR_BOOT_MARK=0xb000000");
     // The caller's part comes last, so a "--" in it cannot swallow KTSTR_*.
     auto r = request(512, 64 * 1024);
     r.cmdline_extra = "quiet -- init-arg";
     CHECK(layout_aarch64(r).cmdline ==
-          "console=ttyS0 panic=-1 KTSTR_GUEST=1 KTSTR_SHM_BASE=0x5fff0000 KTSTR_SHM_SIZE=0x10000 quiet -- init-arg");
+          "console=ttyS0 panic=-1 KTSTR_GUEST=1 KTSTR_SHM_BASE=0x5fff0000 KTSTR_SHM_SIZE=0x10000 KTSTR_BOOT_MARK=0xb000000 quiet -- init-arg");
 }
 
 TEST_CASE("aarch64 layout: the DTB slot and the initrd sit at the top of RAM, above the kernel",
@@ -145,6 +145,9 @@ TEST_CASE("aarch64 layout: bad requests are refused with a reason", "[aarch64][l
     auto r = request(256, 1 * mib);
     r.cmdline_extra = "quiet KTSTR_SHM_BASE=0x1000";
     CHECK_THAT(layout_error(r), Catch::Contains("must not set KTSTR_SHM_BASE=0x1000"));
+    // The guest init's own options are the caller's (run adds KTSTR_INIT_ECHO).
+    r.cmdline_extra = "quiet KTSTR_INIT_ECHO=0";
+    CHECK(layout_aarch64(r).cmdline.ends_with(" quiet KTSTR_INIT_ECHO=0"));
     r.cmdline_extra = std::string(2000, 'x');
     CHECK_THAT(layout_error(r), Catch::Contains("at most 2047"));
     r.cmdline_extra = std::string("a\0b", 3);

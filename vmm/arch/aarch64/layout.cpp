@@ -47,9 +47,8 @@ void check_request(const LayoutRequestAarch64& req) {
 }
 
 // The caller's part must not carry what the VMM owns: the guest reads the
-// first KTSTR_SHM_BASE it finds, so a stale one would win. Every KTSTR_*
-// word is refused here, ktstr-init's options too (x86_64 lets those
-// through, cmdline_params::sets_vmm_param).
+// first KTSTR_SHM_BASE it finds, so a stale one would win. The guest
+// init's KTSTR_INIT_* options are the caller's to set, as on x86_64.
 void check_cmdline_extra(std::string_view cmdline) {
     if (cmdline.find('\0') != std::string_view::npos)
         throw LayoutError("kernel command line contains a NUL byte");
@@ -61,7 +60,7 @@ void check_cmdline_extra(std::string_view cmdline) {
         while (i < cmdline.size() && !std::isspace(static_cast<unsigned char>(cmdline[i])))
             ++i;
         auto token = cmdline.substr(start, i - start);
-        if (token.starts_with(cmdline_params::param_prefix))
+        if (cmdline_params::sets_vmm_param(token))
             throw LayoutError(fmt::format("kernel command line must not set {}: the VMM adds the KTSTR_* parameters",
                                           token));
     }
@@ -71,7 +70,8 @@ void check_cmdline_extra(std::string_view cmdline) {
 // argv, not the kernel's.
 std::string full_cmdline(const std::string& extra, const GuestRange& shm) {
     check_cmdline_extra(extra);
-    std::string s = fmt::format("{} {}", base_cmdline, cmdline_params::format_vmm_params({shm.start, shm.size}));
+    std::string s = fmt::format("{} {} {}={:#x}", base_cmdline, cmdline_params::format_vmm_params({shm.start, shm.size}),
+                                cmdline_params::boot_mark_key, boot_timer_address);
     if (!extra.empty()) {
         s.push_back(' ');
         s += extra;

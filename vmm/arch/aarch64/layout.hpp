@@ -6,6 +6,7 @@
 //   0x0800_0000 +64 KiB          GICv3 distributor
 //   0x0900_0000 +4 KiB each      ns16550a UARTs (ttyS0, ttyS1)
 //   0x0a00_0000 +4 KiB each      virtio-mmio windows (up to 32)
+//   0x0b00_0000 +4 KiB           boot timer (devices/boot_timer.hpp; KTSTR_BOOT_MARK)
 //   0x1000_0000 +128 KiB/vCPU    GICv3 redistributors (room for 512 vCPUs)
 //   0x4000_0000                  RAM: kernel | ... | initrd | DTB | SHM
 //
@@ -58,6 +59,10 @@ inline constexpr std::uint64_t virtio_mmio_size = 0x1000;
 inline constexpr std::uint32_t virtio_mmio_slots = 32;
 inline constexpr std::uint32_t virtio_first_spi = 16;
 
+// The boot timer's page: the guest writes its boot marks there through
+// /dev/mem (not in the device tree: nothing in the kernel drives it).
+inline constexpr std::uint64_t boot_timer_address = 0x0b00'0000;
+inline constexpr std::uint64_t boot_timer_size = 0x1000;
 // RAM starts at 1 GiB, as on QEMU's "virt" machine; everything below is MMIO.
 inline constexpr std::uint64_t ram_base = 0x4000'0000;
 // KVM's default IPA size on arm64 is 40 bits: nothing may sit above 1 TiB.
@@ -111,7 +116,8 @@ inline constexpr const char* base_cmdline = "console=ttyS0 panic=-1";
 // multiple or not smaller than memory, memory too small or too large,
 // too many virtio devices, command line too long or setting KTSTR_*).
 // cmdline = base_cmdline + " KTSTR_GUEST=1 KTSTR_SHM_BASE=0x...
-// KTSTR_SHM_SIZE=0x..." + " " + cmdline_extra, as on x86_64.
+// KTSTR_SHM_SIZE=0x... KTSTR_BOOT_MARK=0xb000000" + " " + cmdline_extra, as on
+// x86_64.
 MemoryMap layout_aarch64(const LayoutRequestAarch64& req);
 
 // Where the boot code loads the kernel Image: the first RAM byte (2 MiB
