@@ -1,0 +1,42 @@
+#include "arch/aarch64/boot_plan.hpp"
+
+#include <fmt/core.h>
+
+#include "arch/aarch64/fdt_builder.hpp"
+#include "arch/aarch64/layout.hpp"
+
+namespace ktstr::vmm::aarch64 {
+
+std::uint64_t kernel_reserve(const Image& image) noexcept {
+    const std::uint64_t need = image.text_offset + image.image_size;
+    return (need + kernel_align - 1) & ~(kernel_align - 1);
+}
+
+BootPlan plan_boot(const Image& image, const MemoryMap& map, byte_view initrd, std::span<const std::uint64_t> mpidrs) {
+    if (mpidrs.size() != map.cpus)
+        throw LayoutError(fmt::format("{} MPIDR values for {} vCPUs", mpidrs.size(), map.cpus));
+    BootPlan plan;
+    // The base is 2 MiB aligned (the RAM base); the Image runs in place.
+    plan.entry_ = kernel_load_address(map) + image.text_offset;
+    const GuestRange kernel{kernel_load_address(map), kernel_reserve(image)};
+    if (map.ram.empty() || !map.ram.front().contains(kernel.start) || kernel.size > map.ram.front().end() - kernel.start)
+        throw LayoutError("the kernel Image does not fit in the first RAM range");
+    plan.writes_.push_back({plan.entry_, image.file, "kernel"});
+    if (!initrd.empty()) {
+        if (!map.initrd || map.initrd->size != initrd.size())
+            throw LayoutError("the initrd's size differs from the one the layout placed");
+        if (map.initrd->overlaps(kernel))
+            throw LayoutError("the initrd overlaps the kernel Image's RAM");
+        plan.writes_.push_back({map.initrd->start, initrd, "initrd"});
+    } else if (map.initrd) {
+        throw LayoutError("the layout placed an initrd, but there is none");
+    }
+    plan.fdt_ = build_fdt(map, mpidrs);
+    plan.fdt_address_ = fdt_load_address(map);
+    if (GuestRange{plan.fdt_address_, fdt_max_size}.overlaps(kernel))
+        throw LayoutError("the device tree's slot overlaps the kernel Image's RAM");
+    plan.writes_.push_back({plan.fdt_address_, plan.fdt_, "device tree"});
+    return plan;
+}
+
+}  // namespace ktstr::vmm::aarch64
