@@ -19,10 +19,14 @@ std::optional<std::size_t> offset_in(const kvm::MemoryMapping& m, byte_view part
     return at - base;
 }
 
-x86_64::BootKernel parse_kernel(byte_view file) {
+BootKernel parse_kernel(byte_view file) {
+#if defined(__aarch64__)
+    return aarch64::Image::parse_view(file);
+#else
     if (x86_64::looks_like_elf(file))
         return x86_64::Vmlinux::parse_view(file);
     return x86_64::BzImage::parse_view(file);
+#endif
 }
 
 }  // namespace

@@ -15,22 +15,34 @@
 
 #include <ktstr/common/bytes.hpp>
 
+#if defined(__aarch64__)
+#include "arch/aarch64/image.hpp"
+#else
 #include "arch/x86_64/boot_kernel.hpp"
+#endif
 #include "kvm/memory_mapping.hpp"
 
 namespace ktstr::vmm::machine {
 
+// The kernel this architecture's Machine boots: an arm64 Image, or on
+// x86_64 a bzImage or a vmlinux.
+#if defined(__aarch64__)
+using BootKernel = aarch64::Image;
+#else
+using BootKernel = x86_64::BootKernel;
+#endif
+
 class BootFiles {
 public:
     // Parses the kernel over its mapping: an ELF file as a vmlinux for the
-    // PVH entry, anything else as a bzImage. Throws VmlinuxError or
-    // BzImageError for a file we cannot boot. `initrd_file` may be empty
+    // PVH entry, anything else as a bzImage (on aarch64: an Image). Throws
+    // VmlinuxError, BzImageError or ImageError for a file we cannot boot. `initrd_file` may be empty
     // (no initrd).
     BootFiles(kvm::MemoryMapping kernel_file, kvm::MemoryMapping initrd_file);
 
     // Views into the mappings: valid while this object lives (a move
     // keeps them valid; the moved-from object has none).
-    const x86_64::BootKernel& kernel() const noexcept { return kernel_; }
+    const BootKernel& kernel() const noexcept { return kernel_; }
     byte_view initrd() const noexcept { return initrd_; }
 
     // Drops the pages under `part` from this process's resident memory
@@ -40,7 +52,7 @@ public:
 
 private:
     kvm::MemoryMapping kernel_file_, initrd_file_;
-    x86_64::BootKernel kernel_;
+    BootKernel kernel_;
     byte_view initrd_;
 };
 

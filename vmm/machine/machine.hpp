@@ -1,4 +1,4 @@
-// One x86_64 KVM virtual machine, put together from the pieces:
+// One KVM virtual machine, put together from the pieces. On x86_64:
 //   KVM VM with the in-kernel irqchip and PIT, its TSS and identity-map
 //   pages (layout.hpp); guest RAM and the SHM region (guest_ram.hpp) with
 //   the boot plan written into it (arch/x86_64/boot_plan.hpp); COM1 and
@@ -6,6 +6,11 @@
 //   virtio-mmio window, its queue notifications on ioeventfds (device
 //   thread) and its interrupt on an irqfd; the port-I/O and MMIO buses;
 //   `cpus` vCPUs (vcpu_setup.hpp), vCPU 0 at the kernel's 64-bit entry.
+// On aarch64 (machine_aarch64.cpp): guest RAM and the SHM region with the
+//   Image, initrd and device tree (arch/aarch64/boot_plan.hpp); two
+//   ns16550a UARTs and the virtio-mmio console on MMIO, their interrupts
+//   irqfds into the in-kernel GICv3; `cpus` vCPUs with PSCI, vCPU 0 at the
+//   Image's entry, the others powered off until the guest's CPU_ON.
 //
 // Construction does all of that without running anything, and needs
 // nothing built later: where the devices' output goes is given to run().
@@ -27,6 +32,9 @@
 #include <ktstr/common/bytes.hpp>
 
 #include "arch/x86_64/topology.hpp"
+#if defined(__aarch64__)
+#include "arch/aarch64/vcpu/gicv3.hpp"
+#endif
 #include "devices/boot_timer.hpp"
 #include "devices/serial_16550.hpp"
 #include "devices/virtio_console.hpp"
@@ -48,6 +56,7 @@ namespace ktstr::vmm::machine {
 struct MachineConfig {
     std::uint32_t cpus = 2;
     // Empty: CpuTopology::flat(cpus); else its vCPU count must be cpus.
+    // x86_64 only: an aarch64 Machine refuses one.
     std::optional<x86_64::CpuTopology> topology;
     std::uint64_t memory_bytes = 256ull << 20;  // SHM region included
     std::uint64_t shm_bytes = 1ull << 20;
@@ -109,7 +118,8 @@ public:
     std::optional<std::chrono::steady_clock::time_point> vcpus_started() const noexcept { return vcpus_started_; }
     const devices::BootTimer& boot_timer() const noexcept { return boot_timer_; }
     // After run(): the first page of the kernel image map under `at`'s page
-    // tables (arch/x86_64/kernel_image_map.hpp), read from guest RAM.
+    // tables (arch/x86_64/kernel_image_map.hpp), read from guest RAM;
+    // always nullopt on aarch64.
     std::optional<std::uint64_t> kernel_image_page(const VcpuPosition& at) const;
 
 private:
@@ -125,10 +135,13 @@ private:
     std::unique_ptr<devices::VirtioConsole> console_;
     std::unique_ptr<devices::VirtioMmio> transport_;  // after the device: goes first
     std::vector<std::unique_ptr<kvm::Ioeventfd>> queue_events_;
-    Bus io_, mmio_;
+    Bus io_, mmio_;  // io_ stays empty on aarch64: no port I/O there
     std::vector<DeviceEventSource> event_sources_;  // served from run()
     StopSignal stop_;
     std::vector<kvm::KvmVcpu> vcpus_;
+#if defined(__aarch64__)
+    std::unique_ptr<aarch64::Gicv3> gic_;  // after the vCPUs: made once they all exist
+#endif
     std::atomic<std::int64_t> deadline_{INT64_MAX};  // steady_clock ticks
     std::atomic<std::int64_t> limit_{INT64_MAX};     // steady_clock ticks
     std::uint64_t exits_ = 0;

@@ -8,6 +8,9 @@
 #include <pthread.h>
 
 #include "kvm/vcpu_kick.hpp"
+#if defined(__aarch64__)
+#include "arch/aarch64/vcpu/vcpu_setup.hpp"
+#endif
 
 namespace ktstr::vmm::machine {
 
@@ -44,14 +47,21 @@ void VcpuThread::loop(std::stop_token token) {
         return;
     }
     try {
+#if defined(__aarch64__)
+        stopped_at_ = VcpuPosition{aarch64::vcpu_pc(vcpu_), 0, false};
+#else
         const auto sr = vcpu_.sregs();
         stopped_at_ = VcpuPosition{vcpu_.regs().rip, sr.cr3, (sr.cr4 & (1ULL << 12)) != 0};
+#endif
     } catch (const std::exception&) {
         // A diagnostic only: no position rather than a failure.
     }
 }
 
 std::string VcpuThread::fault_state() const {
+#if defined(__aarch64__)
+    return "";  // no triple fault on arm64: KVM_EXIT_SHUTDOWN does not happen there
+#else
     try {
         const auto r = vcpu_.regs();
         const auto sr = vcpu_.sregs();
@@ -65,6 +75,7 @@ std::string VcpuThread::fault_state() const {
     } catch (const std::exception&) {
         return "";  // the state is a diagnostic only
     }
+#endif
 }
 
 bool VcpuThread::handle_exit(std::uint32_t reason) {
@@ -96,6 +107,11 @@ bool VcpuThread::handle_exit(std::uint32_t reason) {
             return false;
         case KVM_SYSTEM_EVENT_RESET:
             context_.stop.request(StopReason::reset);
+            return false;
+        case KVM_SYSTEM_EVENT_CRASH:
+            // PSCI's SYSTEM_RESET2 or a guest crash report (arm64): a reset
+            // that says why.
+            context_.stop.request(StopReason::reset, fmt::format("vCPU {}: the guest reported a crash", index_));
             return false;
         default:
             context_.stop.request(StopReason::vcpu_failed,

@@ -22,9 +22,9 @@ struct VcpuContext {
 };
 
 struct VcpuPosition {
-    std::uint64_t rip = 0;
-    std::uint64_t cr3 = 0;  // its page tables, to find where the kernel image is
-    bool five_level = false;  // CR4.LA57
+    std::uint64_t rip = 0;    // the program counter (pc on aarch64)
+    std::uint64_t cr3 = 0;  // its page tables, to find where the kernel image is (x86_64)
+    bool five_level = false;  // CR4.LA57 (x86_64)
 };
 
 class VcpuThread {
