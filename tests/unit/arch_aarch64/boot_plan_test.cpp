@@ -28,15 +28,6 @@ byte_buffer image_file(std::size_t file_bytes, std::uint64_t text_offset, std::u
     return f;
 }
 
-std::string image_error(const byte_buffer& f) {
-    try {
-        Image::parse_view(f);
-    } catch (const ImageError& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
-
 MemoryMap map_for(const Image& img, std::uint64_t initrd_bytes, std::uint32_t cpus = 2) {
     LayoutRequestAarch64 r;
     r.cpus = cpus;
@@ -49,28 +40,11 @@ MemoryMap map_for(const Image& img, std::uint64_t initrd_bytes, std::uint32_t cp
 
 }  // namespace
 
-TEST_CASE("aarch64 Image: the header's offsets and sizes", "[aarch64][image]") {
+TEST_CASE("aarch64 boot plan: the RAM kept for the Image", "[aarch64][boot_plan]") {
     const auto f = image_file(8192, 0, 3 * mib);
-    const Image img = Image::parse_view(f);
-    CHECK(img.text_offset == 0);
-    CHECK(img.image_size == 3 * mib);
-    CHECK(img.file.size() == 8192);
-    CHECK(kernel_reserve(img) == 4 * mib);
+    CHECK(kernel_reserve(Image::parse_view(f)) == 4 * mib);
     CHECK(kernel_reserve(Image::parse_view(image_file(8192, 0x80000, 2 * mib))) == 4 * mib);
     CHECK(kernel_reserve(Image::parse_view(image_file(8192, 0, 2 * mib))) == 2 * mib);
-}
-
-TEST_CASE("aarch64 Image: what is refused", "[aarch64][image]") {
-    CHECK_THAT(image_error(byte_buffer(63, 0)), Catch::Contains("at least 64 bytes"));
-    auto gz = image_file(8192, 0, mib);
-    gz[0x38] = 0x1f;  // a gzip'd vmlinuz has no magic there
-    CHECK_THAT(image_error(gz), Catch::Contains("unpacked first"));
-    CHECK_THAT(image_error(image_file(8192, 0, 0)), Catch::Contains("3.17"));
-    CHECK_THAT(image_error(image_file(8192, 0, mib, 0x3)), Catch::Contains("big-endian"));
-    CHECK_THAT(image_error(image_file(8192, 0x123, mib)), Catch::Contains("text_offset"));
-    CHECK_THAT(image_error(image_file(8192, 2 * mib, mib)), Catch::Contains("text_offset"));
-    CHECK_THAT(image_error(image_file(8192, 0, 4096)), Catch::Contains("does not cover"));
-    CHECK_THAT(image_error(image_file(8192, 0, 1ull << 40)), Catch::Contains("does not cover"));
 }
 
 TEST_CASE("aarch64 boot plan: Image at the RAM base, initrd and device tree where the layout put them",

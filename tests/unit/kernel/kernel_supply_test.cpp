@@ -2,9 +2,12 @@
 // the cache listing against trees laid out like `dpkg-deb -x` output.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <vector>
 
+#include "arch/aarch64/image.hpp"
 #include "kernel/kernel_supply.hpp"
 #include "ktstr/test/temp_dir.hpp"
 
@@ -152,4 +155,81 @@ TEST_CASE("resolve sched-ext and names through the links of the cache", "[kernel
     fs::remove_all(root / r);
     CHECK_THROWS_WITH(resolve("sched-ext"), Catch::Contains("no built kernel"));
     ::unsetenv("XDG_CACHE_HOME");
+}
+
+namespace {
+
+// An arm64 package's tree: its vmlinuz an (uncompressed) Image.
+void make_arm64_tree(const fs::path& root, const std::string& r, const std::string& config) {
+    std::vector<std::uint8_t> image(4096);
+    ktstr::store_le<std::uint64_t>(image.data() + 0x10, 1 << 20);
+    ktstr::store_le<std::uint32_t>(image.data() + 0x38, ktstr::vmm::aarch64::image_magic);
+    fs::create_directories(root / "boot");
+    std::ofstream(root / "boot" / ("vmlinuz-" + r), std::ios::binary)
+        .write(reinterpret_cast<const char*>(image.data()), static_cast<std::streamsize>(image.size()));
+    touch(root / "boot" / ("config-" + r), config);
+    fs::create_directories(root / "lib/modules" / r / "kernel");
+}
+
+}  // namespace
+
+TEST_CASE("each architecture has its own default link and package", "[kernel]") {
+    CHECK(std::string(default_package_for(KernelArch::x86_64)) == "linux-image-cloud-amd64");
+    CHECK(std::string(default_package_for(KernelArch::arm64)) == "linux-image-cloud-arm64");
+    CHECK(std::string(default_link_for(KernelArch::x86_64)) == "default");
+    CHECK(std::string(default_link_for(KernelArch::arm64)) == "default-arm64");
+
+    TempDir d{"kernel"};
+    ::setenv("XDG_CACHE_HOME", d.path().c_str(), 1);
+    auto root = cache_root();
+    make_tree(root / "6.1.0-57-cloud-amd64", "6.1.0-57-cloud-amd64", "");
+    make_arm64_tree(root / "6.1.0-57-cloud-arm64", "6.1.0-57-cloud-arm64", "");
+    fs::create_directory_symlink("6.1.0-57-cloud-amd64", root / default_link);
+    CHECK_FALSE(cached_default(KernelArch::arm64));  // x86_64's link is not arm64's
+    fs::create_directory_symlink("6.1.0-57-cloud-arm64", root / default_link_for(KernelArch::arm64));
+
+    auto x = resolve("default");
+    CHECK(x.release == "6.1.0-57-cloud-amd64");
+    CHECK(x.arch == KernelArch::x86_64);
+    auto a = resolve("default", {}, KernelArch::arm64);  // from the link: no apt involved
+    CHECK(a.release == "6.1.0-57-cloud-arm64");
+    CHECK(a.arch == KernelArch::arm64);
+    CHECK(a.bzimage == root / "6.1.0-57-cloud-arm64/boot/vmlinuz-6.1.0-57-cloud-arm64");
+    REQUIRE(a.modules_dir);
+    CHECK(resolve("default-arm64").release == a.release);  // the link as a name
+    CHECK(resolve(a.bzimage.string()).arch == KernelArch::arm64);
+
+    // An Image unpacked beside a gzip'd vmlinuz is what boots.
+    touch(root / "6.1.0-57-cloud-arm64/boot/Image-6.1.0-57-cloud-arm64");
+    CHECK(resolve("default", {}, KernelArch::arm64).bzimage ==
+          root / "6.1.0-57-cloud-arm64/boot/Image-6.1.0-57-cloud-arm64");
+    CHECK(resolve(a.bzimage.string()).bzimage == root / "6.1.0-57-cloud-arm64/boot/Image-6.1.0-57-cloud-arm64");
+    CHECK(list_cached().size() == 2);
+    ::unsetenv("XDG_CACHE_HOME");
+}
+
+TEST_CASE("missing_config asks an arm64 kernel for the device tree's devices", "[kernel]") {
+    TempDir d{"kernel"};
+    // Debian's cloud-arm64 6.1: KVM and the 8250 built in, virtio as modules.
+    const std::string debian =
+        "CONFIG_VIRTIO_CONSOLE=m\nCONFIG_VIRTIO_MMIO=m\nCONFIG_DEVMEM=y\nCONFIG_SERIAL_8250=y\n"
+        "CONFIG_SERIAL_OF_PLATFORM=y\nCONFIG_BLK_DEV_INITRD=y\nCONFIG_ARM_GIC_V3=y\nCONFIG_KVM=y\n"
+        "CONFIG_SERIAL_AMBA_PL011=y\nCONFIG_PCI_HOST_GENERIC=y\nCONFIG_SERIAL_8250_PCI=y\n";
+    touch(d.path() / "config", debian);
+    CHECK(missing_config(d.path() / "config", true, KernelArch::arm64).empty());
+    // No ACPI asked of arm64; KVM_AMD is x86_64's.
+    touch(d.path() / "bare", "CONFIG_VIRTIO_MMIO=m\n");
+    auto m = missing_config(d.path() / "bare", false, KernelArch::arm64);
+    REQUIRE(m.size() == 6);
+    CHECK(m[0].starts_with("CONFIG_VIRTIO_CONSOLE"));
+    CHECK(m[3].starts_with("CONFIG_SERIAL_OF_PLATFORM"));
+    CHECK(m[5].starts_with("CONFIG_ARM_GIC_V3"));
+    auto k = missing_config(d.path() / "bare", true, KernelArch::arm64);
+    REQUIRE(k.size() == 10);
+    CHECK(k[6].starts_with("CONFIG_KVM ("));
+    // The same file checked as x86_64 asks for ACPI and KVM_AMD instead.
+    auto x = missing_config(d.path() / "config", true);
+    REQUIRE(x.size() == 2);
+    CHECK(x[0].starts_with("CONFIG_ACPI"));
+    CHECK(x[1].starts_with("CONFIG_KVM_AMD"));
 }

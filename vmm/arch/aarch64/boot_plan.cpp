@@ -8,7 +8,7 @@
 namespace ktstr::vmm::aarch64 {
 
 std::uint64_t kernel_reserve(const Image& image) noexcept {
-    const std::uint64_t need = image.text_offset + image.image_size;
+    const std::uint64_t need = image.header.text_offset + image.header.image_size;
     return (need + kernel_align - 1) & ~(kernel_align - 1);
 }
 
@@ -17,7 +17,7 @@ BootPlan plan_boot(const Image& image, const MemoryMap& map, byte_view initrd, s
         throw LayoutError(fmt::format("{} MPIDR values for {} vCPUs", mpidrs.size(), map.cpus));
     BootPlan plan;
     // The base is 2 MiB aligned (the RAM base); the Image runs in place.
-    plan.entry_ = kernel_load_address(map) + image.text_offset;
+    plan.entry_ = kernel_load_address(map) + image.header.text_offset;
     const GuestRange kernel{kernel_load_address(map), kernel_reserve(image)};
     if (map.ram.empty() || !map.ram.front().contains(kernel.start) || kernel.size > map.ram.front().end() - kernel.start)
         throw LayoutError("the kernel Image does not fit in the first RAM range");
