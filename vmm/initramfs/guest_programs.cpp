@@ -1,7 +1,10 @@
 #include "initramfs/guest_programs.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <fstream>
+#include <string_view>
 #include <stdexcept>
 
 #include <dlfcn.h>
@@ -77,29 +80,109 @@ std::vector<std::string> required_applets() {
     return {"sh", "true", "false", "nproc", "cat", "echo", "ls", "mount", "dmesg", "sleep"};
 }
 
-std::vector<std::string> busybox_applets(const fs::path& busybox) {
-    kernel::CommandResult r;
-    try {
-        r = kernel::run_host_command({busybox.string(), "--list"});
-    } catch (const std::runtime_error& e) {
-        throw std::runtime_error(fmt::format("{}: cannot run: {} (install busybox-static)", busybox.string(), e.what()));
-    }
-    if (r.status != 0)
-        throw std::runtime_error(fmt::format("{} --list failed with status {}", busybox.string(), r.status));
-    std::vector<std::string> applets;
-    std::size_t pos = 0;
-    while (pos < r.output.size()) {
-        auto end = r.output.find('\n', pos);
-        if (end == std::string::npos)
-            end = r.output.size();
-        auto name = r.output.substr(pos, end - pos);
+namespace {
+
+// The e_machine of this program's own architecture.
+#if defined(__aarch64__)
+constexpr std::uint16_t own_machine = 183;  // EM_AARCH64
+#else
+constexpr std::uint16_t own_machine = 62;  // EM_X86_64
+#endif
+
+// Plain names only: a name with '/' or a leading '.' would escape /bin.
+bool plain_applet(const std::string& name) {
+    return !name.empty() && name != "init" && name != "linuxrc" && name.find('/') == std::string::npos &&
+           !name.starts_with('.');
+}
+
+// A binary of another architecture cannot be asked (`--list` would not
+// run here): its applet names are read from the table busybox keeps them
+// in, one NUL-terminated string sorted by strcmp, starting "[", "[[" (both
+// always built in by Debian). The table ends where the order or the
+// alphabet of names does. Checked against `--list` on the host's busybox.
+std::vector<std::string> applets_from_table(const fs::path& busybox, std::string_view data) {
+    const std::string_view start("\0[\0[[\0", 6);
+    const auto at = data.find(start);
+    if (at == std::string_view::npos)
+        throw std::runtime_error(fmt::format("{}: no applet table found (not a busybox binary?)", busybox.string()));
+    std::vector<std::string> names;
+    std::string_view prev;
+    for (std::size_t pos = at + 1; pos < data.size();) {
+        const auto end = data.find('\0', pos);
+        if (end == std::string_view::npos)
+            break;
+        const std::string_view name = data.substr(pos, end - pos);
+        const bool alphabet = !name.empty() && name.size() <= 64 &&
+                              name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-.[") == std::string_view::npos;
+        if (!alphabet || name <= prev)
+            break;
+        names.emplace_back(name);
+        prev = name;
         pos = end + 1;
-        // Plain names only: a name with '/' or a leading '.' would escape
-        // /bin.
-        if (name.empty() || name == "init" || name == "linuxrc" || name.find('/') != std::string::npos ||
-            name.starts_with('.'))
-            continue;
-        applets.push_back(std::move(name));
+    }
+    return names;
+}
+
+}  // namespace
+
+namespace {
+
+// The binary, read once and bounded: Debian's static busybox is about 2 MiB.
+std::string read_busybox(const fs::path& busybox) {
+    constexpr std::uintmax_t max_busybox_bytes = 32u << 20;
+    std::error_code ec;
+    const auto size = fs::file_size(busybox, ec);
+    if (ec)
+        throw std::runtime_error(fmt::format("{}: {} (install busybox-static)", busybox.string(), ec.message()));
+    if (size > max_busybox_bytes || size < 64)
+        throw std::runtime_error(fmt::format("{}: {} bytes is no busybox binary", busybox.string(), size));
+    std::string data(static_cast<std::size_t>(size), '\0');
+    {
+        std::ifstream f(busybox, std::ios::binary);
+        if (!f.read(data.data(), static_cast<std::streamsize>(size)))
+            throw std::runtime_error(fmt::format("{}: cannot read it", busybox.string()));
+    }
+    return data;
+}
+
+}  // namespace
+
+std::vector<std::string> busybox_table_applets(const fs::path& busybox) {
+    std::vector<std::string> applets;
+    for (auto& name : applets_from_table(busybox, read_busybox(busybox)))
+        if (plain_applet(name))
+            applets.push_back(std::move(name));
+    return applets;
+}
+
+std::vector<std::string> busybox_applets(const fs::path& busybox) {
+    const std::string data = read_busybox(busybox);
+    const bool elf = data.compare(0, 4, "\x7f" "ELF") == 0;
+    const auto machine = static_cast<std::uint16_t>(static_cast<unsigned char>(data[18]) |
+                                                    (static_cast<unsigned char>(data[19]) << 8));
+    std::vector<std::string> applets;
+    if (elf && machine != own_machine) {
+        applets = busybox_table_applets(busybox);
+    } else {
+        kernel::CommandResult r;
+        try {
+            r = kernel::run_host_command({busybox.string(), "--list"});
+        } catch (const std::runtime_error& e) {
+            throw std::runtime_error(
+                fmt::format("{}: cannot run: {} (install busybox-static)", busybox.string(), e.what()));
+        }
+        if (r.status != 0)
+            throw std::runtime_error(fmt::format("{} --list failed with status {}", busybox.string(), r.status));
+        std::size_t pos = 0;
+        while (pos < r.output.size()) {
+            auto end = r.output.find('\n', pos);
+            if (end == std::string::npos)
+                end = r.output.size();
+            auto name = r.output.substr(pos, end - pos);
+            pos = end + 1;
+            if (plain_applet(name))
+                applets.push_back(std::move(name));
+        }
     }
     std::sort(applets.begin(), applets.end());
     applets.erase(std::unique(applets.begin(), applets.end()), applets.end());

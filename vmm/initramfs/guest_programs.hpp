@@ -48,9 +48,15 @@ inline constexpr const char* default_busybox = "/bin/busybox";
 // busybox_applets() refuses a busybox without them.
 std::vector<std::string> required_applets();
 
-// The applets a busybox binary provides ("busybox --list"), without init
-// and linuxrc (/init is ktstr-init). Throws std::runtime_error when the
-// binary does not run or lacks a required applet.
+// The applets a busybox binary provides ("busybox --list"; for a binary of
+// another architecture, which cannot run here, busybox_table_applets()),
+// without init and linuxrc (/init is ktstr-init). Throws
+// std::runtime_error when the binary does not run or lacks a required
+// applet.
 std::vector<std::string> busybox_applets(const std::filesystem::path& busybox);
+// The applet names read from the binary's own name table (sorted, without
+// init and linuxrc), without running it. Throws std::runtime_error when the
+// file is no busybox.
+std::vector<std::string> busybox_table_applets(const std::filesystem::path& busybox);
 
 }  // namespace ktstr::vmm::initramfs
