@@ -19,12 +19,12 @@ vmm::initramfs::InitramfsSpec run_image_spec(const vmm::kernel::KernelImage& ker
                                              std::span<const std::string> includes,
                                              std::span<const std::string> command) {
     ir::InitramfsSpec spec;
-    spec.init = ir::guest_program("ktstr-init");
-    spec.programs.push_back(ir::guest_program("ktstr-selftest"));
-    if (::access(ir::default_busybox, X_OK) != 0)
+    spec.init = ir::guest_program_for("ktstr-init", kernel.arch);
+    spec.programs.push_back(ir::guest_program_for("ktstr-selftest", kernel.arch));
+    if (kernel.arch == vmm::kernel::native_arch && ::access(ir::default_busybox, X_OK) != 0)
         throw std::runtime_error(
             fmt::format("{} not found: install Debian's busybox-static", ir::default_busybox));
-    spec.busybox = ir::default_busybox;
+    spec.busybox = ir::busybox_for(kernel.arch);
     spec.modules_dir = kernel.modules_dir;
     spec.kernel_config = kernel.config;
     // The guest's virtio-mmio console (their dependencies are found by

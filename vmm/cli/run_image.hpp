@@ -17,7 +17,8 @@ namespace ktstr::cli {
 inline constexpr const char* include_dir = "/include";
 
 // The spec for `kernel`'s modules, `includes` (HOST[:GUEST] each, as
-// --include takes them) and `command`. Throws std::invalid_argument for a
+// --include takes them) and `command`, with the guest programs and busybox
+// of the kernel's architecture (guest_programs.hpp). Throws std::invalid_argument for a
 // bad or missing --include, std::runtime_error when a guest program or
 // busybox is not installed; each with a one-line reason.
 vmm::initramfs::InitramfsSpec run_image_spec(const vmm::kernel::KernelImage& kernel,

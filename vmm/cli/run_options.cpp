@@ -22,6 +22,11 @@ const RunOptionSpec table[] = {
      "skips decompression), else the bzImage's entry; pvh; bzimage",
      &RunOptions::kernel_entry, Inner::resolved,
      [](CLI::Option& o) { o.check(CLI::IsMember({"auto", "pvh", "bzimage"}))->capture_default_str(); }},
+    {"--arch",
+     "The guest's architecture: x86_64 or arm64 (default: this machine's); arm64 on an x86_64 machine runs in the "
+     "emulated arm64 KVM host",
+     &RunOptions::arch, Inner::outer_only,
+     [](CLI::Option& o) { o.check(CLI::IsMember({"x86_64", "arm64", "aarch64", "amd64"}))->type_name("ARCH"); }},
     {"--modules", "The kernel's lib/modules/<release> directory (default: next to it)", &RunOptions::modules,
      Inner::outer_only},
     {"--cpus", "vCPUs", &RunOptions::cpus, Inner::same,

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "kernel/kernel_arch.hpp"
+
 namespace ktstr::vmm::emulated_host {
 
 // Exit statuses of the emulated host itself (with a one-line reason on
@@ -44,6 +46,9 @@ struct Request {
     // its own kernel, the initramfs and the inner VMM.
     std::uint64_t inner_memory_mib = 0;
     std::uint32_t cpus = 2;
+    // The outer guest's architecture: the inner command's (an arm64
+    // ktstr-vmm runs in an arm64 outer guest, qemu-system-aarch64).
+    kernel::KernelArch arch = kernel::KernelArch::x86_64;
     // From QEMU's start to its exit, boot included.
     std::chrono::seconds timeout{120};
     // The outer kernel's console and QEMU's messages on stderr, live.

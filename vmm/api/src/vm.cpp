@@ -22,6 +22,7 @@
 
 #include <fmt/core.h>
 
+#include "arch/aarch64/layout.hpp"
 #include "arch/x86_64/bzimage.hpp"
 #include "arch/x86_64/layout.hpp"
 #include "arch/x86_64/topology.hpp"
@@ -55,6 +56,8 @@ using cli::inner_run_outputs;
 using cli::run_cmdline_extra;
 using cli::run_image_spec;
 namespace x86 = vmm::x86_64;
+namespace arm = vmm::aarch64;
+using vmm::kernel::KernelArch;
 namespace ir = vmm::initramfs;
 namespace ki = vmm::kernel_image;
 namespace fs = std::filesystem;
@@ -92,15 +95,30 @@ std::uint64_t parse_size(const std::string& text) {
 
 // The kernel to boot (kernel supply: "default" is the cache's default
 // link, fetched once if missing).
-vmm::kernel::KernelImage resolve_kernel(const RunOptions& o) {
+vmm::kernel::KernelImage resolve_kernel(const RunOptions& o, KernelArch arch) {
     std::optional<fs::path> modules;
     if (!o.modules.empty())
         modules = o.modules;
+    vmm::kernel::KernelImage k;
     try {
-        return vmm::kernel::resolve(o.kernel, modules);
+        k = vmm::kernel::resolve(o.kernel, modules, arch);
     } catch (const std::exception& e) {
         throw SpecError(fmt::format("run: kernel: {}", e.what()));
     }
+    if (k.arch != arch)
+        throw SpecError(fmt::format("run: kernel {} is for {}, not {}{}", k.bzimage.string(),
+                                     vmm::kernel::arch_name(k.arch), vmm::kernel::arch_name(arch),
+                                     o.arch.empty() ? fmt::format(" (--arch {})", vmm::kernel::arch_name(k.arch)) : ""));
+    return k;
+}
+
+// --arch, or this machine's.
+KernelArch guest_arch(const RunOptions& o) {
+    if (o.arch.empty())
+        return vmm::kernel::native_arch;
+    if (const auto a = vmm::kernel::arch_from_name(o.arch))
+        return *a;
+    throw SpecError(fmt::format("run: --arch {}: not x86_64 or arm64", o.arch));
 }
 
 byte_buffer read_file(const std::string& path, std::uint64_t limit) {
@@ -164,7 +182,23 @@ std::optional<x86::CpuTopology> run_topology(const RunOptions& o) {
 
 // Sizes and counts the layout would refuse, as usage errors before
 // anything is built.
-void check_layout(const RunOptions& o, const std::optional<x86::CpuTopology>& topology, std::uint64_t shm_bytes) {
+void check_layout(const RunOptions& o, const std::optional<x86::CpuTopology>& topology, std::uint64_t shm_bytes,
+                  KernelArch arch) {
+    if (arch == KernelArch::arm64) {
+        if (topology)
+            throw SpecError("run: --topology is for x86_64 guests (an arm64 guest's CPUs are flat)");
+        arm::LayoutRequestAarch64 req;
+        req.cpus = o.cpus;
+        req.memory_bytes = o.memory_mib << 20;
+        req.shm_bytes = shm_bytes;
+        req.cmdline_extra = o.append;
+        try {
+            (void)arm::layout_aarch64(req);
+        } catch (const arm::LayoutError& e) {
+            throw SpecError(fmt::format("run: {}", e.what()));
+        }
+        return;
+    }
     if (o.memory_mib > (x86::max_memory >> 20))
         throw SpecError(fmt::format("run: --memory {} MiB is above the maximum of {} MiB", o.memory_mib,
                                      x86::max_memory >> 20));
@@ -207,6 +241,12 @@ ki::KernelEntryChoice choose_entry(const RunOptions& o, const vmm::kernel::Kerne
     const auto wanted = ki::kernel_entry_from_name(o.kernel_entry);
     if (!wanted)
         throw SpecError(fmt::format("run: kernel entry {}: not auto, pvh or bzimage", o.kernel_entry));
+    // An arm64 Image has one entry (booting.rst): PVH is x86's.
+    if (k.arch == KernelArch::arm64) {
+        if (*wanted == ki::KernelEntry::pvh)
+            throw SpecError("run: --kernel-entry pvh is for x86_64 kernels; an arm64 Image is entered as it is");
+        return {k.bzimage, ki::KernelEntry::bzimage, ""};
+    }
     try {
         auto choice = ki::choose_kernel_entry(k.bzimage, *wanted);
         if (o.verbose)
@@ -221,6 +261,13 @@ ki::KernelEntryChoice choose_entry(const RunOptions& o, const vmm::kernel::Kerne
     }
 }
 
+// The largest kernel file this machine's boot reads.
+#if defined(__aarch64__)
+constexpr std::uint64_t max_kernel_file = arm::max_image_bytes;
+#else
+constexpr std::uint64_t max_kernel_file = x86::Vmlinux::max_file_size;
+#endif
+
 int run_here(const RunOptions& o, const std::optional<x86::CpuTopology>& topology, const vmm::kernel::KernelImage& k,
              const ki::KernelEntryChoice& entry, vmm::kvm::MemoryMapping initrd, std::uint64_t shm_bytes) {
     // The kernel read in place as the initrd is (machine/boot_files.hpp):
@@ -228,7 +275,7 @@ int run_here(const RunOptions& o, const std::optional<x86::CpuTopology>& topolog
     vmm::machine::BootFiles boot = [&] {
         try {
             return vmm::machine::BootFiles(
-                vmm::kvm::MemoryMapping::read_only_file(entry.path, x86::Vmlinux::max_file_size), std::move(initrd));
+                vmm::kvm::MemoryMapping::read_only_file(entry.path, max_kernel_file), std::move(initrd));
         } catch (const vmm::kvm::KvmError& e) {
             throw SpecError(fmt::format("run: kernel {}", e.what()));
         } catch (const std::invalid_argument& e) {  // BzImageError, VmlinuxError
@@ -269,6 +316,7 @@ int run_here(const RunOptions& o, const std::optional<x86::CpuTopology>& topolog
 
 int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const ki::KernelEntryChoice& entry,
                  const fs::path& image) {
+    const KernelArch arch = k.arch;
     // The inner run, from the parsed options (run_options.hpp): the kernel
     // as a path and the ready initramfs (both travel into the outer guest
     // as files named by the arguments); --include is already inside.
@@ -297,9 +345,14 @@ int run_emulated(const RunOptions& o, const vmm::kernel::KernelImage& k, const k
         if (const auto beside = vmm::kernel::system_map_for(entry.path, entry.path.filename().string()))
             req.inputs.push_back(*beside);
     // The VMM that runs inside: this library's own ktstr-vmm, wherever the
-    // calling program is.
-    req.ktstr_vmm = ir::ktstr_vmm_program();
+    // calling program is; for an arm64 guest, the arm64 build's.
+    try {
+        req.ktstr_vmm = ir::ktstr_vmm_program_for(arch);
+    } catch (const std::runtime_error& e) {
+        throw SpecError(fmt::format("run: {}", e.what()));
+    }
     req.program = req.ktstr_vmm;
+    req.arch = arch;
     req.inner_memory_mib = o.memory_mib;
     req.timeout = std::chrono::seconds(o.boot_timeout_s + o.timeout_s + emulated_host_margin_s);
     req.verbose = o.verbose;
@@ -335,7 +388,8 @@ int run_status(RunOptions& o, std::optional<cli::RunOutputDir>& own_dir) {
     if (o.scheduler.empty() && !o.scheduler_args.empty())
         throw SpecError("run: --scheduler-arg without --scheduler");
     const std::uint64_t shm_bytes = parse_size(o.shm_size);
-    check_layout(o, topology, shm_bytes);
+    const KernelArch arch = guest_arch(o);
+    check_layout(o, topology, shm_bytes, arch);
     check_output_file("--console-log", o.console_log);
     check_output_file("--messages", o.messages);
     check_output_file("--json-file", o.json_file);
@@ -364,10 +418,16 @@ int run_status(RunOptions& o, std::optional<cli::RunOutputDir>& own_dir) {
             o.json_file = (fs::path(o.output_dir) / "result.json").string();
     };
 
-    const auto k = resolve_kernel(o);
+    const auto k = resolve_kernel(o, arch);
+    // Only this machine's architecture runs on its KVM; another one runs in
+    // its emulated KVM host, whatever --kvm auto would find here.
+    const bool native = arch == vmm::kernel::native_arch;
+    if (!native && o.kvm == KvmMode::host)
+        throw SpecError(fmt::format("run: --kvm host runs {} guests only; an {} guest runs in the emulated KVM host",
+                                     vmm::kernel::arch_name(vmm::kernel::native_arch), vmm::kernel::arch_name(arch)));
     if (!o.initramfs.empty()) {
         auto initrd = map_initrd(o.initramfs);
-        if (cli::place_kvm(o.kvm, "run") != KvmPlacement::host)
+        if (!native || cli::place_kvm(o.kvm, "run") != KvmPlacement::host)
             throw SpecError("run: --initramfs is for the emulated host's inner run, with --kvm host");
         ensure_output_dir();
         return run_here(o, topology, k, choose_entry(o, k), std::move(initrd), shm_bytes);
@@ -375,7 +435,7 @@ int run_status(RunOptions& o, std::optional<cli::RunOutputDir>& own_dir) {
     // The image first: a bad --include is a usage error, reported alone,
     // before --kvm auto probes KVM and announces where the run goes.
     const auto image = build_initramfs(o, k);
-    const auto placement = cli::place_kvm(o.kvm, "run");
+    const auto placement = native ? cli::place_kvm(o.kvm, "run") : KvmPlacement::emulated;
     ensure_output_dir();
     const auto entry = choose_entry(o, k);
     if (placement == KvmPlacement::host)

@@ -29,6 +29,12 @@ struct VmSpec {
     // unpacked once on the host and cached, where the kernel has one; the
     // bzImage's own entry otherwise), "pvh" or "bzimage".
     std::string kernel_entry = "auto";
+    // The guest's architecture: "x86_64" or "arm64"; empty: this machine's.
+    // A guest of another architecture runs in its emulated KVM host (an
+    // arm64 guest on x86_64: qemu-system-aarch64 with EL2,
+    // docs/kvm-anywhere.md), with a kernel, programs and busybox of its own
+    // (docs/arm64.md).
+    std::string arch;
     // "NODES,LLCS,CORES,THREADS": NUMA nodes, LLCs per node, cores per LLC,
     // threads per core; the vCPU count is their product (and `cpus` is
     // ignored). Empty: `cpus` cores in one package.
