@@ -24,7 +24,7 @@ void warn_missing(const vmm::kernel::KernelImage& k) {
         fmt::print(stderr, "ktstr-vmm: kernel {}: no config file next to it; cannot check its options\n", k.release);
         return;
     }
-    for (const auto& m : vmm::kernel::missing_config(*k.config, true))
+    for (const auto& m : vmm::kernel::missing_config(*k.config, true, k.arch))
         fmt::print(stderr, "ktstr-vmm: warning: kernel {} lacks {}\n", k.release, m);
 }
 
@@ -35,8 +35,9 @@ std::string phase_times(const std::vector<std::pair<std::string, double>>& secon
     return out;
 }
 
-// "(default)", "(sched-ext, mine; key 0123456789ab; 4 schedulers)": the
-// names pointing at a cached kernel, and what a built one was built from.
+// "(default)", "(sched-ext, mine; key 0123456789ab; 4 schedulers)",
+// "(default-arm64; arm64)": the names pointing at a cached kernel, what a
+// built one was built from, and the architecture when it is not x86_64.
 std::string list_notes(const vmm::kernel::KernelImage& k) {
     const auto root = vmm::kernel::cache_root();
     std::vector<std::string> parts;
@@ -54,6 +55,8 @@ std::string list_notes(const vmm::kernel::KernelImage& k) {
             count += e.is_regular_file(ec) ? 1 : 0;
         parts.push_back(fmt::format("{} scheduler{}", count, count == 1 ? "" : "s"));
     }
+    if (k.arch != vmm::kernel::KernelArch::x86_64)
+        parts.emplace_back(vmm::kernel::arch_name(k.arch));
     if (parts.empty())
         return "";
     std::string out;
@@ -93,7 +96,8 @@ int run_build(const kb::BuildOptions& options) {
 
 Command add_kernel_command(CLI::App& root) {
     struct Options {
-        std::string package = vmm::kernel::default_package;
+        std::string package;  // empty: the default package of `arch`
+        std::string arch = "x86_64";
         std::string kernel = "default";
         std::string source;
         std::vector<std::string> kconfig;
@@ -104,7 +108,13 @@ Command add_kernel_command(CLI::App& root) {
     auto* app = root.add_subcommand("kernel", "Fetch, build and list the kernels ktstr-vmm boots");
     app->require_subcommand(1);
     auto* fetch = app->add_subcommand("fetch", "Download a Debian kernel package into the cache (idempotent)");
-    fetch->add_option("package", opts->package, "Debian kernel package (metapackage or versioned)")
+    const std::vector<std::string> arches{"x86_64", "arm64"};
+    fetch->add_option("package", opts->package,
+                      fmt::format("Debian kernel package (metapackage or versioned) [default: {}, or {} with --arch arm64]",
+                                  vmm::kernel::default_package,
+                                  vmm::kernel::default_package_for(vmm::kernel::KernelArch::arm64)));
+    fetch->add_option("--arch", opts->arch, "The kernel's architecture: the package's, and which default link it sets")
+        ->check(CLI::IsMember(arches))
         ->capture_default_str();
     auto* build = app->add_subcommand(
         "build", "Build a sched_ext kernel and its schedulers into the cache (idempotent; docs/sched-ext.md)");
@@ -117,11 +127,16 @@ Command add_kernel_command(CLI::App& root) {
     auto* list = app->add_subcommand("list", "List the cached kernels");
     auto* path = app->add_subcommand("path", "Print a kernel's bzImage path on the last line (fetching the default)");
     path->add_option("--kernel", opts->kernel, "default, sched-ext, a name, or a bzImage path")->capture_default_str();
+    path->add_option("--arch", opts->arch, "Whose default kernel --kernel default means")
+        ->check(CLI::IsMember(arches))
+        ->capture_default_str();
     app->footer(fmt::format("Cache: {}", vmm::kernel::cache_root().string()));
 
     return {app, [opts, fetch, build, list, path] {
+                const auto arch = *vmm::kernel::arch_from_name(opts->arch);  // IsMember checked it
                 if (fetch->parsed()) {
-                    auto r = vmm::kernel::fetch(opts->package);
+                    auto r = vmm::kernel::fetch(
+                        opts->package.empty() ? vmm::kernel::default_package_for(arch) : opts->package, arch);
                     fmt::print(stderr, "ktstr-vmm: {} {}\n", r.package,
                                r.already_cached ? "already in the cache" : "fetched");
                     warn_missing(r.image);
@@ -138,7 +153,7 @@ Command add_kernel_command(CLI::App& root) {
                     for (const auto& k : vmm::kernel::list_cached())
                         fmt::print("{}\t{}{}\n", k.release, k.bzimage.string(), list_notes(k));
                 } else if (path->parsed()) {
-                    auto k = vmm::kernel::resolve(opts->kernel);
+                    auto k = vmm::kernel::resolve(opts->kernel, {}, arch);
                     fmt::print("{}\n", k.bzimage.string());
                 }
                 return 0;

@@ -9,6 +9,13 @@
 //
 // The outer guest finds the port under its name in
 // /sys/class/virtio-ports/*/name.
+//
+// On arm64 (QEMU's virt machine) COM1 is the PL011 (ttyAMA0) and COM2 a
+// PCI 16550, the outer guest's only 8250 port: ttyS0 (arm64_com2_device).
+// QEMU 7.2's virt gives the normal world one UART only (a second PL011
+// came in QEMU 10); a second virtio-serial port would work too, but only
+// once the virtio_console module is loaded, where the PCI 16550 is built
+// into Debian's kernel, as COM2 is on x86_64.
 #pragma once
 
 #include <string_view>
@@ -16,6 +23,9 @@
 namespace ktstr::vmm::emulated_host {
 
 inline constexpr std::string_view data_port = "ktstr.data";
+
+// The outer arm64 guest's COM2 device, for ktstr-init's KTSTR_INIT_COM2.
+inline constexpr std::string_view arm64_com2_device = "/dev/ttyS0";
 
 // The virtio-serial port number. Port 1 stays free: ktstr-init and the
 // guest library treat /dev/vport0p1 as ktstr's bulk port, which this QEMU

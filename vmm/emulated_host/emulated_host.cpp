@@ -24,7 +24,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::uint64_t mib = 1024 * 1024;
-constexpr std::string_view qemu_program = "qemu-system-x86_64";
 
 void say(const std::string& line) {
     fmt::print(stderr, "ktstr-vmm: emulated host: {}\n", line);
@@ -118,10 +117,11 @@ int run_in_emulated_host(const Request& request) {
         files.push_back(p);
     }
 
-    auto qemu = find_in_path(qemu_program);
+    const auto wanted = qemu_program(kernel::KernelArch::x86_64);
+    auto qemu = find_in_path(wanted.program);
     if (!qemu) {
-        say(fmt::format("{} not found on PATH (Debian package qemu-system-x86; scripts/setup.sh installs it)",
-                        qemu_program));
+        say(fmt::format("{} not found on PATH (Debian package {}; scripts/setup.sh installs it)", wanted.program,
+                        wanted.package));
         return exit_host_failure;
     }
 

@@ -12,7 +12,9 @@ fs::path staged_path(const fs::path& host) {
     return fs::path(host_files_root) / host.relative_path();
 }
 
-std::vector<std::string> outer_module_names() {
+std::vector<std::string> outer_module_names(kernel::KernelArch arch) {
+    if (arch == kernel::KernelArch::arm64)
+        return {"virtio_mmio", "virtio_console"};
     return {"virtio_pci", "virtio_console", "kvm_amd"};
 }
 
@@ -26,7 +28,7 @@ OuterInitramfs build_outer_initramfs(const OuterInitramfsSpec& spec) {
         s.files.push_back({f, staged_path(f)});
     s.modules_dir = spec.modules_dir;
     s.kernel_config = spec.kernel_config;
-    for (const auto& m : outer_module_names())
+    for (const auto& m : outer_module_names(spec.arch))
         s.modules.push_back({m, ""});
     s.command = spec.command;
     s.environment = spec.environment;

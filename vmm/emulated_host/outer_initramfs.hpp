@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "kernel/kernel_arch.hpp"
+
 namespace ktstr::vmm::emulated_host {
 
 struct OuterInitramfsSpec {
@@ -22,6 +24,7 @@ struct OuterInitramfsSpec {
     std::optional<std::filesystem::path> kernel_config;
     std::vector<std::string> command;              // what ktstr-init runs
     std::vector<std::string> environment;          // NAME=value
+    kernel::KernelArch arch = kernel::KernelArch::x86_64;  // the outer kernel's: which modules
 };
 
 struct OuterInitramfs {
@@ -37,8 +40,10 @@ std::filesystem::path staged_path(const std::filesystem::path& host);
 // and skips the built-in ones): virtio_pci and virtio_console for the data
 // port, kvm_amd for /dev/kvm. kvm_intel is not among them: TCG's "max" CPU
 // is an AMD-style CPU, kvm_intel would refuse it, and ktstr-init stops at a
-// module that does not load.
-std::vector<std::string> outer_module_names();
+// module that does not load. On arm64, virtio_mmio and virtio_console (the
+// data port is on virtio-mmio there); KVM is built in (arm64 KVM cannot be
+// a module), as are the serial drivers.
+std::vector<std::string> outer_module_names(kernel::KernelArch arch = kernel::KernelArch::x86_64);
 
 // Builds the image, or finds it in the image cache. Throws
 // std::runtime_error (and the builder's errors) with a one-line reason.

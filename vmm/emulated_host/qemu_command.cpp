@@ -6,8 +6,44 @@
 
 namespace ktstr::vmm::emulated_host {
 
+QemuProgram qemu_program(kernel::KernelArch arch) {
+    if (arch == kernel::KernelArch::arm64)
+        return {"qemu-system-aarch64", "qemu-system-arm"};
+    return {"qemu-system-x86_64", "qemu-system-x86"};
+}
+
+namespace {
+
+std::string chardev(const char* id, int fd) { return fmt::format("file,id={},path=/dev/fd/{}", id, fd); }
+
+std::vector<std::string> arm64_arguments(const QemuPlan& p) {
+    return {
+        p.qemu,
+        "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+        "-accel", "tcg,thread=multi", "-cpu", p.cpu_model,
+        // EL2 for the outer kernel's KVM; a GICv3, which KVM's vGIC needs
+        // to give the inner guests theirs.
+        "-machine", "virt,virtualization=on,gic-version=3",
+        "-smp", std::to_string(p.cpus),
+        "-m", std::to_string(p.memory_mib),
+        "-kernel", p.kernel,
+        "-initrd", p.initramfs,
+        "-append", p.cmdline,
+        // virt's PL011 takes the first -serial even with -nodefaults.
+        "-chardev", chardev("com1", p.fds.com1), "-serial", "chardev:com1",
+        "-chardev", chardev("com2", p.fds.com2), "-device", "pci-serial,chardev=com2",
+        "-device", "virtio-serial-device,id=vser",
+        "-add-fd", fmt::format("fd={},set=1", p.fds.data_port),
+        "-chardev", "pipe,id=data,path=/dev/fdset/1",
+        "-device", fmt::format("virtserialport,bus=vser.0,nr={},chardev=data,name={}", data_port_number, data_port),
+    };
+}
+
+}  // namespace
+
 std::vector<std::string> qemu_arguments(const QemuPlan& p) {
-    auto chardev = [](const char* id, int fd) { return fmt::format("file,id={},path=/dev/fd/{}", id, fd); };
+    if (p.arch == kernel::KernelArch::arm64)
+        return arm64_arguments(p);
     return {
         p.qemu,
         "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
@@ -30,10 +66,12 @@ std::vector<std::string> qemu_arguments(const QemuPlan& p) {
     };
 }
 
-std::string outer_kernel_cmdline(bool verbose) {
+std::string outer_kernel_cmdline(bool verbose, kernel::KernelArch arch) {
     // panic=-1: reboot at once on a panic, which -no-reboot turns into
     // QEMU's exit, so a broken outer guest never waits for the timeout.
-    std::string c = "console=ttyS0 panic=-1";
+    std::string c = arch == kernel::KernelArch::arm64
+                        ? fmt::format("console=ttyAMA0 KTSTR_INIT_COM2={} panic=-1", arm64_com2_device)
+                        : "console=ttyS0 panic=-1";
     if (!verbose)
         c += " quiet";
     return c;

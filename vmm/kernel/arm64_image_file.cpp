@@ -1,5 +1,6 @@
 #include "kernel/arm64_image_file.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -51,28 +52,37 @@ std::vector<std::uint8_t> gunzip_bounded(const fs::path& file) {
     z_stream z{};
     if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)  // 16: gzip framing only
         throw std::runtime_error("zlib: inflateInit2 failed");
-    std::vector<std::uint8_t> out;
-    std::vector<std::uint8_t> chunk(1 << 20);
+    // Inflated in place, the buffer grown by doubling up to one byte past
+    // the bound: reaching that byte is the refusal.
+    std::vector<std::uint8_t> out(std::min<std::uint64_t>(packed.size() * 4 + 4096, aarch64::max_image_bytes + 1));
     z.next_in = const_cast<Bytef*>(packed.data());
     z.avail_in = static_cast<uInt>(packed.size());
+    std::size_t used = 0;
     int rc = Z_OK;
     while (rc != Z_STREAM_END) {
-        z.next_out = chunk.data();
-        z.avail_out = static_cast<uInt>(chunk.size());
+        if (used == out.size()) {
+            if (out.size() > aarch64::max_image_bytes) {
+                inflateEnd(&z);
+                throw std::runtime_error(fmt::format("{}: unpacks to more than {} MiB; refused", file.string(),
+                                                     aarch64::max_image_bytes >> 20));
+            }
+            out.resize(std::min<std::uint64_t>(out.size() * 2, aarch64::max_image_bytes + 1));
+        }
+        z.next_out = out.data() + used;
+        z.avail_out = static_cast<uInt>(out.size() - used);
         rc = inflate(&z, Z_NO_FLUSH);
+        used = out.size() - z.avail_out;
         if (rc != Z_OK && rc != Z_STREAM_END) {
             inflateEnd(&z);
             throw std::runtime_error(fmt::format("{}: not valid gzip data ({})", file.string(),
                                                  z.msg ? z.msg : "truncated"));
         }
-        out.insert(out.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(chunk.size() - z.avail_out));
-        if (out.size() > aarch64::max_image_bytes) {
-            inflateEnd(&z);
-            throw std::runtime_error(fmt::format("{}: unpacks to more than {} MiB; refused", file.string(),
-                                                 aarch64::max_image_bytes >> 20));
-        }
     }
     inflateEnd(&z);
+    if (used > aarch64::max_image_bytes)
+        throw std::runtime_error(fmt::format("{}: unpacks to more than {} MiB; refused", file.string(),
+                                             aarch64::max_image_bytes >> 20));
+    out.resize(used);
     return out;
 }
 
