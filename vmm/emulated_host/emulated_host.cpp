@@ -117,10 +117,10 @@ int run_in_emulated_host(const Request& request) {
         files.push_back(p);
     }
 
-    const auto wanted = qemu_program(kernel::KernelArch::x86_64);
+    const auto wanted = qemu_program(request.arch);
     auto qemu = find_in_path(wanted.program);
     if (!qemu) {
-        say(fmt::format("{} not found on PATH (Debian package {}; scripts/setup.sh installs it)", wanted.program,
+        say(fmt::format("{} not found on PATH (Debian package {}; scripts/setup.sh, or for arm64 scripts/setup_arm64.sh, installs it)", wanted.program,
                         wanted.package));
         return exit_host_failure;
     }
@@ -128,9 +128,10 @@ int run_in_emulated_host(const Request& request) {
     kernel::KernelImage kernel;
     OuterInitramfs image;
     try {
-        kernel = find_outer_kernel();
+        kernel = find_outer_kernel(request.arch);
         OuterInitramfsSpec spec;
         spec.ktstr_vmm = ktstr_vmm;
+        spec.arch = request.arch;
         if (program != ktstr_vmm)
             spec.programs.push_back(program);
         spec.inputs = files;
@@ -164,10 +165,11 @@ int run_in_emulated_host(const Request& request) {
     }
 
     QemuRunOptions run;
+    run.plan.arch = request.arch;
     run.plan.qemu = qemu->string();
     run.plan.kernel = kernel.bzimage.string();
     run.plan.initramfs = image.path.string();
-    run.plan.cmdline = outer_kernel_cmdline(request.verbose);
+    run.plan.cmdline = outer_kernel_cmdline(request.verbose, request.arch);
     // A debugging knob: more outer-kernel parameters (docs/kvm-anywhere.md).
     if (const char* extra = std::getenv("KTSTR_EMULATED_HOST_APPEND"); extra && *extra)
         run.plan.cmdline += std::string(" ") + extra;

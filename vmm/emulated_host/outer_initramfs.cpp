@@ -20,7 +20,7 @@ std::vector<std::string> outer_module_names(kernel::KernelArch arch) {
 
 OuterInitramfs build_outer_initramfs(const OuterInitramfsSpec& spec) {
     initramfs::InitramfsSpec s;
-    s.init = initramfs::stripped_binary(initramfs::guest_program("ktstr-init"));
+    s.init = initramfs::stripped_binary(initramfs::guest_program_for("ktstr-init", spec.arch));
     s.files.push_back({initramfs::stripped_binary(spec.ktstr_vmm), staged_path(spec.ktstr_vmm)});
     for (const auto& p : spec.programs)
         s.files.push_back({initramfs::stripped_binary(p), staged_path(p)});

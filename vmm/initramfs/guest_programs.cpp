@@ -76,6 +76,65 @@ fs::path guest_program(const std::string& name) {
                                          where.empty() ? "nothing" : where, name, guest_bin_dir_variable));
 }
 
+namespace {
+
+fs::path first_executable(const std::vector<fs::path>& candidates, const std::string& name, const char* how) {
+    std::error_code ec;
+    for (const auto& c : candidates)
+        if (fs::is_regular_file(c, ec) && ::access(c.c_str(), X_OK) == 0)
+            return c;
+    std::string where;
+    for (const auto& c : candidates)
+        where += (where.empty() ? "" : ", ") + c.string();
+    throw std::runtime_error(fmt::format("{} not found (looked at {}); {}", name, where, how));
+}
+
+// An arm64 program (module comment): candidates in search order.
+std::vector<fs::path> arm64_candidates(const std::string& name, const fs::path& in_build_tree) {
+    std::vector<fs::path> out;
+    if (const char* dir = std::getenv(arm64_bin_dir_variable); dir && *dir)
+        out.push_back(fs::path(dir) / name);
+#ifdef KTSTR_ARM64_BUILD_DIR
+    out.push_back(fs::path(KTSTR_ARM64_BUILD_DIR) / in_build_tree / name);
+#else
+    (void)in_build_tree;  // an arm64 build has no other arm64 tree to look in
+#endif
+    if (const auto bin = ktstr_code_dir(); !bin.empty())
+        out.push_back((bin / ".." / "libexec" / "ktstr" / "arm64" / name).lexically_normal());
+    return out;
+}
+
+constexpr const char* arm64_how = "run scripts/build_arm64.sh (the arm64 cross build) or set KTSTR_ARM64_BIN_DIR";
+
+}  // namespace
+
+fs::path guest_program_for(const std::string& name, kernel::KernelArch arch) {
+    if (arch == kernel::native_arch)
+        return guest_program(name);
+    const std::string sub = name == "ktstr-init" ? "init" : name == "ktstr-selftest" ? "selftest" : name;
+    return first_executable(arm64_candidates(name, fs::path("guest") / sub), name + " for arm64", arm64_how);
+}
+
+fs::path ktstr_vmm_program_for(kernel::KernelArch arch) {
+    if (arch == kernel::native_arch)
+        return ktstr_vmm_program();
+    return first_executable(arm64_candidates("ktstr-vmm", "vmm"), "ktstr-vmm for arm64", arm64_how);
+}
+
+fs::path busybox_for(kernel::KernelArch arch) {
+    if (arch == kernel::native_arch)
+        return default_busybox;
+    fs::path sysroot;
+    if (const char* s = std::getenv("KTSTR_ARM64_SYSROOT"); s && *s)
+        sysroot = s;
+    else if (const char* c = std::getenv("XDG_CACHE_HOME"); c && *c)
+        sysroot = fs::path(c) / "ktstr" / "arm64-sysroot";
+    else if (const char* h = std::getenv("HOME"); h && *h)
+        sysroot = fs::path(h) / ".cache" / "ktstr" / "arm64-sysroot";
+    return first_executable({sysroot / "bin" / "busybox"}, "busybox for arm64",
+                            "run scripts/setup_arm64.sh, which unpacks Debian's busybox-static:arm64 there");
+}
+
 std::vector<std::string> required_applets() {
     return {"sh", "true", "false", "nproc", "cat", "echo", "ls", "mount", "dmesg", "sleep"};
 }

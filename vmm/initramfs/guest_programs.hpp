@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "kernel/kernel_arch.hpp"
+
 namespace ktstr::vmm::initramfs {
 
 inline constexpr const char* guest_bin_dir_variable = "KTSTR_GUEST_BIN_DIR";
@@ -40,6 +42,25 @@ std::optional<std::filesystem::path> find_guest_program(const std::string& name)
 // As find_guest_program, or std::runtime_error naming the places looked
 // at and how to get the program.
 std::filesystem::path guest_program(const std::string& name);
+
+// The programs of a guest of another architecture than this program's (an
+// arm64 guest run from x86_64, in the emulated arm64 KVM host), the first
+// found of:
+//   1. $KTSTR_ARM64_BIN_DIR/<name>
+//   2. the arm64 build tree (scripts/build_arm64.sh; its path is fixed when
+//      this project is configured, KTSTR_ARM64_BUILD_DIR, default
+//      build-arm64 in the source tree): guest/init/ktstr-init,
+//      guest/selftest/ktstr-selftest, vmm/ktstr-vmm
+//   3. an install's libexec/ktstr/arm64/<name>
+// For the native architecture, guest_program() and ktstr_vmm_program().
+// Throws std::runtime_error naming where it looked and how to build them.
+inline constexpr const char* arm64_bin_dir_variable = "KTSTR_ARM64_BIN_DIR";
+std::filesystem::path guest_program_for(const std::string& name, kernel::KernelArch arch);
+std::filesystem::path ktstr_vmm_program_for(kernel::KernelArch arch);
+// busybox for `arch`: default_busybox natively; for arm64 elsewhere the one
+// scripts/setup_arm64.sh unpacked: $KTSTR_ARM64_SYSROOT/bin/busybox, by
+// default $XDG_CACHE_HOME (~/.cache)/ktstr/arm64-sysroot/bin/busybox.
+std::filesystem::path busybox_for(kernel::KernelArch arch);
 
 // Debian's busybox-static installs /bin/busybox.
 inline constexpr const char* default_busybox = "/bin/busybox";

@@ -10,6 +10,13 @@ namespace ktstr::vmm::kernel {
 
 enum class KernelArch { x86_64, arm64 };
 
+// The architecture this program was built for: the one its KVM runs.
+#if defined(__aarch64__)
+inline constexpr KernelArch native_arch = KernelArch::arm64;
+#else
+inline constexpr KernelArch native_arch = KernelArch::x86_64;
+#endif
+
 // "x86_64", "arm64": how the CLI and `kernel list` name it.
 constexpr std::string_view arch_name(KernelArch a) { return a == KernelArch::arm64 ? "arm64" : "x86_64"; }
 
