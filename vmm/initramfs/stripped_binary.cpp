@@ -1,6 +1,8 @@
 #include "initramfs/stripped_binary.hpp"
 
 #include <cerrno>
+#include <cstdint>
+#include <fstream>
 #include <stdexcept>
 
 #include <spawn.h>
@@ -13,16 +15,38 @@ extern char** environ;
 
 namespace ktstr::vmm::initramfs {
 namespace fs = std::filesystem;
+namespace {
+
+// The host's objcopy reads only its own architecture's files (Debian
+// builds binutils per target): an arm64 file on another host goes through
+// the cross binutils (binutils-aarch64-linux-gnu, which the cross compiler
+// brings: scripts/setup_arm64.sh).
+const char* objcopy_for(const fs::path& binary) {
+    constexpr std::uint16_t em_aarch64 = 183;
+    unsigned char header[20] = {};
+    std::ifstream f(binary, std::ios::binary);
+    f.read(reinterpret_cast<char*>(header), sizeof header);
+    const auto machine = static_cast<std::uint16_t>(header[18] | (header[19] << 8));
+#if defined(__aarch64__)
+    (void)machine;
+    return "objcopy";
+#else
+    return f && machine == em_aarch64 ? "aarch64-linux-gnu-objcopy" : "objcopy";
+#endif
+}
+
+}  // namespace
 
 fs::path stripped_binary(const fs::path& binary) {
     try {
+        const char* objcopy = objcopy_for(binary);
         const auto key = ContentKey().add("stripped-v1").add_file_identity(binary).hex();
         const auto name = "stripped-" + binary.filename().string() + "-" + key;
         return cached_file(name, [&](const fs::path& temp) {
                    const std::string in = binary.string(), out = temp.string();
-                   const char* argv[] = {"objcopy", "--strip-debug", in.c_str(), out.c_str(), nullptr};
+                   const char* argv[] = {objcopy, "--strip-debug", in.c_str(), out.c_str(), nullptr};
                    pid_t pid = 0;
-                   if (::posix_spawnp(&pid, "objcopy", nullptr, nullptr, const_cast<char* const*>(argv), environ) != 0)
+                   if (::posix_spawnp(&pid, objcopy, nullptr, nullptr, const_cast<char* const*>(argv), environ) != 0)
                        throw std::runtime_error("objcopy is not available");
                    int st = 0;
                    while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
