@@ -17,7 +17,8 @@ Scenarios (one guest boot each):
                triple fault with no oops); one vCPU (one outer TCG thread)
                met none in 16 runs (docs/kvm-anywhere.md)
   huge-length  a frame header announcing 4 GiB ends the bulk stream; the host
-               keeps running, reports it, and the status comes from COM2"""
+               keeps running, reports it, and the status comes from COM2
+Each also as arm64-SCENARIO, with an arm64 guest (--arch arm64)."""
 import json
 import os
 import re
@@ -30,11 +31,17 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from checks import Checks, run_vmm  # noqa: E402
 
 vmm, scenario = sys.argv[1], sys.argv[2]
+# "arm64-SCENARIO": the same scenario with an arm64 guest (--arch arm64; on
+# x86_64 through the emulated arm64 KVM host, docs/arm64.md).
+arch_args = []
+if scenario.startswith("arm64-"):
+    scenario, arch_args = scenario[len("arm64-"):], ["--arch", "arm64"]
 check = Checks()
 
 
 def run(args, timeout):
     start = time.monotonic()
+    args = [*arch_args, *args]
     r = run_vmm([vmm, "run", *args], timeout=timeout)
     elapsed = time.monotonic() - start
     print(f"$ ktstr-vmm run {' '.join(args)}  -> exit {r.returncode} in {elapsed:.1f} s, "

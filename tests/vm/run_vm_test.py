@@ -4,7 +4,8 @@ default --kvm auto (on a machine without a fast /dev/kvm: inside the
 emulated KVM host). Each scenario is one boot; checks that can share a
 guest share it (docs/run.md).
 Usage: run_vm_test.py KTSTR_VMM SCENARIO
-Scenarios: true-1cpu, false-2cpus, guest-view, memory-4g, panic, boot-timeout, timeout."""
+Scenarios: true-1cpu, false-2cpus, nproc-2cpus, guest-view, memory-4g, panic, boot-timeout, timeout;
+each also as arm64-SCENARIO, with an arm64 guest."""
 import hashlib
 import json
 import os
@@ -17,11 +18,17 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from checks import Checks, run_vmm  # noqa: E402
 
 vmm, scenario = sys.argv[1], sys.argv[2]
+# "arm64-SCENARIO": the same scenario with an arm64 guest (--arch arm64; on
+# x86_64 through the emulated arm64 KVM host, docs/arm64.md).
+arch_args = []
+if scenario.startswith("arm64-"):
+    scenario, arch_args = scenario[len("arm64-"):], ["--arch", "arm64"]
 check = Checks()
 
 
 def run(*args, timeout=600):
     start = time.monotonic()
+    args = (*arch_args, *args)
     r = run_vmm([vmm, "run", *args], timeout=timeout)
     elapsed = time.monotonic() - start
     out, err = r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
@@ -96,6 +103,11 @@ with tempfile.TemporaryDirectory() as d:
         rc, out, err, secs = run("--cpus", "2", "--", "false")
         check(rc == 1, "false on 2 vCPUs: exit status 1")
         check(out == "" and err == "", "the command's own failure is not explained by the VMM")
+
+    elif scenario == "nproc-2cpus":
+        rc, out, err, secs = run("--cpus", "2", "--", "nproc")
+        check(rc == 0, "nproc on 2 vCPUs: exit status 0")
+        check(out == "2\n", f"the guest sees 2 CPUs online ({out!r})")
 
     elif scenario == "guest-view":
         stdout_text = known_text("stdout", 24 * 1024 + 3)
