@@ -11,6 +11,9 @@
 # dead during the run fails it (docs/sched-ext.md). Without
 # a usable /dev/kvm this runs inside the emulated KVM host (QEMU TCG with
 # nested KVM; docs/kvm-anywhere.md): slower, but real.
+# Then the same selftest in an arm64 guest (docs/arm64.md): the arm64 cross
+# build of the guest programs and ktstr-vmm, Debian's arm64 cloud kernel,
+# and on x86_64 the emulated arm64 KVM host (qemu-system-aarch64 with EL2).
 # Then the scheduler tests as code: examples/scheduler-tests built against
 # an install of this build and run by ctest, one VM per test case
 # (docs/writing-tests.md).
@@ -23,6 +26,11 @@ build/vmm/ktstr-vmm kernel build >/dev/null   # setup and the build above alread
 echo "== ktstr-vmm run --kernel sched-ext --scheduler scx_simple --summary -- ktstr-selftest --all"
 status=0
 build/vmm/ktstr-vmm run --kernel sched-ext --scheduler scx_simple --summary -- ktstr-selftest --all || status=$?
+echo "== arm64: ktstr-vmm run --arch arm64 --summary -- ktstr-selftest --all"
+scripts/build_arm64.sh build-arm64
+arm64_status=0
+build/vmm/ktstr-vmm run --arch arm64 --summary -- ktstr-selftest --all || arm64_status=$?
+[ "$status" -ne 0 ] || status=$arm64_status
 echo "== scheduler tests as code: examples/scheduler-tests against an install, one VM per test case"
 tests_status=0
 sh tests/examples/scheduler_tests_example.sh build . || tests_status=$?

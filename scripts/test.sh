@@ -11,6 +11,11 @@ scripts/setup.sh
 echo "== build and all tests"
 scripts/build.sh build
 build/vmm/ktstr-vmm kernel fetch   # the default kernel; cached after the first run
+# arm64 guests (docs/arm64.md): the cross build of the programs the emulated
+# arm64 KVM host runs (its packages first; ccache makes a second run quick)
+# and Debian's arm64 cloud kernel.
+scripts/build_arm64.sh build-arm64
+build/vmm/ktstr-vmm kernel fetch --arch arm64
 # The sched_ext kernel and its schedulers (docs/sched-ext.md): built here
 # with its progress on stderr, about 10 minutes the first time on 2 cores,
 # a cache hit after; the kernel.build test then checks what it left.
