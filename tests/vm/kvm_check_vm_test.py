@@ -2,7 +2,7 @@
 """`ktstr-vmm kvm-check` through KVM for real: on this kind of machine (no
 /dev/kvm) that is the emulated KVM host, a QEMU TCG guest with nested SVM.
 Usage: kvm_check_vm_test.py KTSTR_VMM SCENARIO
-Scenarios: emulated, auto, failure, input-and-status, timeout, bulk-stdout."""
+Scenarios: emulated, auto, failure, input-and-status, timeout, bulk-stdout, arm64."""
 import os
 import subprocess
 import sys
@@ -39,7 +39,24 @@ def kvm_usable():
 
 
 with tempfile.TemporaryDirectory() as d:
-    if scenario == "emulated":
+    if scenario == "arm64":
+        # The arm64 program (MMIO for the ports, PSCI SYSTEM_OFF to end) on
+        # arm64 KVM: here the emulated arm64 KVM host's, run by the arm64
+        # ktstr-vmm. What --kvm auto on an arm64 machine probes with.
+        report = os.path.join(d, "report.txt")
+        rc, out, err, secs = run("--arch", "arm64", "--report", report)
+        check(rc == 0, "exit status 0")
+        check("kvm-check: exit MMIO: read 0x20011, 1 byte(s): answered 5a" in out,
+              "the program's read of the input port was an MMIO exit answered 5a")
+        check("kvm-check: ok: port 0x10 saw 42 43 5b, then SYSTEM_EVENT after 5 exits" in out,
+              "its port bytes through MMIO, then PSCI SYSTEM_OFF as a system event")
+        text = open(report).read() if os.path.isfile(report) else ""
+        check("final_exit=SYSTEM_EVENT" in text and "result=ok" in text, f"the report came back ({text!r})")
+        rc, out, err, secs = run("--arch", "arm64", "--kvm", "host")
+        check(rc == 2 and "checks this machine's x86_64 KVM only" in err,
+              f"--kvm host with another architecture is refused ({rc})")
+
+    elif scenario == "emulated":
         report = os.path.join(d, "results", "report.txt")
         rc, out, err, secs = run("--kvm", "emulated", "--report", report)
         check(rc == 0, "exit status 0")

@@ -19,6 +19,8 @@
 #include "cli/kvm_option.hpp"
 #include "emulated_host/emulated_host.hpp"
 #include "emulated_host/inner_arguments.hpp"
+#include "initramfs/guest_programs.hpp"
+#include "kernel/kernel_arch.hpp"
 #include "kvm/kvm_check.hpp"
 #include "kvm/kvm_error.hpp"
 #include "kvm/kvm_vcpu.hpp"
@@ -30,6 +32,7 @@ namespace kvm = vmm::kvm;
 
 struct KvmCheckOptions {
     KvmMode mode = KvmMode::automatic;
+    std::string arch;  // empty: this machine's
     unsigned timeout_s = 120;
     std::string report;
     bool verbose = false;
@@ -144,8 +147,8 @@ int run_here(const KvmCheckOptions& o) {
         fmt::print(stderr, "ktstr-vmm kvm-check: failed: {}\n", failure);
         return 1;
     }
-    fmt::print("kvm-check: ok: port {:#x} saw {}, then HLT after {} exits\n", kvm::check_output_port,
-               hex(r.port_bytes), r.exits);
+    fmt::print("kvm-check: ok: port {:#x} saw {}, then {} after {} exits\n", kvm::check_output_port,
+               hex(r.port_bytes), kvm::exit_reason_name(r.final_exit), r.exits);
     std::fflush(stdout);
     write_pattern(o.stdout_bytes);
     return o.exit_status >= 0 ? o.exit_status : 0;
@@ -158,6 +161,12 @@ Command add_kvm_check_command(CLI::App& root, const std::vector<std::string>& ar
     auto* app = root.add_subcommand(
         "kvm-check", "Check that KVM works: run a few real-mode instructions doing port I/O in a one-vCPU VM");
     add_kvm_option(*app, opts->mode);
+    app->add_option("--arch", opts->arch,
+                    "The VM's architecture: x86_64 or arm64 (default: this machine's); another one than this "
+                    "machine's runs in its emulated KVM host (arm64: MMIO instead of port I/O, PSCI SYSTEM_OFF "
+                    "instead of HLT)")
+        ->check(CLI::IsMember({"x86_64", "arm64", "aarch64", "amd64"}))
+        ->type_name("ARCH");
     app->add_option("--timeout", opts->timeout_s,
                     "Give up after this many seconds (with the emulated host: from QEMU's start, boot included)")
         ->check(CLI::Range(1u, 86400u))
@@ -174,9 +183,29 @@ Command add_kvm_check_command(CLI::App& root, const std::vector<std::string>& ar
     app->add_option("--test-stdout-bytes", opts->stdout_bytes, "")->group("");
 
     return {app, [opts, &arguments] {
-                if (place_kvm(opts->mode, "kvm-check") == KvmPlacement::host)
+                namespace kn = vmm::kernel;
+                const kn::KernelArch arch = opts->arch.empty() ? kn::native_arch : *kn::arch_from_name(opts->arch);
+                const bool native = arch == kn::native_arch;
+                if (!native && opts->mode == KvmMode::host) {
+                    fmt::print(stderr, "ktstr-vmm kvm-check: --kvm host checks this machine's {} KVM only\n",
+                               kn::arch_name(kn::native_arch));
+                    return 2;
+                }
+                if (native && place_kvm(opts->mode, "kvm-check") == KvmPlacement::host)
                     return run_here(*opts);
                 vmm::emulated_host::Request req;
+                req.arch = arch;
+                if (!native) {
+                    // The inner kvm-check is the other architecture's ktstr-vmm
+                    // (its --arch is then its own: it runs there on KVM).
+                    try {
+                        req.ktstr_vmm = vmm::initramfs::ktstr_vmm_program_for(arch);
+                    } catch (const std::runtime_error& e) {
+                        fmt::print(stderr, "ktstr-vmm kvm-check: {}\n", e.what());
+                        return 2;
+                    }
+                    req.program = req.ktstr_vmm;
+                }
                 req.arguments = vmm::emulated_host::arguments_for_inner_host(std::span(arguments).subspan(arguments.empty() ? 0 : 1),
                                                          "kvm-check");
                 if (!opts->report.empty())

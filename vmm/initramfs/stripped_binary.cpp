@@ -22,15 +22,15 @@ namespace {
 // the cross binutils (binutils-aarch64-linux-gnu, which the cross compiler
 // brings: scripts/setup_arm64.sh).
 const char* objcopy_for(const fs::path& binary) {
+#if defined(__aarch64__)
+    (void)binary;
+    return "objcopy";
+#else
     constexpr std::uint16_t em_aarch64 = 183;
     unsigned char header[20] = {};
     std::ifstream f(binary, std::ios::binary);
     f.read(reinterpret_cast<char*>(header), sizeof header);
     const auto machine = static_cast<std::uint16_t>(header[18] | (header[19] << 8));
-#if defined(__aarch64__)
-    (void)machine;
-    return "objcopy";
-#else
     return f && machine == em_aarch64 ? "aarch64-linux-gnu-objcopy" : "objcopy";
 #endif
 }
