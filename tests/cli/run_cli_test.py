@@ -33,6 +33,16 @@ with tempfile.TemporaryDirectory() as d:
     missing = os.path.join(d, "no-such-dir", "bzImage")
     refused(["--kernel", missing, "--", "true"], f"kernel {missing}: no such file")
     refused(["--cpus", "0", "--", "true"], "--cpus")
+    # --arch (docs/arm64.md): another architecture than this machine's runs
+    # only in its emulated KVM host, with flat CPUs, and its own kernel.
+    refused(["--arch", "sparc", "--", "true"], "--arch")
+    refused(["--arch", "arm64", "--kvm", "host", "--", "true"], "--kvm host runs x86_64 guests only")
+    refused(["--arch", "arm64", "--topology", "1,1,2,1", "--", "true"], "--topology is for x86_64 guests")
+    x86_kernel = subprocess.run([vmm, "kernel", "path"], capture_output=True, timeout=60).stdout.decode().strip()
+    if os.path.isfile(x86_kernel):  # the default kernel, fetched (scripts/test.sh does it before the tests)
+        refused(["--arch", "arm64", "--kernel", x86_kernel, "--", "true"], "is for x86_64, not arm64")
+    else:
+        print(f"NOTE: no default x86_64 kernel fetched ({x86_kernel!r}): the wrong-architecture kernel case is not run")
     refused(["--topology", "2,1,2", "--", "true"], "--topology: topology '2,1,2': expected 4 numbers")
     refused(["--topology", "2,x,2,2", "--", "true"], "'x' is not a decimal number")
     refused(["--topology", "2,0,2,2", "--", "true"], "every count must be at least 1")

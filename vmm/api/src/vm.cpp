@@ -418,13 +418,13 @@ int run_status(RunOptions& o, std::optional<cli::RunOutputDir>& own_dir) {
             o.json_file = (fs::path(o.output_dir) / "result.json").string();
     };
 
-    const auto k = resolve_kernel(o, arch);
     // Only this machine's architecture runs on its KVM; another one runs in
     // its emulated KVM host, whatever --kvm auto would find here.
     const bool native = arch == vmm::kernel::native_arch;
     if (!native && o.kvm == KvmMode::host)
         throw SpecError(fmt::format("run: --kvm host runs {} guests only; an {} guest runs in the emulated KVM host",
                                      vmm::kernel::arch_name(vmm::kernel::native_arch), vmm::kernel::arch_name(arch)));
+    const auto k = resolve_kernel(o, arch);
     if (!o.initramfs.empty()) {
         auto initrd = map_initrd(o.initramfs);
         if (!native || cli::place_kvm(o.kvm, "run") != KvmPlacement::host)
