@@ -24,6 +24,10 @@ packages=(
 unpacked=(libfdt-dev:arm64 libfdt1:arm64 busybox-static:arm64)
 
 sysroot=${KTSTR_ARM64_SYSROOT:-${XDG_CACHE_HOME:-$HOME/.cache}/ktstr/arm64-sysroot}
+# One setup at a time (main.sh and test.sh may run side by side).
+mkdir -p "$(dirname "$sysroot")"
+exec 9>"$sysroot.lock"
+flock 9
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
@@ -40,7 +44,7 @@ apt_update() {
   updated=1
 }
 
-if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+if [ "$(dpkg --print-architecture)" != arm64 ] && ! dpkg --print-foreign-architectures | grep -x arm64 >/dev/null; then
   need_root "add the arm64 architecture"
   echo "setup_arm64: dpkg --add-architecture arm64" >&2
   $sudo dpkg --add-architecture arm64
@@ -90,12 +94,16 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x "$sysroot/bin/busybox"
     echo "setup_arm64: $sysroot is not empty and not ours; not touching it" >&2
     exit 1
   fi
-  rm -rf "$sysroot"
-  mkdir -p "$sysroot"
-  for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$sysroot"; done
+  # Unpacked beside it and swapped in whole: a failed unpack leaves the
+  # old sysroot (or none), never a half one the next run refuses.
+  mkdir -p "$(dirname "$sysroot")"
+  new=$(mktemp -d "$sysroot.new.XXXXXX")
+  for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$new"; done
   # busybox-static puts its binary at bin/busybox: the arm64 guest's
   # userland is taken from there.
-  test -x "$sysroot/bin/busybox"
-  printf '%s\n' "$want" >"$stamp"
+  test -x "$new/bin/busybox"
+  printf '%s\n' "$want" >"$new/.ktstr-packages"
+  rm -rf "$sysroot"
+  mv "$new" "$sysroot"
 fi
 echo "$sysroot"

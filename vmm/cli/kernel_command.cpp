@@ -97,7 +97,7 @@ int run_build(const kb::BuildOptions& options) {
 Command add_kernel_command(CLI::App& root) {
     struct Options {
         std::string package;  // empty: the default package of `arch`
-        std::string arch = "x86_64";
+        std::string arch = std::string(vmm::kernel::arch_name(vmm::kernel::native_arch));  // this machine's
         std::string kernel = "default";
         std::string source;
         std::vector<std::string> kconfig;

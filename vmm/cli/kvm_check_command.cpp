@@ -186,6 +186,11 @@ Command add_kvm_check_command(CLI::App& root, const std::vector<std::string>& ar
                 namespace kn = vmm::kernel;
                 const kn::KernelArch arch = opts->arch.empty() ? kn::native_arch : *kn::arch_from_name(opts->arch);
                 const bool native = arch == kn::native_arch;
+                if (!native && arch != kn::KernelArch::arm64) {
+                    fmt::print(stderr, "ktstr-vmm kvm-check: --arch {}: checked on {} machines only\n", opts->arch,
+                               kn::arch_name(arch));
+                    return 2;
+                }
                 if (!native && opts->mode == KvmMode::host) {
                     fmt::print(stderr, "ktstr-vmm kvm-check: --kvm host checks this machine's {} KVM only\n",
                                kn::arch_name(kn::native_arch));

@@ -78,11 +78,28 @@ fs::path guest_program(const std::string& name) {
 
 namespace {
 
+// The e_machine of an ELF file, or 0 when it is none.
+std::uint16_t elf_machine(const fs::path& file) {
+    unsigned char h[20] = {};
+    std::ifstream f(file, std::ios::binary);
+    if (!f.read(reinterpret_cast<char*>(h), sizeof h) || h[0] != 0x7f || h[1] != 'E' || h[2] != 'L' || h[3] != 'F')
+        return 0;
+    return static_cast<std::uint16_t>(h[18] | (h[19] << 8));
+}
+
+constexpr std::uint16_t em_aarch64 = 183;
+
+// The first candidate that is an executable arm64 ELF file: a program of
+// another architecture (an x86_64 one in KTSTR_ARM64_BIN_DIR) would only
+// fail inside the guest, minutes later.
 fs::path first_executable(const std::vector<fs::path>& candidates, const std::string& name, const char* how) {
     std::error_code ec;
     for (const auto& c : candidates)
-        if (fs::is_regular_file(c, ec) && ::access(c.c_str(), X_OK) == 0)
+        if (fs::is_regular_file(c, ec) && ::access(c.c_str(), X_OK) == 0) {
+            if (elf_machine(c) != em_aarch64)
+                throw std::runtime_error(fmt::format("{}: {} is not an arm64 program; {}", name, c.string(), how));
             return c;
+        }
     std::string where;
     for (const auto& c : candidates)
         where += (where.empty() ? "" : ", ") + c.string();
@@ -106,11 +123,20 @@ std::vector<fs::path> arm64_candidates(const std::string& name, const fs::path& 
 
 constexpr const char* arm64_how = "run scripts/build_arm64.sh (the arm64 cross build) or set KTSTR_ARM64_BIN_DIR";
 
+// Another architecture than this program's can only be arm64 (x86_64
+// guests run on x86_64 machines only).
+void check_foreign(kernel::KernelArch arch) {
+    if (arch != kernel::KernelArch::arm64)
+        throw std::runtime_error(fmt::format("no {} guest programs on a {} machine", kernel::arch_name(arch),
+                                             kernel::arch_name(kernel::native_arch)));
+}
+
 }  // namespace
 
 fs::path guest_program_for(const std::string& name, kernel::KernelArch arch) {
     if (arch == kernel::native_arch)
         return guest_program(name);
+    check_foreign(arch);
     const std::string sub = name == "ktstr-init" ? "init" : name == "ktstr-selftest" ? "selftest" : name;
     return first_executable(arm64_candidates(name, fs::path("guest") / sub), name + " for arm64", arm64_how);
 }
@@ -118,12 +144,14 @@ fs::path guest_program_for(const std::string& name, kernel::KernelArch arch) {
 fs::path ktstr_vmm_program_for(kernel::KernelArch arch) {
     if (arch == kernel::native_arch)
         return ktstr_vmm_program();
+    check_foreign(arch);
     return first_executable(arm64_candidates("ktstr-vmm", "vmm"), "ktstr-vmm for arm64", arm64_how);
 }
 
 fs::path busybox_for(kernel::KernelArch arch) {
     if (arch == kernel::native_arch)
         return default_busybox;
+    check_foreign(arch);
     fs::path sysroot;
     if (const char* s = std::getenv("KTSTR_ARM64_SYSROOT"); s && *s)
         sysroot = s;
@@ -143,10 +171,12 @@ namespace {
 
 // The e_machine of this program's own architecture.
 #if defined(__aarch64__)
-constexpr std::uint16_t own_machine = 183;  // EM_AARCH64
+constexpr std::uint16_t own_machine = em_aarch64;
 #else
 constexpr std::uint16_t own_machine = 62;  // EM_X86_64
 #endif
+// More than any busybox has (Debian's: 269); a crafted file stops here.
+constexpr std::size_t max_applets = 4096;
 
 // Plain names only: a name with '/' or a leading '.' would escape /bin.
 bool plain_applet(const std::string& name) {
@@ -175,6 +205,8 @@ std::vector<std::string> applets_from_table(const fs::path& busybox, std::string
                               name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-.[") == std::string_view::npos;
         if (!alphabet || name <= prev)
             break;
+        if (names.size() == max_applets)
+            throw std::runtime_error(fmt::format("{}: more than {} applet names", busybox.string(), max_applets));
         names.emplace_back(name);
         prev = name;
         pos = end + 1;
@@ -182,9 +214,14 @@ std::vector<std::string> applets_from_table(const fs::path& busybox, std::string
     return names;
 }
 
-}  // namespace
-
-namespace {
+// The table's names an image may link (plain_applet).
+std::vector<std::string> plain_table_applets(const fs::path& busybox, std::string_view data) {
+    std::vector<std::string> applets;
+    for (auto& name : applets_from_table(busybox, data))
+        if (plain_applet(name))
+            applets.push_back(std::move(name));
+    return applets;
+}
 
 // The binary, read once and bounded: Debian's static busybox is about 2 MiB.
 std::string read_busybox(const fs::path& busybox) {
@@ -207,11 +244,7 @@ std::string read_busybox(const fs::path& busybox) {
 }  // namespace
 
 std::vector<std::string> busybox_table_applets(const fs::path& busybox) {
-    std::vector<std::string> applets;
-    for (auto& name : applets_from_table(busybox, read_busybox(busybox)))
-        if (plain_applet(name))
-            applets.push_back(std::move(name));
-    return applets;
+    return plain_table_applets(busybox, read_busybox(busybox));
 }
 
 std::vector<std::string> busybox_applets(const fs::path& busybox) {
@@ -221,7 +254,11 @@ std::vector<std::string> busybox_applets(const fs::path& busybox) {
                                                     (static_cast<unsigned char>(data[19]) << 8));
     std::vector<std::string> applets;
     if (elf && machine != own_machine) {
-        applets = busybox_table_applets(busybox);
+        // The one foreign guest there is: arm64 on x86_64.
+        if (machine != em_aarch64)
+            throw std::runtime_error(fmt::format("{}: a busybox for machine {}, neither this one nor arm64",
+                                                 busybox.string(), machine));
+        applets = plain_table_applets(busybox, data);
     } else {
         kernel::CommandResult r;
         try {

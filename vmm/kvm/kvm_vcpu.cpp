@@ -18,6 +18,13 @@ std::uint32_t KvmVcpu::run() {
     if (::ioctl(fd_.get(), KVM_RUN, 0) < 0) {
         if (errno == EINTR || errno == EAGAIN)
             return KVM_EXIT_INTR;
+#if defined(__aarch64__)
+        // arm64 KVM decodes only the MMIO accesses the syndrome describes.
+        if (errno == ENOSYS)
+            throw KvmError("KVM_RUN: the guest made an MMIO access KVM cannot decode (a load/store pair or a "
+                           "writeback to a device)",
+                           errno);
+#endif
         throw KvmError("KVM_RUN", errno);
     }
     return state().exit_reason;

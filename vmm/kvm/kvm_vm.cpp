@@ -76,6 +76,13 @@ KvmDevice KvmVm::create_device(std::uint32_t type) const {
     return KvmDevice(UniqueFd(static_cast<int>(d.fd)), type);
 }
 
+bool KvmVm::supports_device(std::uint32_t type) const noexcept {
+    kvm_create_device d{};
+    d.type = type;
+    d.flags = KVM_CREATE_DEVICE_TEST;
+    return ::ioctl(fd_.get(), KVM_CREATE_DEVICE, &d) == 0;
+}
+
 #if defined(__aarch64__)
 kvm_vcpu_init KvmVm::arm_preferred_target() const {
     kvm_vcpu_init init{};

@@ -57,6 +57,8 @@ public:
     // KVM_CREATE_DEVICE of `type` (KVM_DEV_TYPE_*): an in-kernel device
     // such as arm64's GICv3, configured through its own fd.
     KvmDevice create_device(std::uint32_t type) const;
+    // Whether KVM could create one (KVM_CREATE_DEVICE_TEST: nothing made).
+    bool supports_device(std::uint32_t type) const noexcept;
 #if defined(__aarch64__)
     // KVM_ARM_PREFERRED_TARGET: the vCPU target (and no features) this
     // host's KVM prefers, the base of every KVM_ARM_VCPU_INIT.

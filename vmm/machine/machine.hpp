@@ -21,6 +21,7 @@
 // memory slot and mapping goes with the object, on every path.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -123,6 +124,20 @@ public:
     std::optional<std::uint64_t> kernel_image_page(const VcpuPosition& at) const;
 
 private:
+    // Where an architecture puts the devices every machine has.
+    struct DeviceWiring {
+        std::uint32_t com1_gsi, com2_gsi;   // irqfd GSIs (an IOAPIC pin; a GIC SPI number)
+        Bus* uart_bus;                      // port I/O (x86_64) or MMIO (aarch64)
+        std::uint64_t com1_base, com2_base;
+        GuestRange boot_timer;              // on the MMIO bus
+    };
+    // The UARTs, the boot timer and the virtio-mmio console of map_.mmio[0]
+    // with its queue ioeventfds, wired to run()'s outputs (machine.cpp).
+    void add_devices(const MachineConfig& config, const DeviceWiring& wiring);
+    // The boot plan's writes copied into guest RAM in pieces, each dropped
+    // from this process's memory once copied (BootFiles).
+    template <typename Writes>
+    void copy_boot_writes(const Writes& writes, const BootFiles& boot);
     void stop_threads() noexcept;
 
     MemoryMap map_;
@@ -152,5 +167,20 @@ private:
     std::unique_ptr<DeviceEvents> device_events_;
     std::vector<std::unique_ptr<VcpuThread>> vcpu_threads_;
 };
+
+// In pieces: a piece of the kernel or the initrd leaves this process's
+// resident memory once it is in guest RAM (BootFiles), so at most one piece
+// of either file counts in it at a time, never the whole file.
+template <typename Writes>
+void Machine::copy_boot_writes(const Writes& writes, const BootFiles& boot) {
+    constexpr std::size_t piece = std::size_t{256} << 10;
+    for (const auto& w : writes) {
+        for (std::size_t at = 0; at < w.bytes.size(); at += piece) {
+            const byte_view part = w.bytes.subspan(at, std::min(piece, w.bytes.size() - at));
+            ram_->write(w.address + at, part);
+            boot.drop_resident(part);
+        }
+    }
+}
 
 }  // namespace ktstr::vmm::machine

@@ -109,8 +109,8 @@ bool VcpuThread::handle_exit(std::uint32_t reason) {
             context_.stop.request(StopReason::reset);
             return false;
         case KVM_SYSTEM_EVENT_CRASH:
-            // PSCI's SYSTEM_RESET2 or a guest crash report (arm64): a reset
-            // that says why.
+            // A guest's crash report (pvpanic-like; x86 and s390 raise it):
+            // a reset that says why.
             context_.stop.request(StopReason::reset, fmt::format("vCPU {}: the guest reported a crash", index_));
             return false;
         default:

@@ -54,6 +54,10 @@ std::optional<fs::path> debian_kernel() {
         std::error_code ec2;
         if (dir.is_symlink(ec2) || fs::exists(dir.path() / "ktstr" / "build.json", ec2))
             continue;
+        // Debian names its arm64 kernels' releases "...-arm64" (fetched for
+        // arm64 guests beside the x86_64 ones).
+        if (dir.path().filename().string().ends_with("-arm64"))
+            continue;
         for (const auto& f : fs::directory_iterator(dir.path() / "boot", ec2))
             if (f.path().filename().string().starts_with("vmlinuz-"))
                 found.push_back(f.path());

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <cstdlib>
 #include <fstream>
+#include <optional>
+#include <string>
 
 #include "initramfs/guest_programs.hpp"
 
@@ -29,4 +32,47 @@ TEST_CASE("busybox applets: a file without the table is refused", "[initramfs][b
     }
     CHECK_THROWS_WITH(busybox_table_applets(f), Catch::Contains("no applet table"));
     fs::remove(f);
+}
+
+namespace {
+
+// Sets an environment variable for one scope.
+struct ScopedEnv {
+    std::string name;
+    std::optional<std::string> old;
+    ScopedEnv(std::string n, const std::string& value) : name(std::move(n)) {
+        if (const char* v = std::getenv(name.c_str()))
+            old = v;
+        ::setenv(name.c_str(), value.c_str(), 1);
+    }
+    ~ScopedEnv() {
+        if (old)
+            ::setenv(name.c_str(), old->c_str(), 1);
+        else
+            ::unsetenv(name.c_str());
+    }
+};
+
+}  // namespace
+
+TEST_CASE("arm64 guest programs: only arm64 files are taken, and a miss says how to get them",
+          "[initramfs][arm64]") {
+    using ktstr::vmm::kernel::KernelArch;
+    const fs::path dir = fs::temp_directory_path() / "ktstr-arm64-bin-test";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    // This host's own busybox where an arm64 ktstr-init is looked for: an
+    // x86_64 program would only fail inside the guest.
+    fs::copy_file(default_busybox, dir / "ktstr-init");
+    {
+        ScopedEnv bin(arm64_bin_dir_variable, dir.string());
+        CHECK_THROWS_WITH(guest_program_for("ktstr-init", KernelArch::arm64), Catch::Contains("is not an arm64 program"));
+        // The native architecture is the usual lookup.
+        CHECK_NOTHROW(busybox_for(ktstr::vmm::kernel::native_arch));
+    }
+    {
+        ScopedEnv sysroot("KTSTR_ARM64_SYSROOT", (dir / "no-sysroot").string());
+        CHECK_THROWS_WITH(busybox_for(KernelArch::arm64), Catch::Contains("scripts/setup_arm64.sh"));
+    }
+    fs::remove_all(dir);
 }

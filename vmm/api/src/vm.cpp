@@ -22,6 +22,7 @@
 
 #include <fmt/core.h>
 
+#include "arch/aarch64/image.hpp"
 #include "arch/aarch64/layout.hpp"
 #include "arch/x86_64/bzimage.hpp"
 #include "arch/x86_64/layout.hpp"
@@ -116,9 +117,14 @@ vmm::kernel::KernelImage resolve_kernel(const RunOptions& o, KernelArch arch) {
 KernelArch guest_arch(const RunOptions& o) {
     if (o.arch.empty())
         return vmm::kernel::native_arch;
-    if (const auto a = vmm::kernel::arch_from_name(o.arch))
-        return *a;
-    throw SpecError(fmt::format("run: --arch {}: not x86_64 or arm64", o.arch));
+    const auto a = vmm::kernel::arch_from_name(o.arch);
+    if (!a)
+        throw SpecError(fmt::format("run: --arch {}: not x86_64 or arm64", o.arch));
+    // The one foreign guest there is an emulated host for: arm64 on x86_64.
+    if (*a != vmm::kernel::native_arch && *a != KernelArch::arm64)
+        throw SpecError(fmt::format("run: --arch {}: {} guests run on {} machines only", o.arch,
+                                     vmm::kernel::arch_name(*a), vmm::kernel::arch_name(*a)));
+    return *a;
 }
 
 byte_buffer read_file(const std::string& path, std::uint64_t limit) {
@@ -187,6 +193,9 @@ void check_layout(const RunOptions& o, const std::optional<x86::CpuTopology>& to
     if (arch == KernelArch::arm64) {
         if (topology)
             throw SpecError("run: --topology is for x86_64 guests (an arm64 guest's CPUs are flat)");
+        if (o.memory_mib > ((arm::max_guest_phys - arm::ram_base) >> 20))
+            throw SpecError(fmt::format("run: --memory {} MiB is above the arm64 maximum of {} MiB", o.memory_mib,
+                                         (arm::max_guest_phys - arm::ram_base) >> 20));
         arm::LayoutRequestAarch64 req;
         req.cpus = o.cpus;
         req.memory_bytes = o.memory_mib << 20;
@@ -245,6 +254,17 @@ ki::KernelEntryChoice choose_entry(const RunOptions& o, const vmm::kernel::Kerne
     if (k.arch == KernelArch::arm64) {
         if (*wanted == ki::KernelEntry::pvh)
             throw SpecError("run: --kernel-entry pvh is for x86_64 kernels; an arm64 Image is entered as it is");
+        // Checked here, not minutes later inside the emulated host: a
+        // gzip'd Image (Image.gz) is arm64 too, but boots only unpacked.
+        byte_buffer head(arm::image_header_bytes, 0);
+        {
+            std::ifstream f(k.bzimage, std::ios::binary);
+            f.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
+        }
+        if (!arm::is_arm64_image(head))
+            throw SpecError(fmt::format("run: kernel {}: not an uncompressed arm64 Image (unpack an Image.gz first, "
+                                         "e.g. with gunzip; `kernel fetch --arch arm64` does it for Debian's)",
+                                         k.bzimage.string()));
         return {k.bzimage, ki::KernelEntry::bzimage, ""};
     }
     try {

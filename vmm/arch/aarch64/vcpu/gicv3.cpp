@@ -1,8 +1,11 @@
 #include "arch/aarch64/vcpu/gicv3.hpp"
 
+#include <string>
+
 #include <linux/kvm.h>
 
 #include "arch/aarch64/layout.hpp"
+#include "kvm/kvm_error.hpp"
 
 namespace ktstr::vmm::aarch64 {
 namespace {
@@ -15,7 +18,20 @@ static_assert(gic_spi_intid_base + virtio_first_spi + virtio_mmio_slots <= gic_i
 
 }  // namespace
 
-Gicv3::Gicv3(const kvm::KvmVm& vm, std::uint32_t cpus) : device_(vm.create_device(KVM_DEV_TYPE_ARM_VGIC_V3)) {
+namespace {
+
+kvm::KvmDevice create_gicv3(const kvm::KvmVm& vm) {
+    try {
+        return vm.create_device(KVM_DEV_TYPE_ARM_VGIC_V3);
+    } catch (const kvm::KvmError& e) {
+        throw kvm::KvmError(std::string("KVM cannot emulate a GICv3 on this host (a GICv2-only machine?): ") + e.what(),
+                            0);
+    }
+}
+
+}  // namespace
+
+Gicv3::Gicv3(const kvm::KvmVm& vm, std::uint32_t cpus) : device_(create_gicv3(vm)) {
     device_.set_attr_u64(KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, gic_dist_base);
     // One region holding every vCPU's redistributor frames, in vCPU order.
     device_.set_attr_u64(KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, gic_redist_range(cpus).start);
