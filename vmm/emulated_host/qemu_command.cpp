@@ -16,54 +16,41 @@ namespace {
 
 std::string chardev(const char* id, int fd) { return fmt::format("file,id={},path=/dev/fd/{}", id, fd); }
 
-std::vector<std::string> arm64_arguments(const QemuPlan& p) {
-    return {
-        p.qemu,
-        "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-        "-accel", "tcg,thread=multi", "-cpu", p.cpu_model,
-        // EL2 for the outer kernel's KVM; a GICv3, which KVM's vGIC needs
-        // to give the inner guests theirs.
-        "-machine", "virt,virtualization=on,gic-version=3",
-        "-smp", std::to_string(p.cpus),
-        "-m", std::to_string(p.memory_mib),
-        "-kernel", p.kernel,
-        "-initrd", p.initramfs,
-        "-append", p.cmdline,
-        // virt's PL011 takes the first -serial even with -nodefaults.
-        "-chardev", chardev("com1", p.fds.com1), "-serial", "chardev:com1",
-        "-chardev", chardev("com2", p.fds.com2), "-device", "pci-serial,chardev=com2",
-        "-device", "virtio-serial-device,id=vser",
-        "-add-fd", fmt::format("fd={},set=1", p.fds.data_port),
-        "-chardev", "pipe,id=data,path=/dev/fdset/1",
-        "-device", fmt::format("virtserialport,bus=vser.0,nr={},chardev=data,name={}", data_port_number, data_port),
-    };
-}
-
 }  // namespace
 
 std::vector<std::string> qemu_arguments(const QemuPlan& p) {
-    if (p.arch == kernel::KernelArch::arm64)
-        return arm64_arguments(p);
-    return {
+    const bool arm64 = p.arch == kernel::KernelArch::arm64;
+    std::vector<std::string> args{
         p.qemu,
         "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-        // TCG on every host core, the CPU model with the most features:
-        // on TCG that is an AMD-style CPU with SVM and NPT.
+        // TCG on every host core, the CPU model with the most features: on
+        // x86_64 an AMD-style CPU with SVM and NPT; on arm64 one with EL2.
         "-accel", "tcg,thread=multi", "-cpu", p.cpu_model,
-        "-machine", "pc",
+        // arm64: EL2 for the outer kernel's KVM, and a GICv3, which KVM's
+        // vGIC needs to give the inner guests theirs.
+        "-machine", arm64 ? "virt,virtualization=on,gic-version=3" : "pc",
         "-smp", std::to_string(p.cpus),
         "-m", std::to_string(p.memory_mib),
         "-kernel", p.kernel,
         "-initrd", p.initramfs,
         "-append", p.cmdline,
+        // virt's PL011 takes the first -serial even with -nodefaults; its
+        // second line is a 16550 on PCI (channels.hpp).
         "-chardev", chardev("com1", p.fds.com1), "-serial", "chardev:com1",
-        "-chardev", chardev("com2", p.fds.com2), "-serial", "chardev:com2",
-        "-device", "virtio-serial-pci,id=vser",
+        "-chardev", chardev("com2", p.fds.com2),
+    };
+    if (arm64)
+        args.insert(args.end(), {"-device", "pci-serial,chardev=com2"});
+    else
+        args.insert(args.end(), {"-serial", "chardev:com2"});
+    args.insert(args.end(), {
+        "-device", arm64 ? "virtio-serial-device,id=vser" : "virtio-serial-pci,id=vser",
         // QEMU opens /dev/fdset/1 read-write: a dup of the socket we passed.
         "-add-fd", fmt::format("fd={},set=1", p.fds.data_port),
         "-chardev", "pipe,id=data,path=/dev/fdset/1",
         "-device", fmt::format("virtserialport,bus=vser.0,nr={},chardev=data,name={}", data_port_number, data_port),
-    };
+    });
+    return args;
 }
 
 std::string outer_kernel_cmdline(bool verbose, kernel::KernelArch arch) {
