@@ -1,5 +1,7 @@
 #include "kernel/arm64_image_file.hpp"
 
+#include <cerrno>
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -94,11 +96,15 @@ void write_whole(const fs::path& dest, const std::vector<std::uint8_t>& data) {
     std::size_t done = 0;
     while (done < data.size()) {
         const auto n = ::write(fd, data.data() + done, data.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n <= 0)
             break;
         done += static_cast<std::size_t>(n);
     }
-    bool ok = done == data.size() && ::fchmod(fd, 0644) == 0;  // mkstemp's 0600 would hide it from other users
+    // On disk before the name: a crash must not leave a short Image under
+    // the name every later run prefers.
+    bool ok = done == data.size() && ::fchmod(fd, 0644) == 0 && ::fsync(fd) == 0;  // 0644: mkstemp's 0600 would hide it
     ok = ::close(fd) == 0 && ok;
     std::error_code ec;
     if (ok)
