@@ -8,10 +8,12 @@
 #include <stdexcept>
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <unistd.h>
 
 #include <fmt/core.h>
 
+#include "initramfs/elf_dynamic.hpp"
 #include "kernel/host_command.hpp"
 
 namespace ktstr::vmm::initramfs {
@@ -78,16 +80,17 @@ fs::path guest_program(const std::string& name) {
 
 namespace {
 
-// The e_machine of an ELF file, or 0 when it is none.
+// The e_machine of an ELF file, or 0 when it is none (or a broken one).
 std::uint16_t elf_machine(const fs::path& file) {
-    unsigned char h[20] = {};
-    std::ifstream f(file, std::ios::binary);
-    if (!f.read(reinterpret_cast<char*>(h), sizeof h) || h[0] != 0x7f || h[1] != 'E' || h[2] != 'L' || h[3] != 'F')
+    try {
+        const auto info = read_elf_dynamic(file);
+        return info ? info->machine : 0;
+    } catch (const ElfError&) {
         return 0;
-    return static_cast<std::uint16_t>(h[18] | (h[19] << 8));
+    }
 }
 
-constexpr std::uint16_t em_aarch64 = 183;
+constexpr std::uint16_t em_aarch64 = EM_AARCH64;
 
 // The first candidate that is an executable arm64 ELF file: a program of
 // another architecture (an x86_64 one in KTSTR_ARM64_BIN_DIR) would only
@@ -173,7 +176,7 @@ namespace {
 #if defined(__aarch64__)
 constexpr std::uint16_t own_machine = em_aarch64;
 #else
-constexpr std::uint16_t own_machine = 62;  // EM_X86_64
+constexpr std::uint16_t own_machine = EM_X86_64;
 #endif
 // More than any busybox has (Debian's: 269); a crafted file stops here.
 constexpr std::size_t max_applets = 4096;

@@ -1,14 +1,14 @@
 #include "initramfs/stripped_binary.hpp"
 
 #include <cerrno>
-#include <cstdint>
-#include <fstream>
 #include <stdexcept>
 
+#include <elf.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
 #include "initramfs/content_key.hpp"
+#include "initramfs/elf_dynamic.hpp"
 #include "initramfs/image_cache.hpp"
 
 extern char** environ;
@@ -26,12 +26,12 @@ const char* objcopy_for(const fs::path& binary) {
     (void)binary;
     return "objcopy";
 #else
-    constexpr std::uint16_t em_aarch64 = 183;
-    unsigned char header[20] = {};
-    std::ifstream f(binary, std::ios::binary);
-    f.read(reinterpret_cast<char*>(header), sizeof header);
-    const auto machine = static_cast<std::uint16_t>(header[18] | (header[19] << 8));
-    return f && machine == em_aarch64 ? "aarch64-linux-gnu-objcopy" : "objcopy";
+    try {
+        const auto info = read_elf_dynamic(binary);
+        return info && info->machine == EM_AARCH64 ? "aarch64-linux-gnu-objcopy" : "objcopy";
+    } catch (const ElfError&) {
+        return "objcopy";  // as before: objcopy then fails, and the file goes in unstripped
+    }
 #endif
 }
 
