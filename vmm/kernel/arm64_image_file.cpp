@@ -122,6 +122,16 @@ KernelArch kernel_file_arch(const fs::path& file) {
     return aarch64::is_arm64_image(head) || is_gzip(head) ? KernelArch::arm64 : KernelArch::x86_64;
 }
 
+bool is_arm64_image_file(const fs::path& file) {
+    return aarch64::is_arm64_image(read_prefix(file, aarch64::image_header_bytes));
+}
+
+fs::path boot_image_beside(const fs::path& vmlinuz, const std::string& release) {
+    const auto unpacked = vmlinuz.parent_path() / ("Image-" + release);
+    std::error_code ec;
+    return fs::is_regular_file(unpacked, ec) ? unpacked : vmlinuz;
+}
+
 fs::path bootable_arm64_image(const fs::path& boot_dir, const std::string& release) {
     const auto vmlinuz = boot_dir / ("vmlinuz-" + release);
     auto check = [](const fs::path& what, const std::vector<std::uint8_t>& data) {

@@ -21,6 +21,15 @@ KernelArch kernel_file_arch(const std::filesystem::path& file);
 // gzip data (written whole: a temporary file renamed into place; at most
 // max_image_bytes). Checks the Image's header. Throws std::runtime_error
 // with a one-line reason.
+// Whether `file` starts with an arm64 Image header: an uncompressed Image
+// the VMM can boot (an Image.gz cannot be).
+bool is_arm64_image_file(const std::filesystem::path& file);
+
+// What boots for a Debian-style boot/vmlinuz-<release>: the Image that
+// bootable_arm64_image() unpacked beside it, boot/Image-<release>, when
+// there is one (written whole, by rename); else the vmlinuz itself.
+std::filesystem::path boot_image_beside(const std::filesystem::path& vmlinuz, const std::string& release);
+
 std::filesystem::path bootable_arm64_image(const std::filesystem::path& boot_dir, const std::string& release);
 
 }  // namespace ktstr::vmm::kernel

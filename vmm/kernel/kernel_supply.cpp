@@ -160,9 +160,7 @@ std::optional<KernelImage> image_in(const fs::path& root) {
             continue;
         KernelImage k;
         k.release = name.substr(8);
-        k.bzimage = e.path();
-        if (fs::is_regular_file(root / "boot" / ("Image-" + k.release), ec))
-            k.bzimage = root / "boot" / ("Image-" + k.release);  // unpacked from a gzip'd arm64 vmlinuz
+        k.bzimage = boot_image_beside(e.path(), k.release);  // an arm64 vmlinuz's unpacked Image
         k.arch = kernel_file_arch(k.bzimage);
         if (fs::is_directory(root / "lib/modules" / k.release, ec))
             k.modules_dir = root / "lib/modules" / k.release;
@@ -260,9 +258,7 @@ KernelImage image_at(const fs::path& bzimage) {
     k.release = name.starts_with("vmlinuz-") ? name.substr(8) : name;
     if (name.starts_with("vmlinuz-")) {
         std::error_code ec;
-        const auto unpacked = bzimage.parent_path() / ("Image-" + k.release);
-        if (fs::is_regular_file(unpacked, ec))
-            k.bzimage = unpacked;  // a fetched arm64 kernel's gzip'd vmlinuz, unpacked
+        k.bzimage = boot_image_beside(bzimage, k.release);  // a fetched arm64 kernel's unpacked Image
         const auto tree = k.bzimage.parent_path().parent_path();
         if (fs::is_directory(tree / "lib/modules" / k.release, ec))
             k.modules_dir = tree / "lib/modules" / k.release;

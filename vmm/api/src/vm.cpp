@@ -36,6 +36,7 @@
 #include "emulated_host/emulated_host.hpp"
 #include "initramfs/guest_programs.hpp"
 #include "initramfs/initramfs_builder.hpp"
+#include "kernel/arm64_image_file.hpp"
 #include "kernel_image/kernel_entry.hpp"
 #include "kernel/kernel_supply.hpp"
 #include "kernel/system_map.hpp"
@@ -256,12 +257,7 @@ ki::KernelEntryChoice choose_entry(const RunOptions& o, const vmm::kernel::Kerne
             throw SpecError("run: --kernel-entry pvh is for x86_64 kernels; an arm64 Image is entered as it is");
         // Checked here, not minutes later inside the emulated host: a
         // gzip'd Image (Image.gz) is arm64 too, but boots only unpacked.
-        byte_buffer head(arm::image_header_bytes, 0);
-        {
-            std::ifstream f(k.bzimage, std::ios::binary);
-            f.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
-        }
-        if (!arm::is_arm64_image(head))
+        if (!vmm::kernel::is_arm64_image_file(k.bzimage))
             throw SpecError(fmt::format("run: kernel {}: not an uncompressed arm64 Image (unpack an Image.gz first, "
                                          "e.g. with gunzip; `kernel fetch --arch arm64` does it for Debian's)",
                                          k.bzimage.string()));
