@@ -165,7 +165,7 @@ Command add_kvm_check_command(CLI::App& root, const std::vector<std::string>& ar
                     "The VM's architecture: x86_64 or arm64 (default: this machine's); another one than this "
                     "machine's runs in its emulated KVM host (arm64: MMIO instead of port I/O, PSCI SYSTEM_OFF "
                     "instead of HLT)")
-        ->check(CLI::IsMember({"x86_64", "arm64", "aarch64", "amd64"}))
+        ->check(CLI::IsMember(std::vector<std::string>(std::begin(vmm::kernel::arch_names), std::end(vmm::kernel::arch_names))))
         ->type_name("ARCH");
     app->add_option("--timeout", opts->timeout_s,
                     "Give up after this many seconds (with the emulated host: from QEMU's start, boot included)")

@@ -1,12 +1,15 @@
 #include "cli/run_options.hpp"
 
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "arch/x86_64/layout.hpp"
 #include "emulated_host/inner_arguments.hpp"
+#include "kernel/kernel_arch.hpp"
 
 namespace ktstr::cli {
 namespace {
@@ -26,7 +29,7 @@ const RunOptionSpec table[] = {
      "The guest's architecture: x86_64 or arm64 (default: this machine's); arm64 on an x86_64 machine runs in the "
      "emulated arm64 KVM host",
      &RunOptions::arch, Inner::outer_only,
-     [](CLI::Option& o) { o.check(CLI::IsMember({"x86_64", "arm64", "aarch64", "amd64"}))->type_name("ARCH"); }},
+     [](CLI::Option& o) { o.check(CLI::IsMember(std::vector<std::string>(std::begin(vmm::kernel::arch_names), std::end(vmm::kernel::arch_names))))->type_name("ARCH"); }},
     {"--modules", "The kernel's lib/modules/<release> directory (default: next to it)", &RunOptions::modules,
      Inner::outer_only},
     {"--cpus", "vCPUs", &RunOptions::cpus, Inner::same,

@@ -25,6 +25,9 @@ constexpr std::string_view debian_arch(KernelArch a) { return a == KernelArch::a
 
 // Accepts arch_name()'s, Debian's and the kernel's names (x86_64, amd64,
 // arm64, aarch64); nullopt for anything else.
+// Every name arch_from_name() accepts, for an option's check.
+inline constexpr std::string_view arch_names[] = {"x86_64", "amd64", "arm64", "aarch64"};
+
 constexpr std::optional<KernelArch> arch_from_name(std::string_view s) {
     if (s == "x86_64" || s == "amd64")
         return KernelArch::x86_64;
