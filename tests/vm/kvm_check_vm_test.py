@@ -4,6 +4,7 @@
 Usage: kvm_check_vm_test.py KTSTR_VMM SCENARIO
 Scenarios: emulated, auto, failure, input-and-status, timeout, bulk-stdout, arm64."""
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -116,6 +117,11 @@ with tempfile.TemporaryDirectory() as d:
         lines = [l for l in err.splitlines() if l.startswith("ktstr-vmm") and "timed out" in l]
         check(len(lines) == 1 and lines[0] == "ktstr-vmm: emulated host: timed out after 20 s; QEMU killed (exit status 124)",
               f"one clear line says so ({lines!r})")
+        # Before killing QEMU, its monitor was asked where the two outer
+        # CPUs were: one line each, with a pc and the privilege level.
+        block = err.split("--- the outer CPUs when QEMU was killed ---\n", 1)
+        cpus = re.findall(r"^outer CPU (\d+): pc 0x[0-9a-f]+.*, CPL [0-3]", block[1], re.M) if len(block) == 2 else []
+        check(cpus == ["0", "1"], f"where each outer CPU was when QEMU was killed ({cpus!r})")
         # Not before the timeout; the upper bound only tells "ended at the
         # timeout" from "hung until the test's own 300 s limit", with room
         # for a loaded machine.

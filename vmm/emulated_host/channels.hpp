@@ -6,6 +6,8 @@
 //   port "ktstr.data"   the return stream (return_stream.hpp): the inner
 //                       command's stdout, stderr and output files, and the
 //                       host's acknowledgement back                           (socket pair)
+//   QEMU's monitor      HMP, asked for the outer CPUs' registers when the
+//                       outer guest hung until the timeout (qemu_monitor.hpp)  (socket pair)
 //
 // The outer guest finds the port under its name in
 // /sys/class/virtio-ports/*/name.

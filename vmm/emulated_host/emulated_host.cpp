@@ -17,7 +17,9 @@
 #include "emulated_host/input_paths.hpp"
 #include "emulated_host/outer_initramfs.hpp"
 #include "emulated_host/outer_kernel.hpp"
+#include "emulated_host/qemu_monitor.hpp"
 #include "emulated_host/qemu_process.hpp"
+#include "kernel/system_map.hpp"
 
 namespace ktstr::vmm::emulated_host {
 namespace fs = std::filesystem;
@@ -28,6 +30,46 @@ constexpr std::uint64_t mib = 1024 * 1024;
 void say(const std::string& line) {
     fmt::print(stderr, "ktstr-vmm: emulated host: {}\n", line);
     std::fflush(stderr);
+}
+
+// Where the outer CPUs were when QEMU was killed at the timeout, one line
+// each, their pcs named by the outer kernel's System.map where they fall
+// in its text (it runs with nokaslr, so the pcs also match the map of
+// Debian's -dbg package when ours is a stub). A pc outside it is user
+// space or, on x86_64 where QEMU does not say which, the inner guest's.
+void print_outer_cpus(const std::string& reply, const kernel::KernelImage& kernel, std::chrono::milliseconds wait) {
+    const auto cpus = parse_cpu_states(reply);
+    if (cpus.empty()) {
+        say(reply.empty() ? fmt::format("QEMU's monitor did not answer within {:.1f} s: QEMU itself was stuck",
+                                        static_cast<double>(wait.count()) / 1000)
+                          : "QEMU's monitor answered without the CPUs' registers");
+        return;
+    }
+    std::optional<kernel::SystemMap> map;
+    if (kernel.system_map) {
+        try {
+            map = kernel::SystemMap::read(*kernel.system_map);
+        } catch (const std::exception&) {
+            // Unnamed pcs are still worth printing.
+        }
+        // Debian's System.map is a one-line stub (the real one is in the
+        // -dbg package): no text symbols, nothing to name pcs with.
+        if (map && map->size() == 0)
+            map.reset();
+    }
+    fmt::print(stderr, "--- the outer CPUs when QEMU was killed ---\n");
+    for (const auto& cpu : cpus) {
+        std::string line = fmt::format("outer CPU {}: pc {:#x}", cpu.index, cpu.pc);
+        if (map) {
+            const auto name = map->describe(cpu.pc);
+            line += name ? fmt::format(" ({})", *name) : std::string(" (not in the outer kernel's text)");
+        }
+        if (!cpu.privilege.empty())
+            line += ", " + cpu.privilege;
+        if (cpu.halted)
+            line += *cpu.halted ? ", halted" : ", running";
+        fmt::print(stderr, "{}\n", line);
+    }
 }
 
 // execvp's search, without running anything.
@@ -201,6 +243,7 @@ int run_in_emulated_host(const Request& request) {
         // was killed: the console is all there is to go on.
         if (!request.verbose && !r.console_tail.empty())
             fmt::print(stderr, "--- last console lines ---\n{}", console_lines(r.console_tail));
+        print_outer_cpus(r.monitor_reply, kernel, run.monitor_wait);
         return exit_timeout;
     }
     if (!r.exit_code) {

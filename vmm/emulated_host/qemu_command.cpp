@@ -49,6 +49,9 @@ std::vector<std::string> qemu_arguments(const QemuPlan& p) {
         "-add-fd", fmt::format("fd={},set=1", p.fds.data_port),
         "-chardev", "pipe,id=data,path=/dev/fdset/1",
         "-device", fmt::format("virtserialport,bus=vser.0,nr={},chardev=data,name={}", data_port_number, data_port),
+        "-add-fd", fmt::format("fd={},set=2", p.fds.monitor),
+        "-chardev", "pipe,id=monitor,path=/dev/fdset/2",
+        "-mon", "chardev=monitor,mode=readline",
     });
     return args;
 }
@@ -56,9 +59,12 @@ std::vector<std::string> qemu_arguments(const QemuPlan& p) {
 std::string outer_kernel_cmdline(bool verbose, kernel::KernelArch arch) {
     // panic=-1: reboot at once on a panic, which -no-reboot turns into
     // QEMU's exit, so a broken outer guest never waits for the timeout.
+    // nokaslr: the kernel runs at its System.map's addresses, so that the
+    // pcs of a hung outer guest (qemu_monitor.hpp) can be named, with
+    // Debian's -dbg package's map where the shipped one is a stub.
     std::string c = arch == kernel::KernelArch::arm64
-                        ? fmt::format("console=ttyAMA0 KTSTR_INIT_COM2={} panic=-1", arm64_com2_device)
-                        : "console=ttyS0 panic=-1";
+                        ? fmt::format("console=ttyAMA0 KTSTR_INIT_COM2={} panic=-1 nokaslr", arm64_com2_device)
+                        : "console=ttyS0 panic=-1 nokaslr";
     if (!verbose)
         c += " quiet";
     return c;

@@ -7,7 +7,9 @@
 // Channels (channels.hpp): the serial lines are QEMU "file" chardevs opened
 // on /dev/fd/N, the write ends of the host side's pipes; the data port is
 // a "pipe" chardev on /dev/fdset/1, an fd set holding one end of a socket
-// pair (-add-fd), which QEMU both reads and writes.
+// pair (-add-fd), which QEMU both reads and writes. QEMU's human monitor
+// sits on a second socket pair the same way (/dev/fdset/2), asked for the
+// outer CPUs' registers when the outer guest hangs (qemu_monitor.hpp).
 //
 // On arm64 (channels.hpp): COM1 is virt's PL011 (ttyAMA0); virt has only
 // the one UART for the normal world in QEMU 7.2, so COM2 is a 16550 on
@@ -36,6 +38,7 @@ struct QemuChannelFds {
     int com1 = 3;
     int com2 = 4;
     int data_port = 5;
+    int monitor = 6;
 };
 
 struct QemuPlan {

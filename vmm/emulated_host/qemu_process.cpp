@@ -17,6 +17,7 @@
 #include <fmt/core.h>
 
 #include <ktstr/host/exit_line.hpp>
+#include "emulated_host/qemu_monitor.hpp"
 #include "emulated_host/return_stream.hpp"
 #include "ktstr/common/unique_fd.hpp"
 
@@ -40,8 +41,8 @@ Pipe make_pipe() {
     return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-// The data port's two ends: ours ("read", also written for the
-// acknowledgement) and QEMU's ("write").
+// A socket pair's two ends: ours ("read", also written: the data port's
+// acknowledgement, the monitor's query) and QEMU's ("write").
 Pipe make_socket_pair() {
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
@@ -62,8 +63,8 @@ void write_all(int fd, const std::uint8_t* p, std::size_t n) noexcept {
 }
 
 // In the child between fork and exec: only async-signal-safe calls.
-[[noreturn]] void exec_child(const std::vector<char*>& argv, const std::array<int, 3>& channel_fds,
-                             const std::array<int, 3>& targets, int err_fd, pid_t parent) {
+[[noreturn]] void exec_child(const std::vector<char*>& argv, const std::array<int, 4>& channel_fds,
+                             const std::array<int, 4>& targets, int err_fd, pid_t parent) {
     // QEMU must not outlive us, whatever kills us.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent)
@@ -71,7 +72,7 @@ void write_all(int fd, const std::uint8_t* p, std::size_t n) noexcept {
     // Move every source above the targets first, so that no dup2 below
     // overwrites a source still needed (or dup2s an fd onto itself, which
     // would keep its close-on-exec flag).
-    std::array<int, 3> high{};
+    std::array<int, 4> high{};
     for (std::size_t i = 0; i < channel_fds.size(); ++i) {
         high[i] = ::fcntl(channel_fds[i], F_DUPFD_CLOEXEC, 64);
         if (high[i] < 0)
@@ -110,12 +111,13 @@ QemuRunResult run_qemu(const QemuRunOptions& o) {
         argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
 
-    enum Channel { com1, com2, data, qemu_err, channel_count };
+    enum Channel { com1, com2, data, monitor, qemu_err, channel_count };
     std::array<Pipe, channel_count> pipes;
     for (int i = 0; i < channel_count; ++i)
-        pipes[i] = i == data ? make_socket_pair() : make_pipe();
-    const std::array<int, 3> targets{o.plan.fds.com1, o.plan.fds.com2, o.plan.fds.data_port};
-    const std::array<int, 3> sources{pipes[com1].write.get(), pipes[com2].write.get(), pipes[data].write.get()};
+        pipes[i] = i == data || i == monitor ? make_socket_pair() : make_pipe();
+    const std::array<int, 4> targets{o.plan.fds.com1, o.plan.fds.com2, o.plan.fds.data_port, o.plan.fds.monitor};
+    const std::array<int, 4> sources{pipes[com1].write.get(), pipes[com2].write.get(), pipes[data].write.get(),
+                                     pipes[monitor].write.get()};
 
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
@@ -140,6 +142,7 @@ QemuRunResult run_qemu(const QemuRunOptions& o) {
 
     auto deadline = start + o.timeout;
     std::optional<clock::time_point> grace_deadline;
+    std::optional<clock::time_point> monitor_deadline;  // set when the query went out
     bool killed = false;
     bool exited = false;
     int open_pipes = channel_count;
@@ -156,11 +159,20 @@ QemuRunResult run_qemu(const QemuRunOptions& o) {
         }
         const auto now = clock::now();
         if (!killed && !exited) {
-            if (now >= deadline) {
+            if (now >= deadline && !monitor_deadline) {
+                // Ask where the outer CPUs are before killing QEMU; a
+                // monitor that cannot take the query is not waited for.
                 res.timed_out = true;
+                monitor_deadline = now;
+                if (pipes[monitor].read &&
+                    ::send(pipes[monitor].read.get(), cpu_state_query.data(), cpu_state_query.size(),
+                           MSG_NOSIGNAL | MSG_DONTWAIT) == static_cast<ssize_t>(cpu_state_query.size()))
+                    monitor_deadline = now + o.monitor_wait;
+            }
+            if (monitor_deadline && (now >= *monitor_deadline || cpu_state_reply_complete(res.monitor_reply))) {
                 ::kill(pid, SIGKILL);
                 killed = true;
-            } else if (grace_deadline && now >= *grace_deadline) {
+            } else if (!monitor_deadline && grace_deadline && now >= *grace_deadline) {
                 res.killed_after_exit_line = true;
                 ::kill(pid, SIGKILL);
                 killed = true;
@@ -216,6 +228,12 @@ QemuRunResult run_qemu(const QemuRunOptions& o) {
                     ssize_t ignored = ::send(pipes[data].read.get(), &ack, 1, MSG_NOSIGNAL);
                     (void)ignored;
                 }
+                break;
+            case monitor:
+                // Before the query: the banner and prompt, dropped.
+                if (monitor_deadline && res.monitor_reply.size() < monitor_reply_max)
+                    res.monitor_reply.append(reinterpret_cast<const char*>(p),
+                                             std::min(len, monitor_reply_max - res.monitor_reply.size()));
                 break;
             case qemu_err:
                 if (o.verbose)

@@ -44,23 +44,25 @@ TEST_CASE("qemu command: TCG on all threads, the max CPU, the plan's shape") {
     CHECK(contains(a, "-nodefaults"));
 }
 
-TEST_CASE("qemu command: serial lines on inherited pipe fds, the data port on an fd set") {
+TEST_CASE("qemu command: serial lines on inherited pipe fds, the data port and the monitor on fd sets") {
     QemuPlan p;
-    p.fds = {10, 11, 12};
+    p.fds = {10, 11, 12, 13};
     const auto a = qemu_arguments(p);
     CHECK(values_of(a, "-chardev") == std::vector<std::string>{"file,id=com1,path=/dev/fd/10",
                                                                "file,id=com2,path=/dev/fd/11",
-                                                               "pipe,id=data,path=/dev/fdset/1"});
-    CHECK(values_of(a, "-add-fd") == std::vector<std::string>{"fd=12,set=1"});
+                                                               "pipe,id=data,path=/dev/fdset/1",
+                                                               "pipe,id=monitor,path=/dev/fdset/2"});
+    CHECK(values_of(a, "-add-fd") == std::vector<std::string>{"fd=12,set=1", "fd=13,set=2"});
+    CHECK(values_of(a, "-mon") == std::vector<std::string>{"chardev=monitor,mode=readline"});
     CHECK(values_of(a, "-serial") == std::vector<std::string>{"chardev:com1", "chardev:com2"});
     const auto devices = values_of(a, "-device");
     CHECK(contains(devices, "virtio-serial-pci,id=vser"));
     CHECK(contains(devices, "virtserialport,bus=vser.0,nr=2,chardev=data,name=ktstr.data"));
 }
 
-TEST_CASE("qemu command: the outer kernel is quiet unless verbose, never reboots, init does not echo") {
-    CHECK(outer_kernel_cmdline(false) == "console=ttyS0 panic=-1 quiet");
-    CHECK(outer_kernel_cmdline(true) == "console=ttyS0 panic=-1");
+TEST_CASE("qemu command: the outer kernel is quiet unless verbose, never reboots, stays where its System.map says") {
+    CHECK(outer_kernel_cmdline(false) == "console=ttyS0 panic=-1 nokaslr quiet");
+    CHECK(outer_kernel_cmdline(true) == "console=ttyS0 panic=-1 nokaslr");
 }
 
 TEST_CASE("qemu command: arm64 is QEMU's virt machine with EL2 and a GICv3") {
@@ -74,7 +76,7 @@ TEST_CASE("qemu command: arm64 is QEMU's virt machine with EL2 and a GICv3") {
     p.kernel = "/k/Image";
     p.initramfs = "/k/initrd";
     p.cmdline = outer_kernel_cmdline(false, KernelArch::arm64);
-    p.fds = {10, 11, 12};
+    p.fds = {10, 11, 12, 13};
     const auto a = qemu_arguments(p);
     CHECK(a.front() == p.qemu);
     CHECK(values_of(a, "-machine") == std::vector<std::string>{"virt,virtualization=on,gic-version=3"});
@@ -87,8 +89,10 @@ TEST_CASE("qemu command: arm64 is QEMU's virt machine with EL2 and a GICv3") {
     CHECK(values_of(a, "-serial") == std::vector<std::string>{"chardev:com1"});
     CHECK(values_of(a, "-chardev") == std::vector<std::string>{"file,id=com1,path=/dev/fd/10",
                                                                "file,id=com2,path=/dev/fd/11",
-                                                               "pipe,id=data,path=/dev/fdset/1"});
-    CHECK(values_of(a, "-add-fd") == std::vector<std::string>{"fd=12,set=1"});
+                                                               "pipe,id=data,path=/dev/fdset/1",
+                                                               "pipe,id=monitor,path=/dev/fdset/2"});
+    CHECK(values_of(a, "-add-fd") == std::vector<std::string>{"fd=12,set=1", "fd=13,set=2"});
+    CHECK(values_of(a, "-mon") == std::vector<std::string>{"chardev=monitor,mode=readline"});
     CHECK(values_of(a, "-device") == std::vector<std::string>{
                                          "pci-serial,chardev=com2", "virtio-serial-device,id=vser",
                                          "virtserialport,bus=vser.0,nr=2,chardev=data,name=ktstr.data"});
@@ -96,9 +100,9 @@ TEST_CASE("qemu command: arm64 is QEMU's virt machine with EL2 and a GICv3") {
 
 TEST_CASE("qemu command: the arm64 outer kernel's console is the PL011, its COM2 the PCI 16550") {
     using ktstr::vmm::kernel::KernelArch;
-    CHECK(outer_kernel_cmdline(false, KernelArch::arm64) == "console=ttyAMA0 KTSTR_INIT_COM2=/dev/ttyS0 panic=-1 quiet");
-    CHECK(outer_kernel_cmdline(true, KernelArch::arm64) == "console=ttyAMA0 KTSTR_INIT_COM2=/dev/ttyS0 panic=-1");
-    CHECK(outer_kernel_cmdline(true, KernelArch::x86_64) == "console=ttyS0 panic=-1");
+    CHECK(outer_kernel_cmdline(false, KernelArch::arm64) == "console=ttyAMA0 KTSTR_INIT_COM2=/dev/ttyS0 panic=-1 nokaslr quiet");
+    CHECK(outer_kernel_cmdline(true, KernelArch::arm64) == "console=ttyAMA0 KTSTR_INIT_COM2=/dev/ttyS0 panic=-1 nokaslr");
+    CHECK(outer_kernel_cmdline(true, KernelArch::x86_64) == "console=ttyS0 panic=-1 nokaslr");
 }
 
 TEST_CASE("outer memory: the inner VM's RAM plus 512 MiB plus twice the initramfs payload") {
