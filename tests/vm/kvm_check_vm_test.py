@@ -17,11 +17,18 @@ vmm, scenario = sys.argv[1], sys.argv[2]
 check = Checks()
 
 
-def run(*args, timeout=300, retry_outer_hang=False):
-    """With retry_outer_hang, an emulated host that hung until its own
-    timeout (exit 124; seen once in a 5-byte program's run, which passes in
-    seconds otherwise, docs/kvm-anywhere.md) is said so and run once more;
-    a second hang fails the test as usual."""
+def outer_hang(rc, err):
+    """The emulated host hung until its own timeout (exit 124): seen twice
+    in CI after ktstr-init had started the inner kvm-check (a 5-byte
+    program; the 48 MiB stream), each passing in seconds otherwise
+    (docs/kvm-anywhere.md). ktstr-vmm then prints where the outer CPUs were."""
+    return rc == 124 and "emulated host: timed out" in err
+
+
+def run(*args, timeout=300, retry_outer_hang=True):
+    """With retry_outer_hang (all but the timeout scenario), an outer hang
+    is said so and the check run once more; a second hang fails the test
+    as usual, so a check that always hangs still fails."""
     for attempt in (1, 2):
         start = time.monotonic()
         r = subprocess.run([vmm, "kvm-check", *args], capture_output=True, timeout=timeout)
@@ -29,7 +36,7 @@ def run(*args, timeout=300, retry_outer_hang=False):
         out, err = r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
         print(f"$ ktstr-vmm kvm-check {' '.join(args)}  -> exit {r.returncode} in {elapsed:.1f} s")
         print("--- stdout ---\n" + out + "--- stderr ---\n" + err + "---")
-        if retry_outer_hang and attempt == 1 and r.returncode == 124 and "emulated host: timed out" in err:
+        if retry_outer_hang and attempt == 1 and outer_hang(r.returncode, err):
             print("NOTE: attempt 1 discarded, the emulated host hung until its timeout; once more")
             continue
         return r.returncode, out, err, elapsed
@@ -106,13 +113,13 @@ with tempfile.TemporaryDirectory() as d:
         with open(code, "wb") as f:
             f.write(bytes([0xB0, 0x99, 0xE6, 0x10, 0xF4]))
         rc, out, err, secs = run("--kvm", "emulated", "--code", code, "--expect-port-bytes", "99",
-                                 "--test-exit-status", "3", retry_outer_hang=True)
+                                 "--test-exit-status", "3")
         check("kvm-check: ok: port 0x10 saw 99, then HLT after 2 exits" in out,
               "the program file named on the command line ran inside")
         check(rc == 3, "the inner exit status (3) comes back exactly")
 
     elif scenario == "timeout":
-        rc, out, err, secs = run("--kvm", "emulated", "--test-hang", "--timeout", "20")
+        rc, out, err, secs = run("--kvm", "emulated", "--test-hang", "--timeout", "20", retry_outer_hang=False)
         check(rc == 124, "a hung guest ends with the timeout status 124")
         lines = [l for l in err.splitlines() if l.startswith("ktstr-vmm") and "timed out" in l]
         check(len(lines) == 1 and lines[0] == "ktstr-vmm: emulated host: timed out after 20 s; QEMU killed (exit status 124)",
@@ -131,19 +138,24 @@ with tempfile.TemporaryDirectory() as d:
         # 48 MiB through the return stream, read slowly: nothing may be lost
         # when the guest powers off right after writing.
         n = 48 << 20
-        start = time.monotonic()
-        p = subprocess.Popen([vmm, "kvm-check", "--kvm", "emulated", "--test-stdout-bytes", str(n)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        got = bytearray()
-        while True:
-            time.sleep(0.001)
-            chunk = p.stdout.read1(1 << 16)
-            if not chunk:
-                break
-            got += chunk
-        err = p.stderr.read().decode(errors="replace")
-        rc = p.wait(timeout=300)
-        print(f"exit {rc} in {time.monotonic() - start:.1f} s, {len(got)} bytes of stdout\n--- stderr ---\n{err}---")
+        for attempt in (1, 2):
+            start = time.monotonic()
+            p = subprocess.Popen([vmm, "kvm-check", "--kvm", "emulated", "--test-stdout-bytes", str(n)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            got = bytearray()
+            while True:
+                time.sleep(0.001)
+                chunk = p.stdout.read1(1 << 16)
+                if not chunk:
+                    break
+                got += chunk
+            err = p.stderr.read().decode(errors="replace")
+            rc = p.wait(timeout=300)
+            print(f"exit {rc} in {time.monotonic() - start:.1f} s, {len(got)} bytes of stdout\n--- stderr ---\n{err}---")
+            if attempt == 1 and outer_hang(rc, err):
+                print("NOTE: attempt 1 discarded, the emulated host hung until its timeout; once more")
+                continue
+            break
         check(rc == 0, "exit status 0")
         marker = b"then HLT after 5 exits\n"
         at = got.find(marker)
