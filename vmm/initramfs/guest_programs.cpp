@@ -109,20 +109,25 @@ fs::path first_executable(const std::vector<fs::path>& candidates, const std::st
     throw std::runtime_error(fmt::format("{} not found (looked at {}); {}", name, where, how));
 }
 
-// An arm64 program (module comment): candidates in search order.
-std::vector<fs::path> arm64_candidates(const std::string& name, const fs::path& in_build_tree) {
+}  // namespace
+
+std::vector<fs::path> arm64_program_candidates(const std::string& name) {
     std::vector<fs::path> out;
     if (const char* dir = std::getenv(arm64_bin_dir_variable); dir && *dir)
         out.push_back(fs::path(dir) / name);
-#ifdef KTSTR_ARM64_BUILD_DIR
-    out.push_back(fs::path(KTSTR_ARM64_BUILD_DIR) / in_build_tree / name);
-#else
-    (void)in_build_tree;  // an arm64 build has no other arm64 tree to look in
-#endif
     if (const auto bin = ktstr_code_dir(); !bin.empty())
         out.push_back((bin / ".." / "libexec" / "ktstr" / "arm64" / name).lexically_normal());
+#ifdef KTSTR_ARM64_BUILD_DIR
+    const fs::path in_tree = name == "ktstr-init"       ? fs::path("guest") / "init"
+                             : name == "ktstr-selftest" ? fs::path("guest") / "selftest"
+                             : name == "ktstr-vmm"      ? fs::path("vmm")
+                                                        : fs::path();
+    out.push_back(fs::path(KTSTR_ARM64_BUILD_DIR) / in_tree / name);
+#endif
     return out;
 }
+
+namespace {
 
 constexpr const char* arm64_how = "run scripts/build_arm64.sh (the arm64 cross build) or set KTSTR_ARM64_BIN_DIR";
 
@@ -140,15 +145,14 @@ fs::path guest_program_for(const std::string& name, kernel::KernelArch arch) {
     if (arch == kernel::native_arch)
         return guest_program(name);
     check_foreign(arch);
-    const std::string sub = name == "ktstr-init" ? "init" : name == "ktstr-selftest" ? "selftest" : name;
-    return first_executable(arm64_candidates(name, fs::path("guest") / sub), name + " for arm64", arm64_how);
+    return first_executable(arm64_program_candidates(name), name + " for arm64", arm64_how);
 }
 
 fs::path ktstr_vmm_program_for(kernel::KernelArch arch) {
     if (arch == kernel::native_arch)
         return ktstr_vmm_program();
     check_foreign(arch);
-    return first_executable(arm64_candidates("ktstr-vmm", "vmm"), "ktstr-vmm for arm64", arm64_how);
+    return first_executable(arm64_program_candidates("ktstr-vmm"), "ktstr-vmm for arm64", arm64_how);
 }
 
 fs::path busybox_for(kernel::KernelArch arch) {

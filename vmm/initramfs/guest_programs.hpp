@@ -47,14 +47,20 @@ std::filesystem::path guest_program(const std::string& name);
 // arm64 guest run from x86_64, in the emulated arm64 KVM host), the first
 // found of:
 //   1. $KTSTR_ARM64_BIN_DIR/<name>
-//   2. the arm64 build tree (scripts/build_arm64.sh; its path is fixed when
+//   2. the install's ../libexec/ktstr/arm64/<name>, relative to
+//      ktstr_code_dir() (cmake --install puts an arm64 build there), so
+//      that an installed ktstr-vmm runs its own, not whatever the source
+//      tree it was built from holds now
+//   3. the arm64 build tree (scripts/build_arm64.sh; its path is fixed when
 //      this project is configured, KTSTR_ARM64_BUILD_DIR, default
 //      build-arm64 in the source tree): guest/init/ktstr-init,
 //      guest/selftest/ktstr-selftest, vmm/ktstr-vmm
-//   3. an install's libexec/ktstr/arm64/<name>
 // For the native architecture, guest_program() and ktstr_vmm_program().
 // Throws std::runtime_error naming where it looked and how to build them.
 inline constexpr const char* arm64_bin_dir_variable = "KTSTR_ARM64_BIN_DIR";
+// Where arm64 program `name` ("ktstr-init", "ktstr-selftest", "ktstr-vmm")
+// would be, in the search order above.
+std::vector<std::filesystem::path> arm64_program_candidates(const std::string& name);
 std::filesystem::path guest_program_for(const std::string& name, kernel::KernelArch arch);
 std::filesystem::path ktstr_vmm_program_for(kernel::KernelArch arch);
 // busybox for `arch`: default_busybox natively; for arm64 elsewhere the one

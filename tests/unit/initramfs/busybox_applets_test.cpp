@@ -76,3 +76,27 @@ TEST_CASE("arm64 guest programs: only arm64 files are taken, and a miss says how
     }
     fs::remove_all(dir);
 }
+
+TEST_CASE("arm64 guest programs: the variable, then the install's libexec, then the cross build tree",
+          "[initramfs][arm64]") {
+    const fs::path install = (ktstr_code_dir() / ".." / "libexec" / "ktstr" / "arm64").lexically_normal();
+    {
+        ScopedEnv bin(arm64_bin_dir_variable, "/somewhere/arm64");
+        const auto c = arm64_program_candidates("ktstr-init");
+        REQUIRE(c.size() == 3);
+        CHECK(c[0] == fs::path("/somewhere/arm64/ktstr-init"));
+        // An installed ktstr-vmm runs the arm64 programs installed with it,
+        // not those of the tree it was built from.
+        CHECK(c[1] == install / "ktstr-init");
+        CHECK(c[2].parent_path().filename() == "init");
+        CHECK(c[2].parent_path().parent_path().filename() == "guest");
+    }
+    ScopedEnv no_bin(arm64_bin_dir_variable, "");
+    const auto vmm = arm64_program_candidates("ktstr-vmm");
+    REQUIRE(vmm.size() == 2);
+    CHECK(vmm[0] == install / "ktstr-vmm");
+    CHECK(vmm[1].parent_path().filename() == "vmm");
+    const auto selftest = arm64_program_candidates("ktstr-selftest");
+    REQUIRE(selftest.size() == 2);
+    CHECK(selftest[1].parent_path().filename() == "selftest");
+}
