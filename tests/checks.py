@@ -32,6 +32,12 @@ _OUTER_DIED = "emulated host: QEMU ended ("
 # points of an otherwise normal boot (docs/kvm-anywhere.md); a VMM bug that
 # broke the boot would fault every time, and fails the second attempt too.
 _BOOT_TRIPLE_FAULT = ("boot failure: the guest reset without reporting an exit status", "triple fault")
+# What ktstr-vmm prints when the emulated host's own timeout ended it (exit
+# 124): the outer guest hung, since a running outer guest has the inner
+# VMM end the run at the command's or the boot's timeout first. Seen as
+# both outer CPUs spinning in the outer kernel right after an inner VMM
+# started (docs/kvm-anywhere.md); ktstr-vmm prints where they were.
+_OUTER_HUNG = "emulated host: timed out after"
 
 
 def emulation_failure(returncode, err):
@@ -40,13 +46,15 @@ def emulation_failure(returncode, err):
         return next(l for l in err.splitlines() if _OUTER_DIED in l)
     if returncode == 242 and all(p in err for p in _BOOT_TRIPLE_FAULT):
         return next(l for l in err.splitlines() if _BOOT_TRIPLE_FAULT[0] in l)
+    if returncode == 124 and _OUTER_HUNG in err:
+        return next(l for l in err.splitlines() if _OUTER_HUNG in l)
     return None
 
 
 def run_vmm(argv, timeout, attempts=2):
-    """Runs ktstr-vmm; when the emulated host's outer guest died under the
-    run, or the guest triple-faulted in its boot (emulation_failure), says
-    so and runs it once more.
+    """Runs ktstr-vmm; when the emulated host's outer guest died or hung
+    under the run, or the guest triple-faulted in its boot
+    (emulation_failure), says so and runs it once more.
     Returns the last CompletedProcess; the caller checks it as usual, so a
     second such failure fails the test."""
     for attempt in range(1, attempts + 1):
