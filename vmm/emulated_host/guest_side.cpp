@@ -96,6 +96,29 @@ void bind_host_paths(const fs::path& root, std::vector<fs::path> paths) {
     }
 }
 
+// x86 KVM flips static keys, rewriting its own code with int3 breakpoints
+// and sync IPIs (text_poke_bp), as vCPUs come and go: kvm_has_noapic_vcpu
+// for a vCPU without an in-kernel local APIC (kvm-check's), apic_sw_disabled
+// for one whose APIC the guest has not enabled yet (every vCPU at creation;
+// the guest's enabling drops it again, a second later). Under multi-threaded
+// TCG, rewriting code the other outer CPU is executing has hung the outer
+// guest: caught once with both CPUs spinning, one at the int3 entry, the
+// other in a spinlock's slow path, right after an inner VMM started
+// (docs/kvm-anywhere.md). One never-run vCPU of each kind, held for the
+// outer guest's life, keeps both keys on, so inner VMs never flip them.
+// Best effort: a failure only leaves the keys to flip as before.
+void pin_kvm_static_keys([[maybe_unused]] int kvm) {
+#if defined(__x86_64__)
+    const int without_apic = ::ioctl(kvm, KVM_CREATE_VM, 0);
+    if (without_apic >= 0)
+        (void)::ioctl(without_apic, KVM_CREATE_VCPU, 0);
+    const int with_apic = ::ioctl(kvm, KVM_CREATE_VM, 0);
+    if (with_apic >= 0 && ::ioctl(with_apic, KVM_CREATE_IRQCHIP, 0) == 0)
+        (void)::ioctl(with_apic, KVM_CREATE_VCPU, 0);
+    // The descriptors stay open until the holder dies with the outer guest.
+#endif
+}
+
 // KVM on the 6.1 kernel enables virtualisation on every CPU when the first
 // VM is created and disables it, again on every CPU by IPI, when the last
 // one is destroyed. Under TCG that disabling IPI occasionally never
@@ -103,9 +126,10 @@ void bind_host_paths(const fs::path& root, std::vector<fs::path> paths) {
 // seen about once in 20 runs), which hangs the inner command as it closes
 // its VM. A child holding one empty VM for the rest of the outer guest's
 // life keeps KVM's usage count above zero, so the inner VMs come and go
-// without those IPIs. The child closes every other descriptor (ktstr-init
-// must not wait for it on the output pipes) and is never waited for: the
-// outer guest powers off with it still there.
+// without those IPIs; it also pins KVM's static keys (pin_kvm_static_keys).
+// The child closes every other descriptor (ktstr-init must not wait for it
+// on the output pipes) and is never waited for: the outer guest powers off
+// with it still there. The inner command starts only once it is ready.
 void start_kvm_holder() {
     int ready[2];
     if (::pipe2(ready, O_CLOEXEC) != 0)
@@ -121,6 +145,8 @@ void start_kvm_holder() {
         ::setsid();
         const int kvm = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
         const int vm = kvm < 0 ? -1 : ::ioctl(kvm, KVM_CREATE_VM, 0);
+        if (vm >= 0)
+            pin_kvm_static_keys(kvm);
         const char ok = vm >= 0 ? '1' : '0';
         ssize_t ignored = ::write(wr.get(), &ok, 1);
         (void)ignored;
