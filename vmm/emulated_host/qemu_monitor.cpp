@@ -17,7 +17,9 @@ std::optional<std::uint64_t> hex_after(std::string_view text, std::string_view k
         const char* last = text.data() + text.size();
         std::uint64_t v = 0;
         const auto [end, ec] = std::from_chars(first, last, v, 16);
-        if (ec == std::errc() && end != first)
+        // A whole number only: an answer cut off mid-number ("RIP=ffff")
+        // would give a wrong pc.
+        if (ec == std::errc() && end != first && end != last && (*end == ' ' || *end == '\r' || *end == '\n'))
             return v;
     }
     return std::nullopt;

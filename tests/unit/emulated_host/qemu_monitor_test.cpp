@@ -70,6 +70,7 @@ TEST_CASE("qemu monitor: cut or garbled answers give what parses and nothing els
     CHECK(parse_cpu_states("CPU#0\r\nRAX=0000\r\n").empty());   // no pc
     CHECK(parse_cpu_states("CPU#0\r\nRIP=\r\n").empty());       // an empty number
     CHECK(parse_cpu_states("CPU#0\r\nXRIP=12\r\n").empty());    // not at a word's start
+    CHECK(parse_cpu_states("CPU#0\r\nRIP=ffffffff81b4").empty());   // cut mid-number
     // Cut in the middle of the second CPU: the first is still whole.
     const auto cut = parse_cpu_states(x86_reply.substr(0, x86_reply.find("EIP=")));
     REQUIRE(cut.size() == 1);
