@@ -37,12 +37,18 @@ void say(const std::string& line) {
 // in its text (it runs with nokaslr, so the pcs also match the map of
 // Debian's -dbg package when ours is a stub). A pc outside it is user
 // space or, on x86_64 where QEMU does not say which, the inner guest's.
-void print_outer_cpus(const std::string& reply, const kernel::KernelImage& kernel, std::chrono::milliseconds wait) {
-    const auto cpus = parse_cpu_states(reply);
+void print_outer_cpus(const QemuRunResult& r, const kernel::KernelImage& kernel, std::chrono::milliseconds wait) {
+    const auto cpus = parse_cpu_states(r.monitor_reply);
     if (cpus.empty()) {
-        say(reply.empty() ? fmt::format("QEMU's monitor did not answer within {:.1f} s: QEMU itself was stuck",
-                                        static_cast<double>(wait.count()) / 1000)
-                          : "QEMU's monitor answered without the CPUs' registers");
+        if (r.ended_during_query)
+            say("QEMU ended by itself while its monitor was asked where the outer CPUs were");
+        else if (!r.monitor_asked)
+            say("QEMU's monitor could not be asked where the outer CPUs were");
+        else if (r.monitor_reply.empty())
+            say(fmt::format("QEMU's monitor did not answer within {:.1f} s: QEMU itself was stuck",
+                            static_cast<double>(wait.count()) / 1000));
+        else
+            say("QEMU's monitor answered without the CPUs' registers");
         return;
     }
     std::optional<kernel::SystemMap> map;
@@ -238,12 +244,13 @@ int run_in_emulated_host(const Request& request) {
 
     QemuRunResult r = run_qemu(run);
     if (r.timed_out) {
-        say(fmt::format("timed out after {} s; QEMU killed (exit status {})", request.timeout.count(), exit_timeout));
+        say(fmt::format("timed out after {} s; {} (exit status {})", request.timeout.count(),
+                        r.ended_during_query ? "QEMU ended by itself right after" : "QEMU killed", exit_timeout));
         // Where the outer guest was (a soft lockup, a hung boot) when it
         // was killed: the console is all there is to go on.
         if (!request.verbose && !r.console_tail.empty())
             fmt::print(stderr, "--- last console lines ---\n{}", console_lines(r.console_tail));
-        print_outer_cpus(r.monitor_reply, kernel, run.monitor_wait);
+        print_outer_cpus(r, kernel, run.monitor_wait);
         return exit_timeout;
     }
     if (!r.exit_code) {

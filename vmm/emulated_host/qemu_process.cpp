@@ -155,6 +155,7 @@ QemuRunResult run_qemu(const QemuRunOptions& o) {
             if (r == pid) {
                 exited = true;
                 res.qemu_status = st;
+                res.ended_during_query = monitor_deadline.has_value() && !killed;
             }
         }
         const auto now = clock::now();
@@ -166,8 +167,10 @@ QemuRunResult run_qemu(const QemuRunOptions& o) {
                 monitor_deadline = now;
                 if (pipes[monitor].read &&
                     ::send(pipes[monitor].read.get(), cpu_state_query.data(), cpu_state_query.size(),
-                           MSG_NOSIGNAL | MSG_DONTWAIT) == static_cast<ssize_t>(cpu_state_query.size()))
+                           MSG_NOSIGNAL | MSG_DONTWAIT) == static_cast<ssize_t>(cpu_state_query.size())) {
+                    res.monitor_asked = true;
                     monitor_deadline = now + o.monitor_wait;
+                }
             }
             if (monitor_deadline && (now >= *monitor_deadline || cpu_state_reply_complete(res.monitor_reply))) {
                 ::kill(pid, SIGKILL);

@@ -33,9 +33,12 @@ struct QemuRunOptions {
 struct QemuRunResult {
     std::optional<int> exit_code;          // from "KTSTR_EXIT=N" on COM2
     bool timed_out = false;                // killed at the timeout
-    // At the timeout: the monitor's answer to cpu_state_query (bounded by
-    // monitor_reply_max); empty when QEMU did not answer in monitor_wait.
+    // At the timeout: whether cpu_state_query could be sent, the monitor's
+    // answer (bounded by monitor_reply_max; empty when QEMU did not answer
+    // in monitor_wait), and whether QEMU ended by itself while we waited.
+    bool monitor_asked = false;
     std::string monitor_reply;
+    bool ended_during_query = false;
     bool killed_after_exit_line = false;   // did not power off within exit_grace
     int qemu_status = 0;                   // QEMU's wait status
     std::string console_tail;              // the last bytes of COM1 (kernel console, ktstr-init)
