@@ -34,7 +34,7 @@ with tempfile.TemporaryDirectory() as tmp:
     arch = ["--arch", "arm64"] if arm64 else []
     cases = [(["sh", "-c", "exit 3"], 3)] if arm64 else [(["true"], 0), (["sh", "-c", "exit 3"], 3)]
     for command, want in cases:
-        r = run_vmm([vmm, "run", *arch, "--timeout", "120", "--", *command], timeout=900)
+        r = run_vmm([vmm, "run", *arch, "--boot-timeout", "120", "--timeout", "120", "--", *command], timeout=900)
         print("--- stderr ---\n" + r.stderr.decode(errors="replace")[-3000:] + "---")
         check(r.returncode == want,
               f"installed ktstr-vmm run {' '.join(arch + ['--'] + command)}: exit {r.returncode}, {want} wanted")

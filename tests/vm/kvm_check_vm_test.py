@@ -21,7 +21,10 @@ def outer_hang(rc, err):
     """The emulated host hung until its own timeout (exit 124): seen in CI
     after ktstr-init had started the inner kvm-check (a 5-byte program; the
     48 MiB stream), each passing in seconds otherwise (docs/kvm-anywhere.md).
-    ktstr-vmm then prints where the outer CPUs were."""
+    Only when ktstr-vmm's lines on the outer CPUs say the outer guest was
+    stuck in its kernel (checks.emulation_failure): kvm-check's inner
+    timeout is the emulated host's, so a hung inner check ends this way too,
+    with a CPU in the inner guest, and is not run again."""
     line = emulation_failure(rc, err)
     return line is not None and rc == 124
 
