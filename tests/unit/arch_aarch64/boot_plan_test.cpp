@@ -1,8 +1,10 @@
 // The arm64 Image header and the boot plan: what is written where, where
 // vCPU 0 starts, and which files and maps are refused.
 #include <catch2/catch.hpp>
+#include <fmt/core.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "arch/aarch64/boot_plan.hpp"
@@ -28,11 +30,12 @@ byte_buffer image_file(std::size_t file_bytes, std::uint64_t text_offset, std::u
     return f;
 }
 
-MemoryMap map_for(const Image& img, std::uint64_t initrd_bytes, std::uint32_t cpus = 2) {
+MemoryMap map_for(const Image& img, std::uint64_t initrd_bytes, std::uint32_t cpus = 2,
+                  std::uint64_t shm_bytes = 1 * mib) {
     LayoutRequestAarch64 r;
     r.cpus = cpus;
     r.memory_bytes = 256 * mib;
-    r.shm_bytes = 1 * mib;
+    r.shm_bytes = shm_bytes;
     r.initrd_bytes = initrd_bytes;
     r.kernel_reserve = kernel_reserve(img);
     return layout_aarch64(r);
@@ -108,4 +111,26 @@ TEST_CASE("aarch64 boot plan: what is refused", "[aarch64][boot_plan]") {
     // the initrd.
     const auto big = image_file(8192, 0, 252 * mib);
     CHECK_THROWS_AS(plan_boot(Image::parse_view(big), map, initrd, std::vector<std::uint64_t>{0, 1}), LayoutError);
+}
+
+TEST_CASE("aarch64 boot plan: the SHM region in whole pages of the size the Image declares", "[aarch64][boot_plan]") {
+    const byte_buffer initrd(5000, 0);
+    const std::vector<std::uint64_t> mpidrs{0, 1};
+    const std::uint64_t odd_shm = 1 * mib + 4096;  // 4 KiB pages only
+    // 4K pages (and an Image that does not say): 4 KiB alignment is enough.
+    for (std::uint64_t flags : {0x0ull, 0x2ull}) {
+        const auto f = image_file(8192, 0, 3 * mib, flags);
+        const Image img = Image::parse_view(f);
+        CHECK_NOTHROW(plan_boot(img, map_for(img, initrd.size(), 2, odd_shm), initrd, mpidrs));
+    }
+    // 16K and 64K pages: refused in one line naming the page size and the fix.
+    for (auto [flags, kib] : {std::pair{0x4ull, 16}, std::pair{0x6ull, 64}}) {
+        const auto f = image_file(8192, 0, 3 * mib, flags);
+        const Image img = Image::parse_view(f);
+        CHECK_THROWS_WITH(plan_boot(img, map_for(img, initrd.size(), 2, odd_shm), initrd, mpidrs),
+                          Catch::Contains(fmt::format("uses {} KiB pages", kib)) &&
+                              Catch::Contains(fmt::format("a multiple of {}K", kib)));
+        // The default 1 MiB region is whole 64 KiB pages.
+        CHECK_NOTHROW(plan_boot(img, map_for(img, initrd.size()), initrd, mpidrs));
+    }
 }

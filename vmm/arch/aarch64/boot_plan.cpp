@@ -12,9 +12,32 @@ std::uint64_t kernel_reserve(const Image& image) noexcept {
     return (need + kernel_align - 1) & ~(kernel_align - 1);
 }
 
+namespace {
+
+// The guest's page size as the Image declares it; 4 KiB when it does not say.
+std::uint64_t guest_page_bytes(const Image& image) noexcept {
+    switch (image.header.page_size) {
+    case ImagePageSize::k16:
+        return 16 * 1024;
+    case ImagePageSize::k64:
+        return 64 * 1024;
+    default:
+        return 4 * 1024;
+    }
+}
+
+}  // namespace
+
 BootPlan plan_boot(const Image& image, const MemoryMap& map, byte_view initrd, std::span<const std::uint64_t> mpidrs) {
     if (mpidrs.size() != map.cpus)
         throw LayoutError(fmt::format("{} MPIDR values for {} vCPUs", mpidrs.size(), map.cpus));
+    // The guest maps the SHM region through /dev/mem in whole pages of its
+    // own size: a 16K- or 64K-page kernel could not map a region aligned to
+    // 4 KiB only, and the ring would be missing minutes into the run.
+    if (const std::uint64_t page = guest_page_bytes(image); map.shm.start % page != 0 || map.shm.size % page != 0)
+        throw LayoutError(fmt::format("the kernel Image uses {} KiB pages, but the SHM region {:#x}+{:#x} is not "
+                                      "aligned to them: give --shm-size a multiple of {}K",
+                                      page / 1024, map.shm.start, map.shm.size, page / 1024));
     BootPlan plan;
     // The base is 2 MiB aligned (the RAM base); the Image runs in place.
     plan.entry_ = kernel_load_address(map) + image.header.text_offset;

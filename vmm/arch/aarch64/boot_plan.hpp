@@ -56,8 +56,9 @@ private:
 std::uint64_t kernel_reserve(const Image& image) noexcept;
 
 // Throws LayoutError when the map does not fit the Image (its reserve
-// overlapping the initrd), the initrd size disagrees with the map, or
-// `mpidrs` has not one value per vCPU.
+// overlapping the initrd, an SHM region not aligned to the page size the
+// Image declares), the initrd size disagrees with the map, or `mpidrs` has
+// not one value per vCPU.
 BootPlan plan_boot(const Image& image, const MemoryMap& map, byte_view initrd, std::span<const std::uint64_t> mpidrs);
 
 }  // namespace ktstr::vmm::aarch64
