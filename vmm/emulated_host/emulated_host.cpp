@@ -51,18 +51,8 @@ void print_outer_cpus(const QemuRunResult& r, const kernel::KernelImage& kernel,
             say("QEMU's monitor answered without the CPUs' registers");
         return;
     }
-    std::optional<kernel::SystemMap> map;
-    if (kernel.system_map) {
-        try {
-            map = kernel::SystemMap::read(*kernel.system_map);
-        } catch (const std::exception&) {
-            // Unnamed pcs are still worth printing.
-        }
-        // Debian's System.map is a one-line stub (the real one is in the
-        // -dbg package): no text symbols, nothing to name pcs with.
-        if (map && map->size() == 0)
-            map.reset();
-    }
+    // Unnamed pcs are still worth printing.
+    const auto map = kernel::SystemMap::read_if_useful(kernel.system_map.value_or(fs::path()));
     fmt::print(stderr, "--- the outer CPUs when QEMU was killed ---\n");
     for (const auto& cpu : cpus) {
         std::string line = fmt::format("outer CPU {}: pc {:#x}", cpu.index, cpu.pc);

@@ -25,6 +25,18 @@ SystemMap SystemMap::read(const fs::path& path) {
     return parse(text);
 }
 
+std::optional<SystemMap> SystemMap::read_if_useful(const fs::path& path) {
+    if (path.empty())
+        return std::nullopt;
+    try {
+        auto map = read(path);
+        if (map.size() > 0)
+            return map;
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
+}
+
 SystemMap SystemMap::parse(std::string_view text) {
     SystemMap m;
     while (!text.empty()) {

@@ -21,6 +21,11 @@ public:
     // is larger than max_bytes.
     static SystemMap read(const std::filesystem::path& path);
     static SystemMap parse(std::string_view text);
+    // For diagnostics, where a missing map only leaves addresses bare: the
+    // map at `path`, or nullopt when the path is empty, the file cannot be
+    // read, or it names no text symbol (Debian's System.map is such a
+    // one-line stub; the real one is in the -dbg package).
+    static std::optional<SystemMap> read_if_useful(const std::filesystem::path& path);
 
     // "name+0xOFF" of the text symbol at or below `address`, nullopt when
     // the address is below the first or past the last symbol (`_etext`

@@ -87,13 +87,7 @@ void say(const std::string& line) {
 // leaves the addresses bare).
 std::string describe_positions(const Machine& machine, const std::filesystem::path& system_map) {
     const auto& positions = machine.vcpu_stop_positions();
-    std::optional<kernel::SystemMap> map;
-    if (!system_map.empty()) {
-        try {
-            map = kernel::SystemMap::read(system_map);
-        } catch (const std::exception&) {
-        }
-    }
+    const auto map = kernel::SystemMap::read_if_useful(system_map);
     // KASLR moves the text by a multiple of 2 MiB, upwards only.
     // Without a real System.map (Debian's is a stub; the real one is in
     // the -dbg package), x86_64's link-time _text: the address there is

@@ -61,3 +61,17 @@ TEST_CASE("System.map: found next to a Debian vmlinuz or at the top of a kernel 
     CHECK(SystemMap::read(root / "tree/System.map").size() == 5);  // text symbols, the broken line skipped
     CHECK_THROWS_WITH(SystemMap::read(root / "missing"), Catch::Contains("missing"));
 }
+
+TEST_CASE("System.map: for diagnostics, only a map that can name something") {
+    const ktstr::test::TempDir dir("sysmap-useful");
+    const fs::path& root = dir.path();
+    std::ofstream(root / "System.map") << sample;
+    const auto map = SystemMap::read_if_useful(root / "System.map");
+    REQUIRE(map);
+    CHECK(map->size() == 5);
+    // Debian's stub: one line, no text symbol.
+    std::ofstream(root / "stub") << "ffffffffffffffff B The real System.map is in the linux-image-<version>-dbg package\n";
+    CHECK_FALSE(SystemMap::read_if_useful(root / "stub"));
+    CHECK_FALSE(SystemMap::read_if_useful(root / "missing"));
+    CHECK_FALSE(SystemMap::read_if_useful(fs::path()));
+}
