@@ -48,13 +48,26 @@ fs::path ktstr_vmm_program() {
                                          candidates[0].string(), candidates[1].string()));
 }
 
+namespace {
+
+// Where a build tree (this one, or the arm64 cross build's) keeps program
+// `name`: guest/init/ktstr-init, guest/selftest/ktstr-selftest,
+// vmm/ktstr-vmm; another name under guest/<name>/.
+fs::path in_build_tree(const std::string& name) {
+    if (name == "ktstr-vmm")
+        return fs::path("vmm") / name;
+    const std::string sub = name == "ktstr-init" ? "init" : name == "ktstr-selftest" ? "selftest" : name;
+    return fs::path("guest") / sub / name;
+}
+
+}  // namespace
+
 std::vector<fs::path> guest_program_candidates(const std::string& name) {
     std::vector<fs::path> out;
     if (const char* dir = std::getenv(guest_bin_dir_variable); dir && *dir)
         out.push_back(fs::path(dir) / name);
     if (const auto bin = ktstr_code_dir(); !bin.empty()) {
-        const std::string sub = name == "ktstr-init" ? "init" : name == "ktstr-selftest" ? "selftest" : name;
-        out.push_back((bin / ".." / "guest" / sub / name).lexically_normal());
+        out.push_back((bin / ".." / in_build_tree(name)).lexically_normal());
         out.push_back((bin / ".." / "libexec" / "ktstr" / name).lexically_normal());
     }
     return out;
@@ -118,11 +131,7 @@ std::vector<fs::path> arm64_program_candidates(const std::string& name) {
     if (const auto bin = ktstr_code_dir(); !bin.empty())
         out.push_back((bin / ".." / "libexec" / "ktstr" / "arm64" / name).lexically_normal());
 #ifdef KTSTR_ARM64_BUILD_DIR
-    const fs::path in_tree = name == "ktstr-init"       ? fs::path("guest") / "init"
-                             : name == "ktstr-selftest" ? fs::path("guest") / "selftest"
-                             : name == "ktstr-vmm"      ? fs::path("vmm")
-                                                        : fs::path();
-    out.push_back(fs::path(KTSTR_ARM64_BUILD_DIR) / in_tree / name);
+    out.push_back(fs::path(KTSTR_ARM64_BUILD_DIR) / in_build_tree(name));
 #endif
     return out;
 }
